@@ -1,0 +1,310 @@
+"""The ``collabsim`` command line.
+
+Exit status 0 on success, 2 on bad input (with a one-line message and no
+traceback). Every input is validated before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from collabsim.errors import InputError
+from collabsim.metrics import ARCHETYPES, METRICS
+from collabsim.runner import aggregate, run_replicates_full
+from collabsim.scenario import Scenario, load_scenario
+from collabsim.schema import ORGANISATION_FIELDS, PARAMS, SHOCK_FIELDS, Param
+from collabsim.store import git_commit, sha256, versions, write_json, write_parquet
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit 2 like other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def bundled_dir() -> Path:
+    """The bundled scenarios: ./scenarios if present, else the source checkout's."""
+    here = Path("scenarios")
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    return value
+
+
+def _assignment(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE, e.g. governance.mode=nao")
+    return key.strip(), value.strip()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used to generate docs)."""
+    parser = _Parser(prog="collabsim", description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {versions()['collabsim']}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    r = sub.add_parser("run", help="run scenarios and summarise their replicates",
+                       description="Run each SCENARIO for N replicates and print each metric's "
+                       "mean with a 95%% confidence interval, and the share of each archetype.")
+    r.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario .toml files")
+    r.add_argument("--set", dest="overrides", action="append", default=[], type=_assignment,
+                   metavar="KEY=VALUE", help="override a parameter (repeatable); see `describe`")
+    r.add_argument("--replicates", "-n", type=_positive, default=20, metavar="N",
+                   help="replicates per scenario (default 20)")
+    r.add_argument("--seed", type=_seed, default=0, metavar="S", help="base seed (default 0)")
+    r.add_argument("--steps", type=_positive, default=None, metavar="T",
+                   help="steps per run (default: scenario.steps)")
+    r.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="write per-step and per-run tables (Parquet) and a manifest here")
+    r.add_argument("--agents", action="store_true", help="with --out, also write the agent table")
+    r.add_argument("--json", action="store_true",
+                   help="print one JSON object per scenario instead of a table")
+
+    ls = sub.add_parser("list", help="list the bundled scenarios")
+    ls.add_argument("folder", nargs="?", type=Path, default=None,
+                    help="folder to list (default: the bundled scenarios)")
+
+    v = sub.add_parser("validate", help="check scenario files")
+    v.add_argument("files", nargs="+", metavar="FILE")
+
+    d = sub.add_parser("describe", help="every parameter with its default, range and meaning")
+    d.add_argument("--markdown", action="store_true", help="print the scenario reference")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``collabsim`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return {"run": cmd_run, "list": cmd_list, "validate": cmd_validate,
+                "describe": cmd_describe}[args.command](args)
+    except InputError as exc:
+        print(f"collabsim: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:  # e.g. `collabsim describe | head`
+        return 0
+
+
+# run --------------------------------------------------------------------------------------
+def _load_all(paths: Sequence[str], overrides: Sequence[tuple[str, str]],
+              steps: int | None) -> list[Scenario]:
+    scenarios = []
+    for path in paths:
+        s = load_scenario(path)
+        changes: dict[str, Any] = dict(overrides)
+        if steps is not None:
+            changes["scenario.steps"] = steps
+        scenarios.append(s.with_overrides(changes) if changes else s)
+    return scenarios
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``collabsim run``."""
+    scenarios = _load_all(args.scenarios, args.overrides, args.steps)  # validate everything first
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise InputError(f"--out {args.out}: exists and is not a folder")
+    several = len(scenarios) > 1
+    for path, s in zip(args.scenarios, scenarios, strict=True):
+        started = time.perf_counter()
+        runs, steps, agents = run_replicates_full(
+            s, args.replicates, args.seed, agents=args.agents and args.out is not None
+        )
+        elapsed = time.perf_counter() - started
+        summary = aggregate(runs)
+        if args.json:
+            doc = {"scenario": s.name, "replicates": args.replicates, "seed": args.seed, **summary}
+            print(json.dumps(_finite(doc), sort_keys=False))
+        else:
+            print(format_table(s, args.replicates, args.seed, summary))
+        if args.out is not None:
+            folder = args.out / Path(path).stem if several else args.out
+            _write_outputs(folder, path, s, args, runs, steps, agents, summary, elapsed)
+            if not args.json:
+                print(f"wrote {folder}/")
+    return 0
+
+
+def _finite(obj: Any) -> Any:
+    """Replace non-finite floats by None so the JSON is strict."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def _write_outputs(folder, path, s, args, runs, steps, agents, summary, elapsed) -> None:
+    write_parquet(runs, folder / "runs.parquet")
+    write_parquet(steps, folder / "steps.parquet")
+    if agents is not None:
+        write_parquet(agents, folder / "agents.parquet")
+    toml = s.to_toml()
+    manifest = {
+        "command": "run",
+        "argv": sys.argv[1:],
+        "scenario_file": str(path),
+        "scenario_file_sha256": sha256(Path(path).read_bytes()),
+        "scenario_sha256": sha256(toml),
+        "scenario": s.to_dict(),
+        "replicates": args.replicates,
+        "seed": args.seed,
+        "seeding": "numpy SeedSequence(seed, spawn_key=(replicate,))",
+        "steps": s["scenario.steps"],
+        "elapsed_s": round(elapsed, 3),
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "files": sorted(p.name for p in folder.glob("*.parquet")),
+        "summary": _finite(summary),
+    }
+    write_json(manifest, folder / "manifest.json")
+
+
+def format_table(s: Scenario, n: int, seed: int, summary: dict[str, Any]) -> str:
+    """A readable table of metric means, 95% CIs and archetype shares."""
+    lines = [f"{s.name}: {n} replicates, seed {seed}, {s['scenario.steps']} steps",
+             f"  {'metric':<26}{'mean':>12}   {'95% CI':<24}"]
+    for name in METRICS:
+        m = summary["metrics"][name]
+        lo, hi = m["ci95"]
+        lines.append(f"  {name:<26}{m['mean']:>12.3f}   [{lo:.3f}, {hi:.3f}]")
+    lines.append(f"  {'archetype':<26}{'share':>12}")
+    for name in ARCHETYPES:
+        share = summary["archetypes"][name]
+        if share:
+            lines.append(f"  {name:<26}{share:>12.0%}")
+    return "\n".join(lines) + "\n"
+
+
+# list / validate / describe -------------------------------------------------------------
+def cmd_list(args: argparse.Namespace) -> int:
+    """``collabsim list``."""
+    folder = args.folder or bundled_dir()
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no such folder")
+    files = sorted(folder.rglob("*.toml"))
+    width = max((len(str(f.relative_to(folder))) for f in files), default=0)
+    for f in files:
+        try:
+            desc = load_scenario(f)["scenario.description"] or "(no description)"
+        except InputError as exc:
+            desc = f"INVALID: {exc}"
+        print(f"{str(f.relative_to(folder)):<{width}}  {desc}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """``collabsim validate``: check every file, report each, exit 2 if any is bad."""
+    bad = 0
+    for path in args.files:
+        try:
+            s = load_scenario(path)
+        except InputError as exc:
+            print(f"collabsim: error: {exc}", file=sys.stderr)
+            bad += 1
+        else:
+            print(f"ok: {path} ({s.name}, {s.n_members} members)")
+    return EXIT_BAD_INPUT if bad else 0
+
+
+def _default_text(p: Param) -> str:
+    value = p.default
+    if isinstance(value, tuple):
+        return "[" + ", ".join(value) + "]"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return f'"{value}"'
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    """``collabsim describe``."""
+    print(reference_markdown() if args.markdown else describe_text(), end="")
+    return 0
+
+
+def describe_text() -> str:
+    """Every parameter, one block each, for the terminal."""
+    lines = []
+    section = None
+    for p in PARAMS:
+        if p.section != section:
+            section = p.section
+            lines.append(f"[{section}]")
+        lines.append(f"  {p.key} = {_default_text(p)}    ({p.allowed()})")
+        lines.append(f"      {p.help}")
+    for table, fields in (("[[organisation]]", ORGANISATION_FIELDS),
+                          ("[[environment.shocks]]", SHOCK_FIELDS)):
+        lines.append(table)
+        for f in fields:
+            req = "required" if f.required else f"default {f.default!r}"
+            lines.append(f"  {f.name}: {f.help} ({req})")
+    return "\n".join(lines) + "\n"
+
+
+def reference_markdown() -> str:
+    """The scenario reference (docs/scenario-reference.md), generated from the schema."""
+    out = [
+        "# Scenario reference",
+        "",
+        "Generated by `collabsim describe --markdown` from `src/collabsim/schema.py`; "
+        "do not edit by hand.",
+        "",
+        "A scenario is a TOML file. Every key below is optional and takes its default when "
+        "left out. Unknown keys are rejected. Any key can be overridden on the command line "
+        "with `--set KEY=VALUE`.",
+    ]
+    section = None
+    for p in PARAMS:
+        if p.section != section:
+            section = p.section
+            out += ["", f"## `[{section}]`", "", "| key | default | allowed | meaning |",
+                    "|---|---|---|---|"]
+        out.append(f"| `{p.key}` | `{_default_text(p)}` | {p.allowed()} | {p.help} |")
+    for title, fields in (("[[organisation]]", ORGANISATION_FIELDS),
+                          ("[[environment.shocks]]", SHOCK_FIELDS)):
+        out += ["", f"## `{title}`", "", "| field | default | allowed | meaning |",
+                "|---|---|---|---|"]
+        for f in fields:
+            default = "required" if f.required else (
+                "sector's typical goals" if f.kind == "goals" else f"`{f.default!r}`")
+            allowed = ("a table of four numbers in [0, 1]" if f.kind == "goals"
+                       else f.as_param("x").allowed())
+            out.append(f"| `{f.name}` | {default} | {allowed} | {f.help} |")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""Per-run summary metrics (brief section 9) and the archetype classifier (section 10).
+
+Metric names are public API: reports, sweeps and checks rely on them. The classifier
+is an ordered list of named rules over diagnostics of the run; the first rule that
+holds names the run's archetype. Its thresholds are documented in docs/ODD.md and
+tested in tests/test_metrics.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from collabsim.model import PartnershipModel
+
+#: Summary metrics, in display order (brief section 9). ``archetype`` is categorical.
+METRICS: tuple[str, ...] = (
+    "collaborative_advantage",
+    "advantage_ratio",
+    "inertia",
+    "decision_success_rate",
+    "acceptability",
+    "equity_sd",
+    "mean_trust",
+    "trust_density",
+    "retention",
+    "total_contribution",
+    "funds_queued",
+    "free_riding",
+    "net_benefit_gini",
+)
+
+#: Diagnostics the classifier reads, also reported per run.
+DIAGNOSTICS: tuple[str, ...] = (
+    "contribution_rate",
+    "queued_share",
+    "polarisation",
+    "contested_share",
+    "key_partner_ditched",
+    "unspent_pot",
+    "total_spent",
+)
+
+ARCHETYPES: tuple[str, ...] = (
+    "solid_partnership",
+    "collaborative_inertia",
+    "narrow_funnel",
+    "tug_of_war",
+    "amicable_divorce",
+    "ditch_and_run",
+    "tokenism",
+)
+
+
+EPS = 1e-12  # sums of money (in £m) below this count as zero
+
+
+def ratio(num: float, den: float) -> float:
+    """``num / den``, or 0 when the denominator is (numerically) zero."""
+    return float(num / den) if abs(den) > EPS else 0.0
+
+
+def gini(x: np.ndarray) -> float:
+    """Gini mean difference normalised by the mean absolute value, in [0, 1].
+
+    Net benefits can be negative, where the textbook Gini is undefined; dividing by
+    the mean absolute value keeps the index in [0, 1] and equal to the usual Gini
+    when all values are non-negative.
+    """
+    x = np.asarray(x, dtype=float)
+    n = x.size
+    scale = np.abs(x).sum()
+    if n < 2 or scale <= EPS:
+        return 0.0
+    xs = np.sort(x)
+    # sum_{i,j} |x_i - x_j| = 2 * sum_i (2i - n - 1) x_(i), with i from 1
+    diff = 2.0 * np.dot(2 * np.arange(1, n + 1) - n - 1, xs)
+    return float(np.clip(diff / (2.0 * n * scale), 0.0, 1.0))
+
+
+def polarisation(goals: np.ndarray, trust: np.ndarray) -> float:
+    """Trust within goal blocs minus trust across them (0 when no two blocs exist).
+
+    Blocs are the two sides of the members' first principal axis of goals.
+    """
+    n = len(goals)
+    if n < 4:
+        return 0.0
+    centred = goals - goals.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    side = centred @ vt[0] > 0
+    if side.sum() < 2 or (~side).sum() < 2:
+        return 0.0
+    same = side[:, None] == side[None, :]
+    off = ~np.eye(n, dtype=bool)
+    return float(trust[same & off].mean() - trust[~same].mean())
+
+
+def summarise(model: PartnershipModel) -> dict[str, Any]:
+    """The run's summary: every metric, the diagnostics and the archetype."""
+    h = model.history
+    steps = len(h)
+    col = {k: np.array([r[k] for r in h], dtype=float) for k in (
+        "joint_output", "solo_output", "meeting_time", "contribution", "asked_total",
+        "free_riding", "spent")}
+    decided = np.array([r["decided"] for r in h], dtype=bool)
+    held = col["meeting_time"] > 0
+    joint, solo = col["joint_output"].sum(), col["solo_output"].sum()
+    time_total = col["meeting_time"].sum()
+    dec_acc = np.array([r["acceptability"] for r in h if r["decided"]], dtype=float)
+    dec_sd = np.array([r["acceptability_sd"] for r in h if r["decided"]], dtype=float)
+    contested = np.array([r["contested"] for r in h], dtype=bool)
+    last = h[-1] if h else {}
+    founders = model.founders
+    fr = col["free_riding"][~np.isnan(col["free_riding"])] if steps else np.empty(0)
+    cum_net = np.array([a.cum_net for a in founders])
+    total_contribution = float(col["contribution"].sum())
+    early = steps / 2
+    top_power = np.quantile([a.power for a in founders], 0.5) if founders else 0.0
+    key_ditched = any(
+        a.exit_reason == "ditched" and a.exit_step is not None and a.exit_step <= early
+        and a.power >= top_power
+        for a in founders
+    )
+    out: dict[str, Any] = {
+        "collaborative_advantage": float(joint - solo),
+        "advantage_ratio": ratio(joint, solo),
+        "inertia": ratio(col["meeting_time"][~decided].sum(), time_total),
+        "decision_success_rate": float(decided[held].mean()) if held.any() else 0.0,
+        "acceptability": float(dec_acc.mean()) if dec_acc.size else 0.0,
+        "equity_sd": float(dec_sd.mean()) if dec_sd.size else 0.0,
+        "mean_trust": float(last.get("mean_trust", 0.0)),
+        "trust_density": float(last.get("trust_density", 0.0)),
+        "retention": float(np.mean([a.active for a in founders])) if founders else 0.0,
+        "total_contribution": total_contribution,
+        "funds_queued": float(model.queue),
+        "free_riding": float(fr.mean()) if fr.size else 0.0,
+        "net_benefit_gini": gini(cum_net),
+        "contribution_rate": ratio(total_contribution, col["asked_total"].sum()),
+        "queued_share": ratio(model.queue, total_contribution),
+        "polarisation": polarisation(model.goals, model.trust),
+        "contested_share": float(contested[held].mean()) if held.any() else 0.0,
+        "key_partner_ditched": bool(key_ditched),
+        "unspent_pot": float(model.pot),
+        "total_spent": float(col["spent"].sum()),
+    }
+    out["archetype"] = classify(out)
+    return out
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One archetype rule: a name, a plain-language reading, and its test."""
+
+    archetype: str
+    reading: str
+    test: Callable[[Mapping[str, Any]], bool]
+
+
+#: Ordered rules; the first that holds wins. Thresholds are part of the documented model.
+RULES: tuple[Rule, ...] = (
+    Rule("ditch_and_run",
+         "a key partner (power at or above the median) handed over its responsibilities "
+         "and left in the first half of the run",
+         lambda d: d["key_partner_ditched"]),
+    Rule("amicable_divorce",
+         "fewer than 75% of the founding members remain at the end",
+         lambda d: d["retention"] < 0.75),
+    Rule("narrow_funnel",
+         "at least 20% of all money contributed is still queued at the hub at the end",
+         lambda d: d["queued_share"] >= 0.2),
+    Rule("tug_of_war",
+         "trust within goal blocs exceeds trust across them by at least 0.2 and at least "
+         "30% of meetings end contested or undecided",
+         lambda d: d["polarisation"] >= 0.2
+         and (d["contested_share"] + 1 - d["decision_success_rate"]) >= 0.3),
+    Rule("tokenism",
+         "meetings decide, but members pay less than 40% of what is asked of them",
+         lambda d: d["contribution_rate"] < 0.4 and d["decision_success_rate"] >= 0.5),
+    Rule("collaborative_inertia",
+         "decisions stall (under half of meetings decide), joint output barely beats "
+         "working alone (advantage ratio under 1.05), or trust is low (under 0.4)",
+         lambda d: d["decision_success_rate"] < 0.5 or d["advantage_ratio"] < 1.05
+         or d["mean_trust"] < 0.4),
+    Rule("solid_partnership",
+         "sustained advantage, members retained, trust at least moderate",
+         lambda d: True),
+)
+assert {r.archetype for r in RULES} == set(ARCHETYPES)
+
+
+def classify(diagnostics: Mapping[str, Any]) -> str:
+    """Name the archetype of a run from its summary metrics and diagnostics."""
+    for rule in RULES:
+        if rule.test(diagnostics):
+            return rule.archetype
+    raise AssertionError("the last rule always holds")  # pragma: no cover
+
+
+def explain(diagnostics: Mapping[str, Any]) -> str:
+    """Plain-language reason for the archetype ``classify`` gives."""
+    name = classify(diagnostics)
+    return next(r.reading for r in RULES if r.archetype == name)

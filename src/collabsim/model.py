@@ -1,0 +1,544 @@
+"""The partnership model: one step is one quarter of a year.
+
+Read :meth:`PartnershipModel.step` first; each phase it calls is a short method below,
+in the order of the model brief (section 3) and of docs/ODD.md. Per-member state is
+held in numpy arrays with one row per active member; pairwise state (trust, cultural
+distance) in ``(n, n)`` arrays. All randomness comes from ``self.rng``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+from mesa.time import Priority
+
+from collabsim.agents import Organisation
+from collabsim.infrastructure import effects
+from collabsim.population import (
+    D,
+    cultural_distance,
+    generate,
+    goal_distance,
+    initial_trust,
+)
+from collabsim.rules import DECISION, FUNDING, GOVERNANCE
+from collabsim.rules.decision import Ballot
+from collabsim.rules.governance import BROKER
+from collabsim.scenario import Scenario, Shock
+from collabsim.schema import CARE_PROFESSIONS, SECTOR_GOALS, SECTORS
+
+#: Per-member arrays, kept row-aligned with ``self.members``.
+MEMBER_ARRAYS = (
+    "power", "budget", "base_budget", "admin", "prosociality", "goals", "understanding",
+    "satisfaction", "exp_return", "obligation", "low_steps", "cum_net", "sector_code",
+    "care", "plan_acc", "last_contribution", "last_benefit", "last_net",
+)
+LIVE_PLAN = 0.25  #: plan currency above which pooled money is committed to delivery
+
+
+class _ScheduledShock:
+    """Keeps a scheduled event alive for Mesa's weakly referenced event list."""
+
+    def __init__(self, model: PartnershipModel, shock: Shock) -> None:
+        self.model = model
+        self.shock = shock
+
+    def fire(self) -> None:
+        self.model.apply_shock(self.shock)
+
+
+class PartnershipModel(mesa.Model):
+    """A partnership of public-service organisations.
+
+    Args:
+        scenario: A validated :class:`~collabsim.scenario.Scenario`.
+        rng: Seed, ``SeedSequence`` or ``Generator`` for all randomness.
+        collect_agents: Also record one row per member per step.
+
+    Attributes:
+        members: Active members, row-aligned with the member arrays.
+        founders: The founding members, whether or not still active.
+        trust: ``(n, n)`` directed trust, ``trust[i, j]`` = i's trust in j.
+        history: One dict per step (the model table).
+    """
+
+    def __init__(
+        self, scenario: Scenario, rng: Any = None, *, collect_agents: bool = False
+    ) -> None:
+        super().__init__(rng=rng)
+        self.p = scenario
+        self.fx = effects(scenario)
+        self.governance = GOVERNANCE[scenario["governance.mode"]]
+        self.decision = DECISION[scenario["governance.decision_rule"]]
+        self.funding = FUNDING[scenario["funding.rule"]]
+        self.collect_agents = collect_agents
+
+        f = generate(scenario, self.rng)
+        n = len(f.names)
+        self.power, self.budget, self.admin = f.power, f.budget, f.admin
+        self.base_budget = f.budget.copy()
+        self.prosociality = f.prosociality
+        self.goals = f.goals
+        self.understanding = f.goals.copy()
+        self.trust = f.trust
+        self.culture = cultural_distance(f.sectors, self.fx.cultural_distance)
+        self.sector_code = np.array([SECTORS.index(s) for s in f.sectors])
+        self.care = np.isin(f.sectors, list(CARE_PROFESSIONS))
+        for name in ("satisfaction", "cum_net", "plan_acc", "last_contribution",
+                     "last_benefit", "last_net"):
+            setattr(self, name, np.zeros(n))
+        self.exp_return = np.ones(n)
+        self.obligation = np.ones(n)
+        self.low_steps = np.zeros(n, dtype=int)
+
+        self.members = [
+            Organisation(self, name, sector, row=i, founding=True)
+            for i, (name, sector) in enumerate(zip(f.names, f.sectors, strict=True))
+        ]
+        self.founders = list(self.members)
+        self.lead_name = scenario["governance.lead"] or f.names[int(np.argmax(f.power))]
+        self.mode_name = scenario["governance.mode"]
+
+        self.plan: np.ndarray | None = None
+        self.currency = 0.0
+        self.pot = 0.0
+        self.queue = 0.0
+        self.proposers: Any = None
+        self.advantage = 0.0
+        self.governance_switch_step: int | None = None
+        self.history: list[dict[str, Any]] = []
+        self.agent_rows: list[dict[str, np.ndarray]] = []
+        self.events: list[tuple[int, str, str]] = []
+        self._joined = 0
+
+        self._scheduled = [_ScheduledShock(self, s) for s in scenario.shocks]
+        for ev in self._scheduled:
+            # At the end of the previous quarter, so the shock is felt from step `step` on.
+            self.schedule_event(ev.fire, at=ev.shock.step - 1, priority=Priority.LOW)
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def n(self) -> int:
+        """Number of active members."""
+        return len(self.members)
+
+    def trust_out(self) -> np.ndarray:
+        """Each member's mean trust in the other members."""
+        n = self.n
+        if n < 2:
+            return np.zeros(n)
+        return (self.trust.sum(axis=1) - np.diag(self.trust)) / (n - 1)
+
+    def lead_row(self) -> int:
+        """Row of the lead organisation (the most powerful member if it has left)."""
+        for agent in self.members:
+            if agent.name == self.lead_name:
+                return agent.row
+        row = int(np.argmax(self.power))
+        self.lead_name = self.members[row].name
+        return row
+
+    def preferences(self) -> np.ndarray:
+        """Plans members prefer: their interests blended with their understanding."""
+        w = self.p["dynamics.understanding_weight"]
+        return (1 - w) * self.goals + w * self.understanding
+
+    def acceptability(self, plans: np.ndarray, pref: np.ndarray) -> np.ndarray:
+        """Acceptability of ``plans`` (K, D) to each member: ``(K, n)`` in [0, 1]."""
+        dist = goal_distance(plans[:, None, :], pref[None, :, :])
+        return np.clip(1.0 - dist / self.p["dynamics.acceptability_scale"], 0.0, 1.0)
+
+    def fair_share(self) -> np.ndarray:
+        """What each member is asked to put in per step, £m."""
+        return self.p["funding.pooled_share"] * self.budget * self.obligation
+
+    def pressure(self) -> np.ndarray:
+        """Budget pressure in [0, 1]: the gap between budget and what is asked of it."""
+        need = self.base_budget * self.demand_index * self.obligation
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gap = np.where(need > 0, 1.0 - self.budget / need, 0.0)
+        return np.clip(gap, 0.0, 1.0)
+
+    @property
+    def demand_index(self) -> float:
+        """Demand relative to the start, from ``environment.demand_growth``."""
+        return (1.0 + self.p["environment.demand_growth"]) ** (self.steps / 4.0)
+
+    # ---------------------------------------------------------------------- step
+    def step(self) -> None:
+        """One quarter: environment, meeting, contribution, delivery, trust, exit."""
+        self._random_events()
+        rec: dict[str, Any] = {"step": self.steps}
+        if self.n >= 2:
+            self._meeting(rec)
+            contributions = self._contribute(rec)
+            self._deliver(contributions, rec)
+            self._update_trust(contributions, rec)
+            self._motivation_and_exit()
+            if self.p["governance.adaptive"]:
+                self._evolve_governance()
+        else:
+            self._idle(rec)
+        self._record(rec)
+
+    # 1. Environment ------------------------------------------------------------
+    def _random_events(self) -> None:
+        p, n = self.p, self.n
+        cut = p["environment.austerity"]
+        if cut:
+            self.budget *= (1.0 - cut) ** 0.25
+        if n == 0:
+            return
+        turnover = np.flatnonzero(self.rng.random(n) < p["environment.turnover_rate"])
+        if turnover.size:
+            self._turnover(turnover, 0.5)
+        shifted = np.flatnonzero(self.rng.random(n) < p["environment.political_shift_rate"])
+        if shifted.size:
+            self._shift_goals(shifted, 0.2)
+        if self.rng.random() < p["environment.scandal_rate"]:
+            self._scandal(np.array([self.rng.integers(n)]), 0.3)
+
+    def apply_shock(self, shock: Shock) -> None:
+        """Apply a scheduled event (called by Mesa's event list)."""
+        kind, size = shock.kind, shock.size
+        self.events.append((self.steps + 1, kind, shock.target))
+        if kind == "join":
+            self._join(shock.target, size)
+            return
+        rows = self._target_rows(shock.target, pick_one=kind in ("turnover", "scandal", "leave"))
+        if rows.size == 0:
+            return
+        if kind == "budget_cut":
+            self.budget[rows] *= 1.0 - size
+        elif kind == "turnover":
+            self._turnover(rows, size)
+        elif kind == "political_shift":
+            self._shift_goals(rows, size)
+        elif kind == "scandal":
+            self._scandal(rows, size)
+        elif kind == "leave" and self.n > 0:
+            self._remove(rows, "forced")
+
+    def _target_rows(self, target: str, pick_one: bool) -> np.ndarray:
+        if not target:
+            if pick_one and self.n:
+                return np.array([self.rng.integers(self.n)])
+            return np.arange(self.n)
+        if target in SECTORS:
+            return np.flatnonzero(self.sector_code == SECTORS.index(target))
+        return np.array([a.row for a in self.members if a.name == target], dtype=int)
+
+    def _turnover(self, rows: np.ndarray, size: float) -> None:
+        """New leadership: trust to and from the member moves back towards the prior."""
+        prior = self.p["population.initial_trust"]
+        self.trust[rows, :] += size * (prior - self.trust[rows, :])
+        self.trust[:, rows] += size * (prior - self.trust[:, rows])
+        self.trust[rows, rows] = 1.0
+        self.understanding[rows] += size * (self.goals[rows] - self.understanding[rows])
+
+    def _shift_goals(self, rows: np.ndarray, size: float) -> None:
+        step = self.rng.normal(0.0, 1.0, size=(rows.size, D))
+        step *= size / np.maximum(np.linalg.norm(step, axis=1, keepdims=True) / np.sqrt(D), 1e-9)
+        self.goals[rows] = np.clip(self.goals[rows] + step, 0.0, 1.0)
+
+    def _scandal(self, rows: np.ndarray, size: float) -> None:
+        """A safeguarding incident: everyone's trust in the members involved drops."""
+        self.trust[:, rows] *= 1.0 - size
+        self.trust[rows, rows] = 1.0
+
+    def _join(self, target: str, size: float) -> None:
+        self._joined += 1
+        sectors = self.p["population.sectors"]
+        sector = target if target in SECTORS else sectors[self.rng.integers(len(sectors))]
+        budget_per_power = float(np.mean(self.base_budget / np.maximum(self.power, 0.05))) if \
+            self.n else self.p["population.mean_budget"]
+        power = max(size, 0.05)
+        goals = np.clip(np.array(SECTOR_GOALS[sector]) + self.rng.normal(0, 0.05, D), 0, 1)
+        n = self.n
+        new = {
+            "power": power, "budget": budget_per_power * power,
+            "base_budget": budget_per_power * power,
+            "admin": self.p["population.admin_capacity"] * power / 0.5,
+            "prosociality": self.p["population.prosociality"], "goals": goals,
+            "understanding": goals, "satisfaction": 0.0, "exp_return": 1.0,
+            "obligation": 1.0, "low_steps": 0, "cum_net": 0.0,
+            "sector_code": SECTORS.index(sector), "care": sector in CARE_PROFESSIONS,
+            "plan_acc": 0.0, "last_contribution": 0.0, "last_benefit": 0.0, "last_net": 0.0,
+        }
+        for name in MEMBER_ARRAYS:
+            arr = getattr(self, name)
+            setattr(self, name, np.concatenate([arr, np.asarray([new[name]], dtype=arr.dtype)
+                                                .reshape((1, *arr.shape[1:]))]))
+        goals_all = self.goals
+        fresh = initial_trust(goals_all, self.p["population.initial_trust"], self.rng)
+        trust = fresh
+        trust[:n, :n] = self.trust
+        self.trust = trust
+        sectors_now = [SECTORS[c] for c in self.sector_code]
+        self.culture = cultural_distance(sectors_now, self.fx.cultural_distance)
+        self.members.append(
+            Organisation(self, f"{sector}_joiner_{self._joined}", sector, row=n, founding=False)
+        )
+
+    # 2. Deliberation and decision ---------------------------------------------
+    def _deliberate(self, weights: np.ndarray) -> None:
+        """One round: understanding moves towards trusted, culturally close partners."""
+        totals = weights.sum(axis=1, keepdims=True)
+        target = np.divide(weights @ self.understanding, totals,
+                           out=self.understanding.copy(), where=totals > 0)
+        self.understanding += self.fx.deliberation_speed * (target - self.understanding)
+
+    def _meeting(self, rec: dict[str, Any]) -> None:
+        p, fx = self.p, self.fx
+        n = self.n
+        self.understanding += p["dynamics.anchoring"] * (self.goals - self.understanding)
+        if fx.vision_pull:
+            self.understanding += fx.vision_pull * (self.understanding.mean(0) - self.understanding)
+        weights = self.trust * (1.0 - self.culture)
+        np.fill_diagonal(weights, 0.0)
+        rounds = p["governance.deliberation_rounds"]
+        k = p["dynamics.alternatives"]
+        threshold = p["dynamics.acceptance_threshold"]
+        bonus = p["dynamics.trust_acceptance_bonus"]
+        broker_trust = 0.5 + 0.5 * p["governance.facilitation"]
+        decider = self.governance.decider(self)
+        self.proposers = None
+        for _ in range(rounds):  # deliberation before the first vote
+            self._deliberate(weights)
+        used = rounds
+        adopted = -1
+        for attempt in range(rounds + 1):  # votes, with up to `rounds` extra rounds
+            if attempt:
+                self._deliberate(weights)
+                used += 1
+            pref = self.preferences()
+            alts, proposers = self.governance.propose(self, pref, k)
+            acc = self.acceptability(alts, pref)
+            credit = np.where(proposers[:, None] == BROKER, broker_trust,
+                              self.trust[:, np.maximum(proposers, 0)].T)
+            yes = acc + bonus * (credit - 0.5) >= threshold
+            ballot = Ballot(yes, acc, self.power, decider, p["governance.supermajority"],
+                            threshold)
+            passes = self.decision.passes(ballot)
+            if passes.any():  # alternatives are taken in the order they were tabled
+                adopted = int(np.argmax(passes))
+                break
+        person_rounds = (used + 1) * n
+        cost = (p["governance.meeting_cost"] * (used + 1) * fx.meeting_time_cost
+                + fx.participation_cost)
+        self.meeting_cost = np.full(n, cost)
+        running = self.governance.running_cost(self)
+        if running:  # the broker's running cost is shared in proportion to budget
+            total = self.budget.sum()
+            self.meeting_cost += running * (self.budget / total if total > 0 else 1.0 / n)
+        rec.update(decided=adopted >= 0, rounds=used + 1, meeting_time=person_rounds)
+        if adopted >= 0:
+            plan = alts[adopted]
+            tilt = self.funding.lead_tilt
+            if tilt:
+                plan = (1 - tilt) * plan + tilt * pref[self.lead_row()]
+            self.plan = plan
+            self.currency = 1.0
+            decision_acc = acc[adopted]
+            no_votes = ~yes[adopted]
+            rec.update(acceptability=float(decision_acc.mean()),
+                       acceptability_sd=float(decision_acc.std()),
+                       contested=bool(no_votes.mean() >= 0.25))
+            if no_votes.any():  # imposed decisions: a power play against the outvoted
+                loss = p["dynamics.power_play_loss"] * fx.power_play_damping
+                self.trust -= loss * np.outer(no_votes, yes[adopted] * self.power) * self.trust
+        else:
+            self.currency *= 1.0 - p["dynamics.plan_decay"]
+            self.trust *= 1.0 - p["dynamics.frustration_loss"]
+            rec.update(acceptability=np.nan, acceptability_sd=np.nan, contested=False)
+        np.fill_diagonal(self.trust, 1.0)
+        self.plan_acc = (self.acceptability(self.plan[None, :], self.preferences())[0]
+                         if self.plan is not None else np.zeros(n))
+
+    # 3. Contribution -------------------------------------------------------------
+    def _contribute(self, rec: dict[str, Any]) -> np.ndarray:
+        p, fx = self.p, self.fx
+        fair = self.fair_share()
+        willingness = np.clip(
+            p["dynamics.willingness_prosocial"] * self.prosociality
+            + p["dynamics.willingness_trust"] * self.trust_out()
+            + p["dynamics.willingness_return"] * (self.exp_return - 1.0)
+            + fx.accountability_push
+            - p["dynamics.willingness_pressure"] * (1 - fx.pressure_shield) * self.pressure(),
+            0.0, 1.0,
+        )
+        c = np.minimum(self.funding.contributions(fair, willingness, self.currency), self.budget)
+        asked = fair if self.funding.committed else fair * self.currency
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.shortfall = np.where(asked > 1e-12, np.clip(1.0 - c / asked, 0.0, 1.0), 0.0)
+        rec.update(contribution=float(c.sum()), fair_total=float(fair.sum()),
+                   asked_total=float(asked.sum()),
+                   free_riding=float(self.shortfall.mean()) if asked.sum() > 0 else np.nan)
+        return c
+
+    # 4-6. Delivery, production, benefits -----------------------------------------
+    def _deliver(self, c: np.ndarray, rec: dict[str, Any]) -> None:
+        p = self.p
+        self.pot += float(c.sum())
+        if self.plan is not None and self.currency >= LIVE_PLAN:
+            self.queue += self.pot
+            self.pot = 0.0
+        capacity = self.funding.hub_capacity(self, self.governance.hub_capacity(self))
+        capacity *= self.fx.delivery_capacity
+        spent = min(self.queue, capacity)
+        self.queue -= spent
+
+        weights = c if c.sum() > 0 else self.fair_share()
+        shares = np.bincount(self.sector_code, weights=weights, minlength=len(SECTORS))
+        total = shares.sum()
+        diversity = 1.0 - float(((shares / total) ** 2).sum()) if total > 0 else 0.0
+        spread = goal_distance(self.understanding, self.understanding.mean(0)).mean()
+        shared_understanding = max(0.0, 1.0 - 2.0 * float(spread))
+        fit = min(1.0, float(self.plan_acc.mean()) + self.fx.participation_fit) \
+            if self.plan is not None else 0.0
+        productivity = ((1.0 + p["dynamics.synergy"] * diversity) * fit * shared_understanding
+                        * (0.5 + 0.5 * self.currency))
+        gross = spent * productivity
+        coordination = float(self.meeting_cost.sum())
+        joint, solo = gross - coordination, float(c.sum())
+        self.advantage += joint - solo
+
+        relevance = self.plan_acc * self.budget
+        benefit = gross * relevance / relevance.sum() if relevance.sum() > 0 else np.zeros(self.n)
+        net = benefit - c - self.meeting_cost
+        self.cum_net += net
+        self.last_contribution, self.last_benefit, self.last_net = c, benefit, net
+        ref = np.maximum(p["funding.pooled_share"] * self.budget, 1e-9)
+        self.relative_net = net / ref
+        m = p["dynamics.satisfaction_memory"]
+        self.exp_return = (1 - m) * self.exp_return + m * benefit / ref
+        rec.update(spent=spent, capacity=capacity, queued=self.queue, pot=self.pot,
+                   joint_output=joint, solo_output=solo, coordination_cost=coordination,
+                   productivity=productivity, diversity=diversity,
+                   shared_understanding=shared_understanding, fit=fit,
+                   advantage=self.advantage, plan_currency=self.currency)
+
+    # 7. Trust ------------------------------------------------------------------
+    def _update_trust(self, c: np.ndarray, rec: dict[str, Any]) -> None:
+        p, fx = self.p, self.fx
+        detection = min(1.0, fx.detection + self.funding.visibility)
+        seen = detection * self.shortfall
+        delivered = 1.0 - seen
+        win = np.clip(self.relative_net, 0.0, 1.0)
+        t = self.trust
+        gain = p["dynamics.trust_gain"] * fx.trust_building * fx.evidence
+        t += gain * np.outer(win, delivered) * (1.0 - t)
+        t -= p["dynamics.trust_loss"] * fx.loss_damping * seen[None, :] * t
+        np.clip(t, 0.0, 1.0, out=t)
+        np.fill_diagonal(t, 1.0)
+        # Motivation: prosociality follows what others are seen to contribute.
+        n = self.n
+        others = (delivered.sum() - delivered) / (n - 1)
+        self.prosociality += p["dynamics.prosociality_adaptation"] * (others - self.prosociality)
+
+    # 8. Motivation and exit --------------------------------------------------------
+    def _motivation_and_exit(self) -> None:
+        p = self.p
+        m = p["dynamics.satisfaction_memory"]
+        strain = self.fx.role_conflict * self.care if self.funding.role_conflict else 0.0
+        self.satisfaction = (1 - m) * self.satisfaction + m * (self.relative_net - strain)
+        if p["governance.mandated"]:
+            return
+        unhappy = ((self.satisfaction < p["dynamics.exit_threshold"] - self.funding.exit_cost)
+                   & (self.trust_out() < p["dynamics.exit_trust"]))
+        self.low_steps = np.where(unhappy, self.low_steps + 1, 0)
+        leave = self.low_steps >= p["dynamics.exit_patience"]
+        ditch = ((self.pressure() >= p["dynamics.ditch_pressure"]) & (self.satisfaction < 0.0)
+                 & (self.funding.exit_cost < 1.0) & ~leave)
+        if ditch.any():
+            self._hand_over(np.flatnonzero(ditch))
+        rows = np.flatnonzero(leave | ditch)
+        if rows.size:
+            reasons = np.where(ditch[rows], "ditched", "dissatisfied")
+            self._remove(rows, reasons)
+
+    def _hand_over(self, rows: np.ndarray) -> None:
+        """A ditching member's share of the joint work falls on the partners who stay."""
+        fair = self.fair_share()
+        stay = np.ones(self.n, dtype=bool)
+        stay[rows] = False
+        if stay.any() and fair[stay].sum() > 0:
+            self.obligation[stay] *= 1.0 + fair[rows].sum() / fair[stay].sum()
+
+    def _remove(self, rows: np.ndarray, reasons: Any) -> None:
+        reasons = np.broadcast_to(np.asarray(reasons), rows.shape)
+        for row, reason in zip(rows, reasons, strict=True):
+            self.members[row].leave(str(reason))
+            self.events.append((self.steps, f"exit:{reason}", self.members[row].name))
+        keep = np.ones(self.n, dtype=bool)
+        keep[rows] = False
+        for name in MEMBER_ARRAYS:  # per-step scratch arrays are rebuilt before use
+            setattr(self, name, getattr(self, name)[keep])
+        self.trust = self.trust[np.ix_(keep, keep)]
+        self.culture = self.culture[np.ix_(keep, keep)]
+        self.members = [a for a, k in zip(self.members, keep, strict=True) if k]
+        for i, agent in enumerate(self.members):
+            agent.row = i
+
+    # 9. Governance evolution ------------------------------------------------------
+    def _evolve_governance(self) -> None:
+        """Shared governance gives way as size grows or trust falls (Provan & Kenis 2008)."""
+        p = self.p
+        if self.mode_name != "shared" or self.n < 2:
+            return
+        trust = float(self.trust_out().mean())
+        if self.n > p["dynamics.shared_max_size"] or trust < p["dynamics.shared_min_trust"]:
+            consensus = float(self.plan_acc.mean()) if self.plan is not None else 0.0
+            self.mode_name = "nao" if consensus >= p["dynamics.acceptance_threshold"] else "lead"
+            self.governance = GOVERNANCE[self.mode_name]
+            self.governance_switch_step = self.steps
+            self.events.append((self.steps, f"governance:{self.mode_name}", ""))
+
+    # Recording ----------------------------------------------------------------------
+    def _idle(self, rec: dict[str, Any]) -> None:
+        """Fewer than two members: no partnership is left to meet or deliver."""
+        self.meeting_cost = np.zeros(self.n)
+        rec.update(decided=False, rounds=0, meeting_time=0, acceptability=np.nan,
+                   acceptability_sd=np.nan, contested=False, contribution=0.0,
+                   fair_total=0.0, asked_total=0.0, free_riding=np.nan, spent=0.0,
+                   capacity=0.0, queued=self.queue, pot=self.pot, joint_output=0.0,
+                   solo_output=0.0, coordination_cost=0.0, productivity=0.0, diversity=0.0,
+                   shared_understanding=0.0, fit=0.0, advantage=self.advantage,
+                   plan_currency=self.currency)
+
+    def _record(self, rec: dict[str, Any]) -> None:
+        n = self.n
+        out = self.trust_out()
+        if n >= 2:
+            off = ~np.eye(n, dtype=bool)
+            mean_trust = float(self.trust[off].mean())
+            density = float((self.trust[off] >= 0.5).mean())
+        else:
+            mean_trust = density = 0.0
+        rec.update(
+            members=n, governance=self.mode_name, mean_trust=mean_trust, trust_density=density,
+            prosociality=float(self.prosociality.mean()) if n else 0.0,
+            satisfaction=float(self.satisfaction.mean()) if n else 0.0,
+            budget=float(self.budget.sum()),
+            pressure=float(self.pressure().mean()) if n else 0.0,
+        )
+        self.history.append(rec)
+        if self.collect_agents and n:
+            self.agent_rows.append({
+                "step": np.full(n, self.steps),
+                "name": np.array([a.name for a in self.members], dtype=object),
+                "sector": np.array([a.sector for a in self.members], dtype=object),
+                "power": self.power.copy(), "budget": self.budget.copy(),
+                "contribution": self.last_contribution.copy(),
+                "benefit": self.last_benefit.copy(), "net_benefit": self.last_net.copy(),
+                "satisfaction": self.satisfaction.copy(),
+                "prosociality": self.prosociality.copy(), "trust_out": out.copy(),
+                "trust_in": (self.trust.sum(axis=0) - 1.0) / max(n - 1, 1),
+            })
+
+    def run(self, steps: int | None = None) -> PartnershipModel:
+        """Run for ``steps`` steps (default: the scenario's ``scenario.steps``)."""
+        self.run_for(self.p["scenario.steps"] if steps is None else steps)
+        return self

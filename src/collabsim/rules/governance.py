@@ -1,0 +1,114 @@
+"""Governance modes: who tables alternatives, who decides, and the hub that delivers.
+
+Provan & Kenis (2008) distinguish participant-governed networks (``shared``),
+lead-organisation networks (``lead``) and network administrative organisations
+(``nao``: an independent broker). Each mode here says who puts alternatives to a
+meeting, whose trust lends them credibility, and what admin capacity joint money
+passes through.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from collabsim.rules.registry import Registry
+
+if TYPE_CHECKING:
+    from collabsim.model import PartnershipModel
+
+BROKER = -1  #: proposer index meaning "the broker tabled this"
+
+
+class GovernanceMode:
+    """Base class for governance modes."""
+
+    name = ""
+
+    def propose(
+        self, m: PartnershipModel, pref: np.ndarray, k: int
+    ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - interface
+        """Return ``(alternatives (K, D), proposer rows (K,))`` for one meeting round."""
+        raise NotImplementedError
+
+    def hub_capacity(self, m: PartnershipModel) -> float:
+        """Admin capacity (£m per step) that joint money passes through."""
+        return m.p["governance.admin_capacity"]
+
+    def running_cost(self, m: PartnershipModel) -> float:
+        """Fixed cost of the governance arrangement per step, £m."""
+        return 0.0
+
+    def decider(self, m: PartnershipModel) -> int | None:
+        """Row of the member who decides under ``lead_decides`` (None: the broker)."""
+        return m.lead_row()
+
+
+GOVERNANCE: Registry[GovernanceMode] = Registry()
+
+
+@GOVERNANCE.register("shared")
+class Shared(GovernanceMode):
+    """Members table their own preferred plans, in proportion to their power.
+
+    The most powerful proposer's plan is put to the vote first (agenda power).
+
+    Every member spends its share through its own admin capacity, so there is no
+    single hub to throttle delivery.
+    """
+
+    def propose(self, m, pref, k):  # noqa: D102
+        n = len(pref)
+        weights = m.power + 1e-9
+        rows = m.proposers if m.proposers is not None else m.rng.choice(
+            n, size=min(k, n), replace=False, p=weights / weights.sum()
+        )
+        m.proposers = rows = rows[np.argsort(-m.power[rows], kind="stable")]
+        return pref[rows], rows
+
+    def hub_capacity(self, m):  # noqa: D102
+        return float(m.admin.sum())
+
+    def decider(self, m):  # noqa: D102
+        return int(np.argmax(m.power))
+
+
+@GOVERNANCE.register("lead")
+class Lead(GovernanceMode):
+    """The lead tables its own plan and fallbacks that concede ever more to the centre.
+
+    All joint money passes through the lead's admin capacity for the partnership.
+    """
+
+    def propose(self, m, pref, k):  # noqa: D102
+        lead = m.lead_row()
+        centre = pref.mean(axis=0)
+        concession = np.linspace(0.0, 0.5, k)[:, None]
+        alts = (1 - concession) * pref[lead] + concession * centre
+        return alts, np.full(k, lead)
+
+
+@GOVERNANCE.register("nao")
+class Nao(GovernanceMode):
+    """An independent broker synthesises alternatives around the members' centre.
+
+    Its first alternative is the members' unweighted centre; the others lean towards
+    individual members, less so the better the facilitation. The broker has its own
+    admin capacity and running cost.
+    """
+
+    def propose(self, m, pref, k):  # noqa: D102
+        centre = pref.mean(axis=0)
+        n = len(pref)
+        if m.proposers is None:
+            m.proposers = m.rng.choice(n, size=k - 1, replace=n < k - 1) if k > 1 else []
+        lean = 0.5 * (1.0 - m.p["governance.facilitation"])
+        alts = np.vstack([centre, centre + lean * (pref[m.proposers] - centre)])
+        return alts, np.full(len(alts), BROKER)
+
+    def running_cost(self, m):  # noqa: D102
+        return m.p["governance.nao_cost"]
+
+    def decider(self, m):  # noqa: D102
+        return None

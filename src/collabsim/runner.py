@@ -1,0 +1,140 @@
+"""Running scenarios: one run, replicates, and their summary statistics.
+
+A run is a pure function of (scenario, seed). Replicate ``k`` of a run with seed
+``S`` uses ``SeedSequence(S, spawn_key=(k,))``, so replicate ``k`` gets the same
+random numbers whichever scenario it runs (common random numbers) and however many
+replicates are asked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from collabsim.metrics import ARCHETYPES, DIAGNOSTICS, METRICS, summarise
+from collabsim.model import PartnershipModel
+from collabsim.scenario import Scenario
+
+
+@dataclass
+class RunResult:
+    """The output of one run.
+
+    Attributes:
+        steps: The model table, one row per step.
+        summary: Every metric of brief section 9, the diagnostics and the archetype.
+        agents: One row per member per step, when asked for.
+        events: ``(step, kind, who)`` for shocks, exits and governance changes.
+    """
+
+    steps: pd.DataFrame
+    summary: dict[str, Any]
+    agents: pd.DataFrame | None = None
+    events: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def replicate_seed(seed: int, replicate: int, point: int | None = None) -> np.random.SeedSequence:
+    """The seed of one replicate (of one design point, for sweeps)."""
+    key = (replicate,) if point is None else (point, replicate)
+    return np.random.SeedSequence(seed, spawn_key=key)
+
+
+def run(
+    scenario: Scenario,
+    seed: int | np.random.SeedSequence = 0,
+    *,
+    steps: int | None = None,
+    agents: bool = False,
+) -> RunResult:
+    """Run one simulation.
+
+    Args:
+        scenario: The scenario to run.
+        seed: An integer or a ``SeedSequence``.
+        steps: Override ``scenario.steps``.
+        agents: Also return the per-member table.
+
+    Example:
+        >>> from collabsim import load_scenario, run
+        >>> result = run(load_scenario("scenarios/baseline.toml"), seed=1)
+        >>> sorted(result.summary)[:2]
+        ['acceptability', 'advantage_ratio']
+    """
+    model = PartnershipModel(scenario, rng=_seedseq(seed), collect_agents=agents)
+    model.run(steps)
+    table = pd.DataFrame(model.history)
+    agent_table = None
+    if agents:
+        agent_table = (
+            pd.DataFrame({k: np.concatenate([r[k] for r in model.agent_rows])
+                          for k in model.agent_rows[0]})
+            if model.agent_rows else pd.DataFrame()
+        )
+    return RunResult(table, summarise(model), agent_table, list(model.events))
+
+
+def _seedseq(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
+    return seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+
+
+def run_replicates(
+    scenario: Scenario, n: int = 20, seed: int = 0, *, steps: int | None = None
+) -> pd.DataFrame:
+    """Run ``n`` replicates; one row per replicate with every summary column."""
+    rows = []
+    for k in range(n):
+        summary = run(scenario, replicate_seed(seed, k), steps=steps).summary
+        rows.append({"replicate": k, **summary})
+    return pd.DataFrame(rows)
+
+
+def run_replicates_full(
+    scenario: Scenario, n: int, seed: int, *, steps: int | None = None, agents: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """Like :func:`run_replicates`, also returning the stacked per-step tables."""
+    rows, tables, agent_tables = [], [], []
+    for k in range(n):
+        result = run(scenario, replicate_seed(seed, k), steps=steps, agents=agents)
+        rows.append({"replicate": k, **result.summary})
+        tables.append(result.steps.assign(replicate=k))
+        if agents and result.agents is not None:
+            agent_tables.append(result.agents.assign(replicate=k))
+    agent_df = pd.concat(agent_tables, ignore_index=True) if agent_tables else None
+    return pd.DataFrame(rows), pd.concat(tables, ignore_index=True), agent_df
+
+
+def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t confidence interval; a single value gives a zero-width one."""
+    x = np.asarray(values, dtype=float)
+    mean = float(x.mean())
+    if x.size < 2 or np.all(x == x[0]):
+        return mean, mean, mean
+    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    return mean, mean - half, mean + half
+
+
+def aggregate(runs: pd.DataFrame) -> dict[str, Any]:
+    """Summarise replicate rows: each metric's mean and 95% CI, archetype shares."""
+    metrics = {}
+    for name in METRICS:
+        mean, lo, hi = mean_ci(runs[name].to_numpy(dtype=float))
+        metrics[name] = {"mean": mean, "ci95": [lo, hi]}
+    counts = runs["archetype"].value_counts()
+    shares = {a: float(counts.get(a, 0) / len(runs)) for a in ARCHETYPES}
+    return {"metrics": metrics, "archetypes": shares}
+
+
+__all__ = [
+    "DIAGNOSTICS",
+    "RunResult",
+    "aggregate",
+    "mean_ci",
+    "replicate_seed",
+    "run",
+    "run_replicates",
+    "run_replicates_full",
+]

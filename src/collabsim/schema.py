@@ -1,0 +1,463 @@
+"""The scenario schema: the one source of truth for every parameter.
+
+Each parameter has a dotted key, a type, a default, an allowed range or set of
+choices and a one-line meaning. Validation, ``collabsim describe``, the scenario
+reference (``docs/scenario-reference.md``) and the CLI's ``--set`` parsing all read
+this module; nothing else states a default.
+
+The defaults form the model's single default parameter set. ``docs/ODD.md`` gives the
+reasoning or source for each behavioural value in the ``dynamics`` section.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from collabsim.errors import InputError, suggest, where
+
+SECTORS: tuple[str, ...] = (
+    "health",
+    "adult_social_care",
+    "childrens_services",
+    "local_government",
+    "police",
+    "housing",
+    "education",
+    "voluntary_sector",
+    "other",
+)
+
+#: Policy dimensions a member's goals and understanding are expressed over.
+GOAL_DIMENSIONS: tuple[str, ...] = ("prevention", "acute_care", "safety", "independence")
+
+GOVERNANCE_MODES = ("shared", "lead", "nao")
+DECISION_RULES = ("unanimity", "supermajority", "majority", "power_weighted", "lead_decides")
+FUNDING_RULES = ("separate", "aligned", "pooled", "lead_commissioning", "integrated")
+ACCOUNTABILITY = ("none", "mutual", "formal")
+SHOCK_KINDS = ("budget_cut", "turnover", "political_shift", "scandal", "join", "leave")
+
+#: The nine elements of collaborative infrastructure (seed 001), in order.
+INFRASTRUCTURE = (
+    "strategy",
+    "governance",
+    "outcomes",
+    "funding",
+    "culture",
+    "delivery",
+    "data",
+    "learning",
+    "communications",
+)
+
+#: Rungs of the ladder of participation (seed 004).
+PARTICIPATION_RUNGS = {
+    1: "manipulation",
+    2: "decoration",
+    3: "tokenism",
+    4: "assigned but informed",
+    5: "consulted and informed",
+    6: "adult-initiated, shared decisions",
+    7: "user-initiated and directed",
+    8: "user-initiated, shared decisions",
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One scenario parameter.
+
+    Attributes:
+        key: Dotted name, e.g. ``governance.mode``.
+        kind: One of ``float``, ``int``, ``bool``, ``str``, ``choice``, ``strlist``.
+        default: Value used when the scenario does not set it.
+        help: One-line meaning, with units.
+        low: Smallest allowed value (numbers).
+        high: Largest allowed value (numbers).
+        choices: Allowed values (``choice`` and ``strlist``).
+        ui: Whether the dashboard shows it as a control.
+    """
+
+    key: str
+    kind: str
+    default: Any
+    help: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    ui: bool = False
+
+    @property
+    def section(self) -> str:
+        """The TOML table the parameter lives in."""
+        return self.key.split(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        """The key inside its table."""
+        return self.key.split(".", 1)[1]
+
+    def allowed(self) -> str:
+        """Describe the allowed values in words."""
+        if self.kind in ("choice", "strlist"):
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "str":
+            return "a string"
+        lo = "-inf" if self.low is None else _fmt(self.low)
+        hi = "inf" if self.high is None else _fmt(self.high)
+        noun = "an integer" if self.kind == "int" else "a number"
+        return f"{noun} in [{lo}, {hi}]"
+
+    def check(self, value: Any, source: str | None = None, key: str | None = None) -> Any:
+        """Return ``value`` converted to this parameter's type, or raise InputError."""
+        return check_value(self, value, source, key or self.key)
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def check_value(spec: Param, value: Any, source: str | None, key: str) -> Any:
+    """Validate one value against ``spec`` and return it in canonical form."""
+    loc = where(source, key)
+
+    def bad(extra: str = "") -> InputError:
+        return InputError(f"{loc} = {value!r} is not allowed; expected {spec.allowed()}{extra}")
+
+    kind = spec.kind
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        raise bad()
+    if kind in ("int", "float"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad()
+        if kind == "int":
+            if isinstance(value, float):
+                if not value.is_integer():
+                    raise bad()
+                value = int(value)
+        else:
+            value = float(value)
+            if not math.isfinite(value):
+                raise bad()
+        if (spec.low is not None and value < spec.low) or (
+            spec.high is not None and value > spec.high
+        ):
+            raise bad()
+        return value
+    if kind == "str":
+        if isinstance(value, str):
+            return value
+        raise bad()
+    if kind == "choice":
+        if isinstance(value, str) and value in spec.choices:
+            return value
+        raise bad(suggest(value, spec.choices) if isinstance(value, str) else "")
+    if kind == "strlist":
+        if not isinstance(value, list | tuple) or not value:
+            raise bad()
+        for item in value:
+            if not isinstance(item, str) or item not in spec.choices:
+                hint = suggest(item, spec.choices) if isinstance(item, str) else ""
+                raise InputError(
+                    f"{loc} contains {item!r}, which is not allowed; "
+                    f"expected {spec.allowed()}{hint}"
+                )
+        return tuple(value)
+    raise AssertionError(f"unknown parameter kind {kind}")  # pragma: no cover
+
+
+def _p(key, kind, default, help, low=None, high=None, choices=(), ui=False) -> Param:  # noqa: A002
+    return Param(key, kind, default, help, low, high, tuple(choices), ui)
+
+
+_UNIT = (0.0, 1.0)
+
+PARAMS: tuple[Param, ...] = (
+    # --- scenario -------------------------------------------------------------------------
+    _p("scenario.name", "str", "unnamed", "Short name shown in tables and reports."),
+    _p("scenario.description", "str", "", "One-line description shown by `collabsim list`."),
+    _p("scenario.steps", "int", 40, "Number of steps to simulate; one step is a quarter.", 1, 2000),
+    # --- governance ----------------------------------------------------------------------
+    _p("governance.mode", "choice", "shared",
+       "Who governs: the members together (shared), one lead organisation (lead), or an "
+       "independent network administrative organisation, a broker (nao).",
+       choices=GOVERNANCE_MODES, ui=True),
+    _p("governance.lead", "str", "",
+       "Name of the lead organisation; empty means the most powerful member."),
+    _p("governance.decision_rule", "choice", "majority",
+       "How a meeting decides among the alternatives tabled.", choices=DECISION_RULES, ui=True),
+    _p("governance.supermajority", "float", 0.75,
+       "Share of yes votes needed under the supermajority rule.", 0.5, 1.0),
+    _p("governance.deliberation_rounds", "int", 2,
+       "Rounds of deliberation a meeting may hold before it gives up.", 0, 20, ui=True),
+    _p("governance.facilitation", "float", 0.3,
+       "Strength of honest-broker facilitation: speeds convergence, damps trust losses.",
+       *_UNIT, ui=True),
+    _p("governance.accountability", "choice", "mutual",
+       "Accountability regime: none, mutual, or a formal partnership agreement.",
+       choices=ACCOUNTABILITY),
+    _p("governance.admin_capacity", "float", 15.0,
+       "Admin capacity of the hub (the lead or the broker), £m of joint money it can "
+       "process per step.", 0.0, 1e6),
+    _p("governance.nao_cost", "float", 0.15,
+       "Running cost of the broker under nao governance, £m per step, shared by members.",
+       0.0, 1e6),
+    _p("governance.meeting_cost", "float", 0.002,
+       "Cost of one member's time in one deliberation round, £m.", 0.0, 1e3),
+    _p("governance.mandated", "bool", False,
+       "A legal duty to collaborate: members may not leave."),
+    _p("governance.adaptive", "bool", False,
+       "Let shared governance move to a lead or a broker as the partnership grows or "
+       "trust falls (Provan & Kenis 2008)."),
+    # --- funding -------------------------------------------------------------------------
+    _p("funding.rule", "choice", "separate",
+       "How joint work is funded.", choices=FUNDING_RULES, ui=True),
+    _p("funding.pooled_share", "float", 0.05,
+       "Share of each member's budget for joint work per step: paid into the pot under "
+       "pooled, lead_commissioning and integrated; the fair share asked of each member "
+       "under separate and aligned.", 0.0, 1.0),
+    # --- infrastructure ------------------------------------------------------------------
+    _p("infrastructure.strategy", "float", 0.3,
+       "Shared strategy and vision: pulls members' understanding towards a common picture.",
+       *_UNIT),
+    _p("infrastructure.governance", "float", 0.3,
+       "System leadership: shortens meetings and damps trust lost to power plays.", *_UNIT),
+    _p("infrastructure.outcomes", "float", 0.3,
+       "Shared outcomes and mutual accountability: raises willingness to pay a fair share.",
+       *_UNIT),
+    _p("infrastructure.funding", "float", 0.3,
+       "Flexible funding and commissioning: shields contributions from budget pressure.",
+       *_UNIT),
+    _p("infrastructure.culture", "float", 0.3,
+       "Culture change and organisational development: shrinks cultural distance and "
+       "role conflict.", *_UNIT),
+    _p("infrastructure.delivery", "float", 0.3,
+       "Integrated delivery: raises the admin capacity through which joint money is spent.",
+       *_UNIT),
+    _p("infrastructure.data", "float", 0.3,
+       "Shared data and evidence: detection of shortfalls and evidence of impact.", *_UNIT,
+       ui=True),
+    _p("infrastructure.learning", "float", 0.3,
+       "Learning and relationship-building spaces: the rate at which trust is built.", *_UNIT),
+    _p("infrastructure.communications", "float", 0.3,
+       "Communications and engagement: the speed of deliberation.", *_UNIT),
+    # --- participation -------------------------------------------------------------------
+    _p("participation.rung", "int", 4,
+       "Rung on the ladder of participation of service users (1 manipulation … 8 shared "
+       "decisions): low rungs add cost without improving fit.", 1, 8, ui=True),
+    # --- environment ---------------------------------------------------------------------
+    _p("environment.austerity", "float", 0.0,
+       "Real-terms budget cut per year.", 0.0, 0.5, ui=True),
+    _p("environment.turnover_rate", "float", 0.02,
+       "Chance per member per step of leadership turnover.", *_UNIT),
+    _p("environment.demand_growth", "float", 0.02,
+       "Growth in demand per year; budgets that do not keep up feel pressure.", -0.5, 1.0),
+    _p("environment.political_shift_rate", "float", 0.01,
+       "Chance per member per step that its goals shift.", *_UNIT),
+    _p("environment.scandal_rate", "float", 0.005,
+       "Chance per step of a safeguarding incident or scandal involving one member.", *_UNIT),
+    # --- population ----------------------------------------------------------------------
+    _p("population.size", "int", 0,
+       "Number of organisations to generate (added to any listed ones).", 0, 100_000, ui=True),
+    _p("population.initial_trust", "float", 0.5,
+       "Mean initial trust between members (a cooperative prehistory is high).", *_UNIT,
+       ui=True),
+    _p("population.goal_conflict", "float", 0.3,
+       "Spread of generated members' goals (0 = same goals, 1 = far apart).", *_UNIT),
+    _p("population.blocs", "int", 1,
+       "Number of goal blocs generated members are drawn around.", 1, 8),
+    _p("population.power_inequality", "float", 0.3,
+       "Inequality of generated members' power and budget.", *_UNIT),
+    _p("population.mean_budget", "float", 20.0,
+       "Mean budget of a generated member, £m per step.", 0.0, 1e6),
+    _p("population.admin_capacity", "float", 2.0,
+       "Mean admin capacity of a generated member, £m per step.", 0.0, 1e6),
+    _p("population.prosociality", "float", 0.5,
+       "Mean prosociality of generated members.", *_UNIT),
+    _p("population.sectors", "strlist",
+       ("health", "adult_social_care", "local_government", "police", "housing",
+        "voluntary_sector", "childrens_services", "education"),
+       "Sectors assigned in turn to generated members.", choices=SECTORS),
+    # --- dynamics: the behavioural constants (see docs/ODD.md for sources) ----------------
+    _p("dynamics.understanding_weight", "float", 0.5,
+       "Weight of a member's understanding, against its own interests, in the plan it prefers.",
+       *_UNIT),
+    _p("dynamics.deliberation_rate", "float", 0.15,
+       "Share of the gap to trusted partners' understanding closed per deliberation round.",
+       *_UNIT),
+    _p("dynamics.anchoring", "float", 0.1,
+       "Share of the gap between a member's understanding and its own interests that "
+       "reopens between meetings (each organisation's own pull).", *_UNIT),
+    _p("dynamics.alternatives", "int", 3, "Alternatives tabled at each meeting.", 1, 20),
+    _p("dynamics.acceptability_scale", "float", 0.5,
+       "Goal distance (normalised to [0, 1]) at which a plan becomes wholly unacceptable.",
+       0.01, 1.0),
+    _p("dynamics.acceptance_threshold", "float", 0.6,
+       "Acceptability a member needs to vote for an alternative.", *_UNIT),
+    _p("dynamics.trust_acceptance_bonus", "float", 0.15,
+       "How much trust in the proposer adds to an alternative's acceptability for voting.",
+       *_UNIT),
+    _p("dynamics.plan_decay", "float", 0.5,
+       "Share of an agreed plan's currency lost each step without a new decision.", *_UNIT),
+    _p("dynamics.synergy", "float", 1.2,
+       "Gain in productivity from fully complementary sectors working together.", 0.0, 10.0),
+    _p("dynamics.trust_gain", "float", 0.15,
+       "Rate at which trust grows after a partner delivers and the partnership wins.", *_UNIT),
+    _p("dynamics.trust_loss", "float", 0.3,
+       "Rate at which trust falls on a detected shortfall (larger than trust_gain).", *_UNIT),
+    _p("dynamics.power_play_loss", "float", 0.1,
+       "Trust lost in the powerful supporters of a decision imposed against a member.", *_UNIT),
+    _p("dynamics.frustration_loss", "float", 0.01,
+       "Trust lost all round after a meeting that decides nothing.", *_UNIT),
+    _p("dynamics.detection_base", "float", 0.3,
+       "Share of a shortfall detected with no shared data or accountability.", *_UNIT),
+    _p("dynamics.prosociality_adaptation", "float", 0.1,
+       "Rate at which prosociality follows what others are seen to contribute.", *_UNIT),
+    _p("dynamics.satisfaction_memory", "float", 0.3,
+       "Weight of the latest step in a member's running satisfaction.", 0.01, 1.0),
+    _p("dynamics.exit_threshold", "float", -0.2,
+       "Satisfaction (net benefit per £ of fair share) below which a member considers leaving.",
+       -10.0, 10.0),
+    _p("dynamics.exit_trust", "float", 0.35,
+       "Mean trust in partners below which a dissatisfied member leaves.", *_UNIT),
+    _p("dynamics.exit_patience", "int", 3,
+       "Consecutive steps a member tolerates before it leaves.", 1, 100),
+    _p("dynamics.ditch_pressure", "float", 0.3,
+       "Budget pressure at which a dissatisfied member hands its responsibility to partners "
+       "and leaves (ditch and run).", *_UNIT),
+    _p("dynamics.role_conflict", "float", 0.15,
+       "Satisfaction lost per step by care professionals in integrated teams "
+       "(Carpenter et al. 2003).", 0.0, 10.0),
+    _p("dynamics.cultural_distance", "float", 0.4,
+       "How far apart different sectors' cultures sit; slows deliberation between them.",
+       *_UNIT),
+    _p("dynamics.participation_fit_gain", "float", 0.25,
+       "Largest gain in fit of what is delivered from service-user participation.", *_UNIT),
+    _p("dynamics.participation_cost", "float", 0.001,
+       "Cost of engaging service users per member per meeting, £m.", 0.0, 1e3),
+    _p("dynamics.willingness_prosocial", "float", 0.8,
+       "Weight of prosociality in willingness to contribute.", 0.0, 5.0),
+    _p("dynamics.willingness_trust", "float", 0.6,
+       "Weight of trust in partners in willingness to contribute.", 0.0, 5.0),
+    _p("dynamics.willingness_return", "float", 0.3,
+       "Weight of expected return on a contribution in willingness to contribute.", 0.0, 5.0),
+    _p("dynamics.willingness_pressure", "float", 1.0,
+       "Weight of budget pressure against willingness to contribute.", 0.0, 5.0),
+    _p("dynamics.shared_max_size", "int", 8,
+       "Largest partnership shared governance suits, for adaptive governance.", 2, 10_000),
+    _p("dynamics.shared_min_trust", "float", 0.4,
+       "Lowest mean trust shared governance suits, for adaptive governance.", *_UNIT),
+)
+
+PARAM_BY_KEY: dict[str, Param] = {p.key: p for p in PARAMS}
+SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(p.section for p in PARAMS))
+
+
+@dataclass(frozen=True)
+class Field:
+    """A field of a repeated table (an organisation or a shock)."""
+
+    name: str
+    kind: str
+    default: Any
+    help: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    required: bool = False
+
+    def as_param(self, table: str) -> Param:
+        """View the field as a Param for validation and docs."""
+        return Param(f"{table}.{self.name}", self.kind, self.default, self.help, self.low,
+                     self.high, self.choices)
+
+
+ORGANISATION_FIELDS: tuple[Field, ...] = (
+    Field("name", "str", None, "Unique name of the organisation.", required=True),
+    Field("sector", "choice", None, "Sector.", choices=SECTORS, required=True),
+    Field("power", "float", 0.5,
+          "Statutory weight, size and control of the purse strings, 0–1.", 0.0, 1.0),
+    Field("budget", "float", 20.0, "Resources per step, £m.", 0.0, 1e6),
+    Field("admin_capacity", "float", 2.0, "Joint money it can process per step, £m.", 0.0, 1e6),
+    Field("prosociality", "float", 0.5,
+          "Willingness to contribute beyond self-interest, 0–1.", 0.0, 1.0),
+    Field("goals", "goals", None,
+          "Priorities over " + ", ".join(GOAL_DIMENSIONS) + " (each 0–1); "
+          "default: the sector's typical priorities.", 0.0, 1.0),
+)
+
+SHOCK_FIELDS: tuple[Field, ...] = (
+    Field("step", "int", None, "Step at whose start the event happens.", 1, 100_000,
+          required=True),
+    Field("kind", "choice", None, "What happens.", choices=SHOCK_KINDS, required=True),
+    Field("size", "float", 0.2,
+          "Strength: share of budget cut, trust lost or reset, goal distance moved, or the "
+          "joiner's power.", 0.0, 1.0),
+    Field("target", "str", "",
+          "A member's name or a sector; empty means every member (or a random one for "
+          "scandal, turnover and leave)."),
+)
+
+#: Typical priorities of each sector over GOAL_DIMENSIONS, used when an organisation
+#: lists no goals. Illustrative: acute providers weigh acute care, councils and the
+#: voluntary sector prevention and independence, the police safety.
+SECTOR_GOALS: dict[str, tuple[float, float, float, float]] = {
+    "health": (0.45, 0.9, 0.35, 0.45),
+    "adult_social_care": (0.7, 0.35, 0.55, 0.85),
+    "childrens_services": (0.75, 0.25, 0.85, 0.5),
+    "local_government": (0.65, 0.25, 0.55, 0.65),
+    "police": (0.45, 0.2, 0.95, 0.3),
+    "housing": (0.6, 0.2, 0.5, 0.8),
+    "education": (0.7, 0.15, 0.6, 0.6),
+    "voluntary_sector": (0.8, 0.2, 0.45, 0.85),
+    "other": (0.5, 0.5, 0.5, 0.5),
+}
+
+#: Broad professional cultures; members of one family sit close together.
+SECTOR_FAMILY: dict[str, int] = {
+    "health": 0,
+    "adult_social_care": 1,
+    "childrens_services": 1,
+    "local_government": 2,
+    "housing": 2,
+    "education": 2,
+    "police": 3,
+    "voluntary_sector": 4,
+    "other": 5,
+}
+
+#: Sectors whose professionals feel role conflict in integrated teams.
+CARE_PROFESSIONS: frozenset[str] = frozenset(
+    {"health", "adult_social_care", "childrens_services"}
+)
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Bundle of the parameter and table definitions, for documentation tools."""
+
+    params: tuple[Param, ...] = PARAMS
+    organisation: tuple[Field, ...] = ORGANISATION_FIELDS
+    shock: tuple[Field, ...] = SHOCK_FIELDS
+    sections: tuple[str, ...] = field(default=SECTIONS)
+
+
+def defaults() -> dict[str, Any]:
+    """Every parameter's default, by dotted key."""
+    return {p.key: p.default for p in PARAMS}
+
+
+def lookup(key: str, source: str | None = None) -> Param:
+    """Find a parameter by dotted key, or raise an InputError with a suggestion."""
+    try:
+        return PARAM_BY_KEY[key]
+    except KeyError:
+        raise InputError(
+            f"{where(source, key)} is not a known parameter{suggest(key, PARAM_BY_KEY)}; "
+            "see `collabsim describe`"
+        ) from None

@@ -1,0 +1,125 @@
+"""Hypothesis strategies and checks for users who extend or validate collabsim.
+
+Needs ``hypothesis`` (the ``test`` extra). ``scenarios()`` draws valid scenarios over
+every rule and lever; ``assert_invariants`` checks the model's laws on a finished
+model: trust in [0, 1], budgets non-negative, no NaN where a value is defined, and
+money conserved (contributed = spent + queued + unspent pot).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+from collabsim.model import PartnershipModel
+from collabsim.scenario import Scenario, from_dict
+from collabsim.schema import (
+    ACCOUNTABILITY,
+    DECISION_RULES,
+    FUNDING_RULES,
+    GOAL_DIMENSIONS,
+    GOVERNANCE_MODES,
+    INFRASTRUCTURE,
+    SECTORS,
+    SHOCK_KINDS,
+)
+
+unit = st.floats(0.0, 1.0, allow_nan=False)
+
+
+@st.composite
+def organisation_tables(draw: st.DrawFn, n: int) -> list[dict[str, Any]]:
+    """``n`` listed organisations with distinct names."""
+    return [
+        {
+            "name": f"org{i}",
+            "sector": draw(st.sampled_from(SECTORS)),
+            "power": draw(unit),
+            "budget": draw(st.floats(0.0, 200.0)),
+            "admin_capacity": draw(st.floats(0.0, 20.0)),
+            "prosociality": draw(unit),
+            "goals": {d: draw(unit) for d in GOAL_DIMENSIONS},
+        }
+        for i in range(n)
+    ]
+
+
+@st.composite
+def scenario_docs(draw: st.DrawFn, max_members: int = 12, max_steps: int = 12) -> dict[str, Any]:
+    """A valid scenario document (nested dict, as parsed from TOML)."""
+    steps = draw(st.integers(1, max_steps))
+    listed = draw(st.integers(0, max_members))
+    generated = draw(st.integers(max(0, 2 - listed), max(2, max_members - listed)))
+    orgs = draw(organisation_tables(listed))
+    names = [o["name"] for o in orgs]
+    doc: dict[str, Any] = {
+        "scenario": {"name": "drawn", "steps": steps},
+        "governance": {
+            "mode": draw(st.sampled_from(GOVERNANCE_MODES)),
+            "decision_rule": draw(st.sampled_from(DECISION_RULES)),
+            "supermajority": draw(st.floats(0.5, 1.0)),
+            "deliberation_rounds": draw(st.integers(0, 4)),
+            "facilitation": draw(unit),
+            "accountability": draw(st.sampled_from(ACCOUNTABILITY)),
+            "admin_capacity": draw(st.floats(0.0, 50.0)),
+            "mandated": draw(st.booleans()),
+            "adaptive": draw(st.booleans()),
+            "lead": draw(st.sampled_from(["", *names])),
+        },
+        "funding": {
+            "rule": draw(st.sampled_from(FUNDING_RULES)),
+            "pooled_share": draw(st.floats(0.0, 0.3)),
+        },
+        "infrastructure": {lever: draw(unit) for lever in INFRASTRUCTURE},
+        "participation": {"rung": draw(st.integers(1, 8))},
+        "environment": {
+            "austerity": draw(st.floats(0.0, 0.5)),
+            "turnover_rate": draw(st.floats(0.0, 0.3)),
+            "demand_growth": draw(st.floats(-0.2, 0.5)),
+            "political_shift_rate": draw(st.floats(0.0, 0.3)),
+            "scandal_rate": draw(st.floats(0.0, 0.3)),
+            "shocks": [
+                {
+                    "step": draw(st.integers(1, steps)),
+                    "kind": draw(st.sampled_from(SHOCK_KINDS)),
+                    "size": draw(unit),
+                    "target": draw(st.sampled_from(["", *names, *SECTORS])),
+                }
+                for _ in range(draw(st.integers(0, 3)))
+            ],
+        },
+        "population": {
+            "size": generated,
+            "initial_trust": draw(unit),
+            "goal_conflict": draw(unit),
+            "blocs": draw(st.integers(1, 3)),
+            "power_inequality": draw(unit),
+            "mean_budget": draw(st.floats(0.0, 100.0)),
+        },
+    }
+    if orgs:
+        doc["organisation"] = orgs
+    return doc
+
+
+def scenarios(max_members: int = 12, max_steps: int = 12) -> st.SearchStrategy[Scenario]:
+    """Valid scenarios over every governance mode, rule, lever and shock kind."""
+    return scenario_docs(max_members, max_steps).map(from_dict)
+
+
+def assert_invariants(model: PartnershipModel, rtol: float = 1e-9) -> None:
+    """Check the model's laws on a model that has run (raises AssertionError)."""
+    t = model.trust
+    assert np.all((t >= 0.0) & (t <= 1.0)), "trust outside [0, 1]"
+    assert np.all(model.budget >= 0.0), "negative budget"
+    for name in ("power", "budget", "prosociality", "satisfaction", "goals", "understanding"):
+        assert np.all(np.isfinite(getattr(model, name))), f"non-finite {name}"
+    assert np.all((model.prosociality >= 0.0) & (model.prosociality <= 1.0))
+    contributed = sum(r["contribution"] for r in model.history)
+    spent = sum(r["spent"] for r in model.history)
+    held = spent + model.queue + model.pot
+    assert abs(contributed - held) <= rtol * max(1.0, contributed), (
+        f"money not conserved: contributed {contributed} != spent+queued+pot {held}"
+    )

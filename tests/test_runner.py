@@ -1,0 +1,92 @@
+"""Running replicates, seeding, the `collabsim run` command and its outputs."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from collabsim import METRICS, ARCHETYPES, replicate_seed, run, run_replicates
+from collabsim.cli import main
+
+from .conftest import BUNDLED, SCENARIOS
+
+BASELINE = str(SCENARIOS / "baseline.toml")
+
+
+def test_replicates_are_distinct_and_reproducible(baseline):
+    a = run_replicates(baseline, n=4, seed=1)
+    b = run_replicates(baseline, n=4, seed=1)
+    pd.testing.assert_frame_equal(a, b)
+    assert a["collaborative_advantage"].nunique() == 4
+    c = run_replicates(baseline, n=4, seed=2)
+    assert not a["collaborative_advantage"].equals(c["collaborative_advantage"])
+
+
+def test_replicate_k_does_not_depend_on_how_many_are_run(baseline):
+    few = run_replicates(baseline, n=2, seed=5)
+    many = run_replicates(baseline, n=5, seed=5)
+    pd.testing.assert_frame_equal(few, many.iloc[:2])
+    assert run(baseline, replicate_seed(5, 1)).summary == few.iloc[1].drop("replicate").to_dict()
+
+
+def test_json_output_has_every_metric_and_archetype(capsys):
+    assert main(["run", BASELINE, "--replicates", "20", "--seed", "1", "--json"]) == 0
+    first = capsys.readouterr().out
+    doc = json.loads(first)
+    assert doc["scenario"] == "baseline" and doc["replicates"] == 20 and doc["seed"] == 1
+    assert set(doc["metrics"]) == set(METRICS)
+    for m in doc["metrics"].values():
+        lo, hi = m["ci95"]
+        assert lo <= m["mean"] <= hi
+    assert set(doc["archetypes"]) == set(ARCHETYPES)
+    assert sum(doc["archetypes"].values()) == pytest.approx(1.0)
+    assert main(["run", BASELINE, "--replicates", "20", "--seed", "1", "--json"]) == 0
+    assert capsys.readouterr().out == first
+    assert main(["run", BASELINE, "--replicates", "20", "--seed", "2", "--json"]) == 0
+    assert capsys.readouterr().out != first
+
+
+def test_out_writes_tables_and_manifest(tmp_path, capsys):
+    out = tmp_path / "res"
+    assert main(["run", BASELINE, "-n", "3", "--steps", "5", "--out", str(out), "--agents",
+                 "--set", "governance.mode=nao"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    runs = pd.read_parquet(out / "runs.parquet")
+    steps = pd.read_parquet(out / "steps.parquet")
+    agents = pd.read_parquet(out / "agents.parquet")
+    assert len(runs) == 3 and set(METRICS) <= set(runs.columns)
+    assert len(steps) == 15 and set(steps["replicate"]) == {0, 1, 2}
+    assert len(agents) >= 3 * 5 * 6
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["scenario"]["governance"]["mode"] == "nao"
+    assert manifest["replicates"] == 3 and manifest["steps"] == 5
+    assert manifest["versions"]["mesa"].startswith("3.5")
+    assert len(manifest["scenario_sha256"]) == 64
+
+
+def test_several_scenarios_get_their_own_folders(tmp_path, capsys):
+    out = tmp_path / "res"
+    files = [str(SCENARIOS / "funding" / "pooled.toml"), str(SCENARIOS / "governance" / "nao.toml")]
+    assert main(["run", *files, "-n", "2", "--steps", "3", "--out", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "funding_pooled" in table and "governance_nao" in table
+    assert (out / "pooled" / "runs.parquet").exists() and (out / "nao" / "runs.parquet").exists()
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: str(p.relative_to(SCENARIOS)))
+def test_every_bundled_scenario_validates_and_runs(path, capsys):
+    assert main(["validate", str(path)]) == 0
+    assert main(["run", str(path), "-n", "2", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert set(doc["metrics"]) == set(METRICS)
+
+
+def test_list_and_describe(capsys):
+    assert main(["list"]) == 0
+    listing = capsys.readouterr().out
+    assert "baseline.toml" in listing and "INVALID" not in listing
+    assert main(["describe"]) == 0
+    text = capsys.readouterr().out
+    for key in ("governance.mode", "funding.pooled_share", "participation.rung",
+                "population.goal_conflict", "dynamics.trust_loss"):
+        assert key in text
