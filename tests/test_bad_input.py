@@ -20,7 +20,8 @@ BAD_FILES = {
     "out_of_range": ("[population]\ninitial_trust = 1.2\n", "population.initial_trust = 1.2"),
     "wrong_type": ("[population]\nsize = 'eight'\n", "population.size = 'eight'"),
     "too_few_members": ("[population]\nsize = 1\n", "at least 2 members"),
-    "org_missing_name": ("[[organisation]]\nsector = 'police'\n", "organisation[1].name is missing"),
+    "org_missing_name": ("[[organisation]]\nsector = 'police'\n",
+                         "organisation[1].name is missing"),
     "org_bad_sector": ("[[organisation]]\nname = 'x'\nsector = 'NHS'\n", "organisation[1].sector"),
     "org_bad_goal": (
         "[[organisation]]\nname='x'\nsector='police'\n"

@@ -49,10 +49,9 @@ def test_decision_rules_on_a_known_ballot():
 
 def test_unanimity_deadlocks_where_majority_decides(generic):
     conflicted = generic.with_overrides({"population.goal_conflict": 0.8})
-    unanimity = mean(conflicted, "decision_success_rate", **{"governance.decision_rule": "unanimity"})
-    supermajority = mean(conflicted, "decision_success_rate",
-                         **{"governance.decision_rule": "supermajority"})
-    majority = mean(conflicted, "decision_success_rate", **{"governance.decision_rule": "majority"})
+    success = {rule: mean(conflicted, "decision_success_rate", **{"governance.decision_rule": rule})
+               for rule in ("unanimity", "supermajority", "majority")}
+    unanimity, supermajority, majority = success.values()
     assert majority > unanimity + 0.3
     assert unanimity <= supermajority <= majority
     assert mean(conflicted, "inertia", **{"governance.decision_rule": "unanimity"}) > \
@@ -67,10 +66,11 @@ def test_unanimity_is_fairer_than_majority_when_it_decides(generic):
 
 
 def test_lead_decides_serves_the_lead(baseline):
-    s = baseline.with_overrides({"governance.mode": "lead", "governance.lead": "Police (local policing area)",
+    police_name = "Police (local policing area)"
+    s = baseline.with_overrides({"governance.mode": "lead", "governance.lead": police_name,
                                  "governance.decision_rule": "lead_decides"})
     model = PartnershipModel(s, rng=3).run(10)
-    police = model.members[[a.name for a in model.members].index("Police (local policing area)")].row
+    police = next(a.row for a in model.members if a.name == police_name)
     assert model.plan_acc[police] >= np.median(model.plan_acc)
     assert model.plan_acc[police] > 0.8
 

@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from collabsim import METRICS, ARCHETYPES, replicate_seed, run, run_replicates
+from collabsim import ARCHETYPES, METRICS, replicate_seed, run, run_replicates
 from collabsim.cli import main
 
 from .conftest import BUNDLED, SCENARIOS

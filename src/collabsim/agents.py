@@ -20,7 +20,7 @@ EXPOSED = ("power", "budget", "admin", "prosociality", "satisfaction", "cum_net"
 
 
 class Organisation(mesa.Agent):
-    """A partner organisation: an NHS body, a council, the police, a charity…
+    """A partner organisation: an NHS body, a council, the police, a charity.
 
     Attributes:
         name: Unique name.

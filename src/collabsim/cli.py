@@ -70,7 +70,8 @@ def _assignment(text: str) -> tuple[str, str]:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to generate docs)."""
     parser = _Parser(prog="collabsim", description=__doc__.splitlines()[0] if __doc__ else "")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {versions()['collabsim']}")
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {versions()['collabsim']}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     r = sub.add_parser("run", help="run scenarios and summarise their replicates",
@@ -220,7 +221,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             desc = load_scenario(f)["scenario.description"] or "(no description)"
         except InputError as exc:
             desc = f"INVALID: {exc}"
-        print(f"{str(f.relative_to(folder)):<{width}}  {desc}")
+        print(f"{f.relative_to(folder)!s:<{width}}  {desc}")
     return 0
 
 

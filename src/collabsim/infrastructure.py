@@ -113,7 +113,9 @@ def effects(p: Any) -> Effects:
         trust_building=1.0 + lever["learning"],
         deliberation_speed=min(
             1.0,
-            p["dynamics.deliberation_rate"] * (1.0 + lever["communications"]) * (1.0 + facilitation),
+            p["dynamics.deliberation_rate"]
+            * (1.0 + lever["communications"])
+            * (1.0 + facilitation),
         ),
         loss_damping=1.0 - 0.5 * facilitation,
         # Rungs 1-3 (manipulation, decoration, tokenism) are non-participation: they

@@ -157,9 +157,8 @@ class PartnershipModel(mesa.Model):
     def pressure(self) -> np.ndarray:
         """Budget pressure in [0, 1]: the gap between budget and what is asked of it."""
         need = self.base_budget * self.demand_index * self.obligation
-        with np.errstate(divide="ignore", invalid="ignore"):
-            gap = np.where(need > 0, 1.0 - self.budget / need, 0.0)
-        return np.clip(gap, 0.0, 1.0)
+        covered = np.divide(self.budget, need, out=np.ones_like(need), where=need > 0)
+        return np.clip(1.0 - covered, 0.0, 1.0)
 
     @property
     def demand_index(self) -> float:
@@ -170,6 +169,7 @@ class PartnershipModel(mesa.Model):
     def step(self) -> None:
         """One quarter: environment, meeting, contribution, delivery, trust, exit."""
         self._random_events()
+        self.pressure_now = self.pressure()
         rec: dict[str, Any] = {"step": self.steps}
         if self.n >= 2:
             self._meeting(rec)
@@ -295,7 +295,8 @@ class PartnershipModel(mesa.Model):
         n = self.n
         self.understanding += p["dynamics.anchoring"] * (self.goals - self.understanding)
         if fx.vision_pull:
-            self.understanding += fx.vision_pull * (self.understanding.mean(0) - self.understanding)
+            centre = self.understanding.sum(axis=0) / n
+            self.understanding += fx.vision_pull * (centre - self.understanding)
         weights = self.trust * (1.0 - self.culture)
         np.fill_diagonal(weights, 0.0)
         rounds = p["governance.deliberation_rounds"]
@@ -343,9 +344,10 @@ class PartnershipModel(mesa.Model):
             self.currency = 1.0
             decision_acc = acc[adopted]
             no_votes = ~yes[adopted]
-            rec.update(acceptability=float(decision_acc.mean()),
-                       acceptability_sd=float(decision_acc.std()),
-                       contested=bool(no_votes.mean() >= 0.25))
+            mean_acc = float(decision_acc.sum()) / n
+            rec.update(acceptability=mean_acc,
+                       acceptability_sd=float(np.sqrt(((decision_acc - mean_acc) ** 2).sum() / n)),
+                       contested=bool(no_votes.sum() >= 0.25 * n))
             if no_votes.any():  # imposed decisions: a power play against the outvoted
                 loss = p["dynamics.power_play_loss"] * fx.power_play_damping
                 self.trust -= loss * np.outer(no_votes, yes[adopted] * self.power) * self.trust
@@ -366,16 +368,17 @@ class PartnershipModel(mesa.Model):
             + p["dynamics.willingness_trust"] * self.trust_out()
             + p["dynamics.willingness_return"] * (self.exp_return - 1.0)
             + fx.accountability_push
-            - p["dynamics.willingness_pressure"] * (1 - fx.pressure_shield) * self.pressure(),
+            - p["dynamics.willingness_pressure"] * (1 - fx.pressure_shield) * self.pressure_now,
             0.0, 1.0,
         )
         c = np.minimum(self.funding.contributions(fair, willingness, self.currency), self.budget)
         asked = fair if self.funding.committed else fair * self.currency
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self.shortfall = np.where(asked > 1e-12, np.clip(1.0 - c / asked, 0.0, 1.0), 0.0)
+        paid = np.divide(c, asked, out=np.ones_like(c), where=asked > 1e-12)
+        self.shortfall = np.maximum(1.0 - paid, 0.0)
+        asked_total = float(asked.sum())
         rec.update(contribution=float(c.sum()), fair_total=float(fair.sum()),
-                   asked_total=float(asked.sum()),
-                   free_riding=float(self.shortfall.mean()) if asked.sum() > 0 else np.nan)
+                   asked_total=asked_total,
+                   free_riding=float(self.shortfall.sum()) / self.n if asked_total > 0 else np.nan)
         return c
 
     # 4-6. Delivery, production, benefits -----------------------------------------
@@ -394,9 +397,10 @@ class PartnershipModel(mesa.Model):
         shares = np.bincount(self.sector_code, weights=weights, minlength=len(SECTORS))
         total = shares.sum()
         diversity = 1.0 - float(((shares / total) ** 2).sum()) if total > 0 else 0.0
-        spread = goal_distance(self.understanding, self.understanding.mean(0)).mean()
-        shared_understanding = max(0.0, 1.0 - 2.0 * float(spread))
-        fit = min(1.0, float(self.plan_acc.mean()) + self.fx.participation_fit) \
+        n = self.n
+        spread = float(goal_distance(self.understanding, self.understanding.sum(0) / n).sum()) / n
+        shared_understanding = max(0.0, 1.0 - 2.0 * spread)
+        fit = min(1.0, float(self.plan_acc.sum()) / n + self.fx.participation_fit) \
             if self.plan is not None else 0.0
         productivity = ((1.0 + p["dynamics.synergy"] * diversity) * fit * shared_understanding
                         * (0.5 + 0.5 * self.currency))
@@ -450,7 +454,7 @@ class PartnershipModel(mesa.Model):
                    & (self.trust_out() < p["dynamics.exit_trust"]))
         self.low_steps = np.where(unhappy, self.low_steps + 1, 0)
         leave = self.low_steps >= p["dynamics.exit_patience"]
-        ditch = ((self.pressure() >= p["dynamics.ditch_pressure"]) & (self.satisfaction < 0.0)
+        ditch = ((self.pressure_now >= p["dynamics.ditch_pressure"]) & (self.satisfaction < 0.0)
                  & (self.funding.exit_cost < 1.0) & ~leave)
         if ditch.any():
             self._hand_over(np.flatnonzero(ditch))
@@ -464,7 +468,7 @@ class PartnershipModel(mesa.Model):
         fair = self.fair_share()
         stay = np.ones(self.n, dtype=bool)
         stay[rows] = False
-        if stay.any() and fair[stay].sum() > 0:
+        if stay.any() and fair[stay].sum() > 1e-12:
             self.obligation[stay] *= 1.0 + fair[rows].sum() / fair[stay].sum()
 
     def _remove(self, rows: np.ndarray, reasons: Any) -> None:
@@ -511,10 +515,10 @@ class PartnershipModel(mesa.Model):
     def _record(self, rec: dict[str, Any]) -> None:
         n = self.n
         out = self.trust_out()
-        if n >= 2:
-            off = ~np.eye(n, dtype=bool)
-            mean_trust = float(self.trust[off].mean())
-            density = float((self.trust[off] >= 0.5).mean())
+        if n >= 2:  # off-diagonal means; the diagonal is 1
+            pairs = n * (n - 1)
+            mean_trust = float((self.trust.sum() - n) / pairs)
+            density = float(((self.trust >= 0.5).sum() - n) / pairs)
         else:
             mean_trust = density = 0.0
         rec.update(
@@ -522,7 +526,7 @@ class PartnershipModel(mesa.Model):
             prosociality=float(self.prosociality.mean()) if n else 0.0,
             satisfaction=float(self.satisfaction.mean()) if n else 0.0,
             budget=float(self.budget.sum()),
-            pressure=float(self.pressure().mean()) if n else 0.0,
+            pressure=float(self.pressure_now.mean()) if n >= 2 else 0.0,
         )
         self.history.append(rec)
         if self.collect_agents and n:

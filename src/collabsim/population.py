@@ -37,7 +37,8 @@ class Founders:
 
 def goal_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Euclidean distance between goal vectors, normalised to [0, 1]."""
-    return np.linalg.norm(a - b, axis=-1) / np.sqrt(a.shape[-1])
+    diff = a - b
+    return np.sqrt((diff * diff).sum(axis=-1) / a.shape[-1])
 
 
 def pairwise_goal_distance(goals: np.ndarray) -> np.ndarray:

@@ -115,7 +115,8 @@ class Scenario:
         doc: dict[str, Any] = {}
         for p in PARAMS:
             value = self.params[p.key]
-            doc.setdefault(p.section, {})[p.name] = list(value) if isinstance(value, tuple) else value
+            value = list(value) if isinstance(value, tuple) else value
+            doc.setdefault(p.section, {})[p.name] = value
         if self.shocks:
             doc["environment"]["shocks"] = [
                 {f.name: getattr(s, f.name) for f in fields(s)} for s in self.shocks

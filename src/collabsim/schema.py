@@ -171,7 +171,7 @@ def check_value(spec: Param, value: Any, source: str | None, key: str) -> Any:
     raise AssertionError(f"unknown parameter kind {kind}")  # pragma: no cover
 
 
-def _p(key, kind, default, help, low=None, high=None, choices=(), ui=False) -> Param:  # noqa: A002
+def _p(key, kind, default, help, low=None, high=None, choices=(), ui=False) -> Param:
     return Param(key, kind, default, help, low, high, tuple(choices), ui)
 
 

@@ -59,13 +59,13 @@ class Shared(GovernanceMode):
     """
 
     def propose(self, m, pref, k):  # noqa: D102
-        n = len(pref)
-        weights = m.power + 1e-9
-        rows = m.proposers if m.proposers is not None else m.rng.choice(
-            n, size=min(k, n), replace=False, p=weights / weights.sum()
-        )
-        m.proposers = rows = rows[np.argsort(-m.power[rows], kind="stable")]
-        return pref[rows], rows
+        if m.proposers is None:
+            # Weighted sampling without replacement (Efraimidis & Spirakis 2006):
+            # the k smallest of Exp(1) / weight.
+            keys = m.rng.exponential(size=len(pref)) / (m.power + 1e-9)
+            rows = np.argsort(keys, kind="stable")[:k]
+            m.proposers = rows[np.argsort(-m.power[rows], kind="stable")]
+        return pref[m.proposers], m.proposers
 
     def hub_capacity(self, m):  # noqa: D102
         return float(m.admin.sum())
