@@ -16,7 +16,7 @@ setup: $(STAMP)
 
 ## The main job: every bundled scenario, 20 replicates each, tables on screen, data in results/.
 run: $(STAMP)
-	$(BIN)/collabsim run scenarios/*.toml --replicates 20 --seed 1 --out results/run
+	$(BIN)/collabsim run scenarios/*.toml scenarios/*/*.toml --replicates 20 --seed 1 --out results/run
 
 ## The whole test suite, lint included.
 test: $(STAMP)

@@ -70,7 +70,8 @@ def test_several_scenarios_get_their_own_folders(tmp_path, capsys):
     assert main(["run", *files, "-n", "2", "--steps", "3", "--out", str(out)]) == 0
     table = capsys.readouterr().out
     assert "funding_pooled" in table and "governance_nao" in table
-    assert (out / "pooled" / "runs.parquet").exists() and (out / "nao" / "runs.parquet").exists()
+    assert (out / "funding_pooled" / "runs.parquet").exists()
+    assert (out / "governance_nao" / "runs.parquet").exists()
 
 
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: str(p.relative_to(SCENARIOS)))

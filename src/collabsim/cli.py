@@ -134,8 +134,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenarios = _load_all(args.scenarios, args.overrides, args.steps)  # validate everything first
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         raise InputError(f"--out {args.out}: exists and is not a folder")
-    several = len(scenarios) > 1
-    for path, s in zip(args.scenarios, scenarios, strict=True):
+    folders = _output_folders(args.out, scenarios)
+    for path, s, folder in zip(args.scenarios, scenarios, folders, strict=True):
         started = time.perf_counter()
         runs, steps, agents = run_replicates_full(
             s, args.replicates, args.seed, agents=args.agents and args.out is not None
@@ -147,12 +147,22 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(json.dumps(_finite(doc), sort_keys=False))
         else:
             print(format_table(s, args.replicates, args.seed, summary))
-        if args.out is not None:
-            folder = args.out / Path(path).stem if several else args.out
+        if folder is not None:
             _write_outputs(folder, path, s, args, runs, steps, agents, summary, elapsed)
             if not args.json:
                 print(f"wrote {folder}/")
     return 0
+
+
+def _output_folders(out: Path | None, scenarios: list[Scenario]) -> list[Path | None]:
+    """One scenario writes into OUT; several write into OUT/<scenario name>."""
+    if out is None:
+        return [None] * len(scenarios)
+    if len(scenarios) == 1:
+        return [out]
+    names = [s.name for s in scenarios]
+    return [out / (name if names.count(name) == 1 else f"{name}_{i + 1}")
+            for i, name in enumerate(names)]
 
 
 def _finite(obj: Any) -> Any:

@@ -34,6 +34,14 @@ METRICS: tuple[str, ...] = (
     "net_benefit_gini",
 )
 
+#: Natural ranges of the metrics; confidence intervals are clipped to them.
+METRIC_BOUNDS: dict[str, tuple[float, float]] = {
+    **{m: (0.0, 1.0) for m in ("inertia", "decision_success_rate", "acceptability",
+                               "mean_trust", "trust_density", "retention", "free_riding",
+                               "net_benefit_gini")},
+    **{m: (0.0, np.inf) for m in ("equity_sd", "total_contribution", "funds_queued")},
+}
+
 #: Diagnostics the classifier reads, also reported per run.
 DIAGNOSTICS: tuple[str, ...] = (
     "contribution_rate",

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from collabsim.metrics import ARCHETYPES, DIAGNOSTICS, METRICS, summarise
+from collabsim.metrics import ARCHETYPES, DIAGNOSTICS, METRIC_BOUNDS, METRICS, summarise
 from collabsim.model import PartnershipModel
 from collabsim.scenario import Scenario
 
@@ -118,11 +118,16 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
 
 
 def aggregate(runs: pd.DataFrame) -> dict[str, Any]:
-    """Summarise replicate rows: each metric's mean and 95% CI, archetype shares."""
+    """Summarise replicate rows: each metric's mean and 95% CI, archetype shares.
+
+    The interval is Student-t, clipped to the metric's natural range
+    (:data:`~collabsim.metrics.METRIC_BOUNDS`).
+    """
     metrics = {}
     for name in METRICS:
         mean, lo, hi = mean_ci(runs[name].to_numpy(dtype=float))
-        metrics[name] = {"mean": mean, "ci95": [lo, hi]}
+        low, high = METRIC_BOUNDS.get(name, (-np.inf, np.inf))
+        metrics[name] = {"mean": mean, "ci95": [max(lo, low), min(hi, high)]}
     counts = runs["archetype"].value_counts()
     shares = {a: float(counts.get(a, 0) / len(runs)) for a in ARCHETYPES}
     return {"metrics": metrics, "archetypes": shares}
