@@ -28,6 +28,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py
+	$(BIN)/python benchmarks/bench_sweep.py
 
 docs: $(STAMP)
 	$(BIN)/collabsim describe --markdown > docs/scenario-reference.md

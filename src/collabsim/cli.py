@@ -98,6 +98,33 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check scenario files")
     v.add_argument("files", nargs="+", metavar="FILE")
 
+    sw = sub.add_parser("sweep", help="run a parameter sweep into a results folder",
+                        description="Run the design of SWEEP.toml, streaming results to DIR.")
+    sw.add_argument("sweep_file", metavar="SWEEP.toml")
+    sw.add_argument("--out", type=Path, required=True, metavar="DIR")
+    sw.add_argument("--workers", type=_positive, default=1, metavar="N",
+                    help="worker processes (default 1: run in this process)")
+    sw.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
+                    help="run on Dask: 'local' starts a LocalCluster of N workers; an address "
+                    "such as tcp://host:8786 uses a running scheduler")
+    sw.add_argument("--resume", action="store_true", help="finish an interrupted sweep in DIR")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    an = sub.add_parser("analyze", help="Sobol or Morris sensitivity indices of a sweep")
+    an.add_argument("folder", type=Path, metavar="DIR")
+    an.add_argument("--method", choices=("sobol", "morris"), required=True)
+    an.add_argument("--metric", action="append", default=[], metavar="M",
+                    help="output to analyse (repeatable; default: collaborative_advantage or "
+                    "the first output)")
+
+    pl = sub.add_parser("plot", help="plot a metric against one or two swept parameters")
+    pl.add_argument("folder", type=Path, metavar="DIR")
+    pl.add_argument("--x", required=True, metavar="PARAM")
+    pl.add_argument("--y", default=None, metavar="PARAM", help="second parameter: a heatmap")
+    pl.add_argument("--metric", required=True, metavar="M")
+    pl.add_argument("--png", type=Path, default=None, metavar="FILE",
+                    help="where to write the figure (default: DIR/plots/...)")
+
     d = sub.add_parser("describe", help="every parameter with its default, range and meaning")
     d.add_argument("--markdown", action="store_true", help="print the scenario reference")
     return parser
@@ -108,7 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"run": cmd_run, "list": cmd_list, "validate": cmd_validate,
-                "describe": cmd_describe}[args.command](args)
+                "describe": cmd_describe, "sweep": cmd_sweep, "analyze": cmd_analyze,
+                "plot": cmd_plot}[args.command](args)
     except InputError as exc:
         print(f"collabsim: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -216,6 +244,58 @@ def format_table(s: Scenario, n: int, seed: int, summary: dict[str, Any]) -> str
         if share:
             lines.append(f"  {name:<26}{share:>12.0%}")
     return "\n".join(lines) + "\n"
+
+
+# sweep / analyze / plot ---------------------------------------------------------------------
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``collabsim sweep``."""
+    from collabsim.experiment import sweep
+
+    report = sweep(args.sweep_file, args.out, workers=args.workers, scheduler=args.scheduler,
+                   resume=args.resume, progress=False if args.quiet else None)
+    rate = report.ran / report.elapsed_s if report.elapsed_s > 0 else 0.0
+    print(f"{report.out}: {report.total} runs ({report.skipped} already done, {report.ran} run "
+          f"now, {report.failed} failed) in {report.elapsed_s:.1f} s ({rate:.1f} runs/s)")
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """``collabsim analyze``."""
+    from collabsim.experiment import load_results, plot_sensitivity, sensitivity
+
+    results = load_results(args.folder)
+    metrics = args.metric or [
+        "collaborative_advantage" if "collaborative_advantage" in results.outputs
+        else results.outputs[0]
+    ]
+    table = sensitivity(results, args.method, metrics)
+    folder = args.folder / "analysis"
+    folder.mkdir(exist_ok=True)
+    csv = folder / f"{args.method}_indices.csv"
+    table.to_csv(csv, index=False)
+    png = plot_sensitivity(table, folder / f"{args.method}_indices.png")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"wrote {csv} and {png}")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """``collabsim plot``."""
+    from collabsim.experiment import load_results, plot_factor, plot_heatmap
+
+    results = load_results(args.folder)
+    if args.metric not in results.outputs:
+        raise InputError(f"--metric {args.metric}: not an output of this sweep; expected one of "
+                         f"{', '.join(results.outputs)}")
+    name = f"{args.metric}_by_{args.x}" + (f"_and_{args.y}" if args.y else "")
+    png = args.png or args.folder / "plots" / f"{name}.png"
+    png.parent.mkdir(parents=True, exist_ok=True)
+    if args.y:
+        plot_heatmap(results, args.x, args.y, args.metric, png)
+    else:
+        plot_factor(results, args.x, args.metric, png)
+    print(f"wrote {png}")
+    return 0
 
 
 # list / validate / describe -------------------------------------------------------------

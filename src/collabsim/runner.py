@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from collabsim.metrics import ARCHETYPES, DIAGNOSTICS, METRIC_BOUNDS, METRICS, summarise
 from collabsim.model import PartnershipModel
@@ -109,6 +108,8 @@ def run_replicates_full(
 
 def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     """Mean and Student-t confidence interval; a single value gives a zero-width one."""
+    from scipy import stats  # imported here: it is slow to import and only needed here
+
     x = np.asarray(values, dtype=float)
     mean = float(x.mean())
     if x.size < 2 or np.all(x == x[0]):

@@ -79,6 +79,9 @@ class Scenario:
     def __getitem__(self, key: str) -> Any:
         return self.params[key]
 
+    def __reduce__(self) -> tuple[Any, ...]:  # mappingproxy does not pickle; a dict does
+        return (Scenario, (dict(self.params), self.organisations, self.shocks, self.source))
+
     def __hash__(self) -> int:
         return hash((tuple(sorted(self.params.items())), self.organisations, self.shocks))
 

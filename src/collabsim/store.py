@@ -20,7 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-DEPENDENCIES = ("mesa", "numpy", "pandas", "scipy", "pyarrow", "matplotlib", "networkx")
+DEPENDENCIES = ("mesa", "numpy", "pandas", "scipy", "pyarrow", "matplotlib", "networkx", "SALib",
+                "distributed")
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:

@@ -1,0 +1,111 @@
+"""Experimental designs: the points of a sweep.
+
+``grid`` is the full factorial of the factors' levels; ``lhs`` a Latin hypercube,
+``sobol`` Saltelli's scheme for Sobol indices and ``morris`` Morris trajectories, all
+sampled with SALib in the unit cube and mapped to each factor (a range linearly,
+rounded for integers; levels by equal-width bins); ``table`` reads points from CSV.
+
+Every point is checked against the scenario schema before anything runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from collabsim.errors import InputError, where
+from collabsim.experiment.spec import Factor, SweepSpec
+from collabsim.schema import check_value, lookup
+
+UNIT_PREFIX = "u:"  #: columns holding a point's unit-cube coordinates (sampling designs)
+
+
+def problem(spec: SweepSpec) -> dict[str, Any]:
+    """The SALib problem: every factor on the unit interval."""
+    return {
+        "num_vars": len(spec.factors),
+        "names": [f.key for f in spec.factors],
+        "bounds": [[0.0, 1.0]] * len(spec.factors),
+    }
+
+
+def unit_sample(spec: SweepSpec) -> np.ndarray:
+    """Unit-cube sample of a sampling design (rows: points, columns: factors)."""
+    from SALib.sample import latin, morris, sobol  # imported here: only sampling designs need it
+
+    prob = problem(spec)
+    seed = int(spec.seed % (2**32))
+    if spec.design == "lhs":
+        return latin.sample(prob, spec.samples, seed=seed)
+    if spec.design == "sobol":
+        return sobol.sample(prob, spec.samples, calc_second_order=spec.second_order, seed=seed)
+    if spec.design == "morris":
+        return morris.sample(prob, spec.samples, num_levels=spec.morris_levels, seed=seed)
+    raise ValueError(spec.design)  # pragma: no cover
+
+
+def from_unit(factor: Factor, u: np.ndarray) -> list[Any]:
+    """Map unit-interval values to a factor's values."""
+    if factor.is_range:
+        values = factor.low + u * (factor.high - factor.low)
+        return [round(v) for v in values] if factor.integer else [float(v) for v in values]
+    k = len(factor.levels)
+    idx = np.minimum((u * k).astype(int), k - 1)
+    return [factor.levels[i] for i in idx]
+
+
+def points(spec: SweepSpec) -> pd.DataFrame:
+    """The design's points: a ``point`` column, one column per factor, unit coordinates."""
+    keys = [f.key for f in spec.factors]
+    if spec.design == "grid":
+        rows = list(itertools.product(*(f.levels for f in spec.factors)))
+        df = pd.DataFrame(rows, columns=keys)
+    elif spec.design == "table":
+        df = _read_table(spec)
+    else:
+        u = unit_sample(spec)
+        df = pd.DataFrame({f.key: from_unit(f, u[:, j]) for j, f in enumerate(spec.factors)})
+        for j, f in enumerate(spec.factors):
+            df[UNIT_PREFIX + f.key] = u[:, j]
+    df.insert(0, "point", np.arange(len(df), dtype=np.int64))
+    if spec.is_collabsim:
+        for row in overrides(df, spec):  # fail early on any invalid point
+            spec.base.with_overrides(row, source=str(spec.path or "sweep"))
+    return df
+
+
+def overrides(df: pd.DataFrame, spec: SweepSpec) -> list[dict[str, Any]]:
+    """Each point's parameter values as plain Python values."""
+    keys = [f.key for f in spec.factors]
+    return [
+        {k: (v.item() if hasattr(v, "item") else v) for k, v in zip(keys, row, strict=True)}
+        for row in df[keys].itertuples(index=False, name=None)
+    ]
+
+
+def _read_table(spec: SweepSpec) -> pd.DataFrame:
+    src = str(spec.table)
+    try:
+        df = pd.read_csv(spec.table)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"{src}: not a readable CSV table ({str(exc).splitlines()[0]})") from None
+    keys = [f.key for f in spec.factors]
+    missing = [k for k in keys if k not in df.columns]
+    if missing:
+        raise InputError(f"{src}: column {missing[0]!r} is missing; the table needs a column "
+                         "for every parameter in [parameters]")
+    extra = [c for c in df.columns if c not in keys]
+    if extra:
+        raise InputError(f"{src}: column {extra[0]!r} is not in [parameters]; list it there too")
+    df = df[keys].copy()
+    if spec.is_collabsim:
+        for key in keys:
+            param = lookup(key, src)
+            df[key] = [check_value(param, v.item() if hasattr(v, "item") else v, src,
+                                   f"{key} (row {i + 1})") for i, v in enumerate(df[key])]
+    elif df.isna().any().any():
+        raise InputError(f"{where(src, 'table')} has empty cells")
+    return df

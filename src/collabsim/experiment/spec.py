@@ -1,0 +1,237 @@
+"""Sweep files: what to vary, how to sample it, and how often to run it.
+
+A sweep file is TOML::
+
+    [sweep]
+    scenario = "../scenarios/generic.toml"   # relative to this file
+    design = "grid"          # grid | lhs | sobol | morris | table
+    replicates = 5
+    seed = 1
+
+    [parameters]
+    "governance.mode" = ["shared", "lead", "nao"]          # levels
+    "population.size" = [4, 8, 16]
+    "population.initial_trust" = { range = [0.1, 0.9], points = 5 }   # a range
+
+Validation is as strict as for scenarios: unknown keys, values outside a parameter's
+allowed range and malformed files give one-line errors naming the file and key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from collabsim.errors import InputError, suggest, where
+from collabsim.scenario import Scenario, load_scenario
+from collabsim.schema import Param, check_value, lookup
+
+DESIGNS = ("grid", "lhs", "sobol", "morris", "table")
+COLLABSIM_MODEL = "collabsim"
+
+SWEEP_FIELDS: tuple[Param, ...] = (
+    Param("sweep.name", "str", "", "Name of the sweep (default: the file's stem)."),
+    Param("sweep.scenario", "str", "", "Base scenario file, relative to the sweep file."),
+    Param("sweep.model", "str", COLLABSIM_MODEL,
+          "What to run: the partnership model, or 'module:function' for a test response."),
+    Param("sweep.design", "choice", "grid", "How points are chosen.", choices=DESIGNS),
+    Param("sweep.samples", "int", 16,
+          "lhs: number of points; sobol: base sample N (N(D+2) points, or N(2D+2) with "
+          "second_order); morris: number of trajectories.", 1, 1_000_000),
+    Param("sweep.second_order", "bool", False, "sobol: also sample for second-order indices."),
+    Param("sweep.morris_levels", "int", 4, "morris: grid levels per factor.", 2, 100),
+    Param("sweep.table", "str", "", "table: CSV of points, one column per parameter."),
+    Param("sweep.replicates", "int", 1, "Runs per point.", 1, 100_000),
+    Param("sweep.seed", "int", 0, "Base seed; run (point, replicate) uses "
+          "SeedSequence(seed, spawn_key=(point, replicate)).", 0, 2**63 - 1),
+    Param("sweep.steps", "int", 0, "Steps per run (0: the scenario's).", 0, 100_000),
+    Param("sweep.keep_steps", "bool", False, "Also store every run's per-step table."),
+    Param("sweep.chunk_size", "int", 500, "Runs per Parquet chunk written.", 1, 1_000_000),
+)
+SWEEP_BY_KEY = {p.key: p for p in SWEEP_FIELDS}
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One swept parameter: discrete levels, or a continuous range.
+
+    Attributes:
+        key: Dotted scenario key (or a free name for a test response).
+        levels: The values a grid visits; for sampling designs, the categories.
+        low: Lower bound of a range (None for levels).
+        high: Upper bound of a range.
+        integer: Round sampled values to integers.
+    """
+
+    key: str
+    levels: tuple[Any, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    integer: bool = False
+
+    @property
+    def is_range(self) -> bool:
+        """A continuous range rather than a list of levels."""
+        return self.low is not None
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A validated sweep file."""
+
+    name: str
+    path: Path | None
+    base: Scenario | None
+    model: str
+    design: str
+    factors: tuple[Factor, ...]
+    samples: int = 16
+    second_order: bool = False
+    morris_levels: int = 4
+    table: Path | None = None
+    replicates: int = 1
+    seed: int = 0
+    steps: int = 0
+    keep_steps: bool = False
+    chunk_size: int = 500
+    text: str = field(default="", compare=False)
+
+    @property
+    def is_collabsim(self) -> bool:
+        """Runs the partnership model (rather than a test response)."""
+        return self.model == COLLABSIM_MODEL
+
+
+def load_sweep(path: str | Path) -> SweepSpec:
+    """Load and validate a sweep file."""
+    path = Path(path)
+    src = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{src}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{src}: is a directory, expected a sweep .toml file") from None
+    except (UnicodeDecodeError, OSError):
+        raise InputError(f"{src}: cannot read as UTF-8 text") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{src}: malformed TOML: {exc}") from None
+    return sweep_from_dict(doc, src, path.parent, text)
+
+
+def sweep_from_dict(
+    doc: dict[str, Any], source: str | None = None, folder: Path | None = None, text: str = ""
+) -> SweepSpec:
+    """Validate a parsed sweep document."""
+    folder = folder or Path.cwd()
+    for table in doc:
+        if table not in ("sweep", "parameters"):
+            hint = suggest(table, ["sweep", "parameters"])
+            raise InputError(f"{where(source, table)} is not a known table{hint}; expected "
+                             "[sweep] and [parameters]")
+    raw = doc.get("sweep", {})
+    if not isinstance(raw, dict):
+        raise InputError(f"{where(source, 'sweep')} must be a table, like [sweep]")
+    values = {p.key: p.default for p in SWEEP_FIELDS}
+    for name, value in raw.items():
+        key = f"sweep.{name}"
+        if key not in SWEEP_BY_KEY:
+            raise InputError(
+                f"{where(source, key)} is not a known setting{suggest(key, SWEEP_BY_KEY)}; "
+                f"expected one of {', '.join(SWEEP_BY_KEY)}"
+            )
+        values[key] = SWEEP_BY_KEY[key].check(value, source)
+    model = values["sweep.model"]
+    base = None
+    if model == COLLABSIM_MODEL:
+        if not values["sweep.scenario"]:
+            raise InputError(f"{where(source, 'sweep.scenario')} is missing; give the base "
+                             "scenario file, relative to the sweep file")
+        scen_path = folder / values["sweep.scenario"]
+        if not scen_path.is_file():
+            raise InputError(f"{where(source, 'sweep.scenario')} = "
+                             f"{values['sweep.scenario']!r}: no such file ({scen_path})")
+        base = load_scenario(scen_path)
+    elif ":" not in model:
+        raise InputError(f"{where(source, 'sweep.model')} = {model!r} is not allowed; expected "
+                         f"'{COLLABSIM_MODEL}' or 'module:function'")
+    params = doc.get("parameters", {})
+    if not isinstance(params, dict) or not params:
+        raise InputError(f"{where(source, 'parameters')} is missing or empty; list at least one "
+                         'parameter, e.g. "population.size" = [4, 8, 16]')
+    factors = tuple(_factor(key, value, base, source) for key, value in params.items())
+    design = values["sweep.design"]
+    table = None
+    if design == "table":
+        if not values["sweep.table"]:
+            raise InputError(f"{where(source, 'sweep.table')} is missing; the table design "
+                             "needs a CSV of points")
+        table = folder / values["sweep.table"]
+        if not table.is_file():
+            raise InputError(f"{where(source, 'sweep.table')} = {values['sweep.table']!r}: "
+                             f"no such file ({table})")
+    if design == "grid":
+        for f in factors:
+            if f.is_range and not f.levels:
+                raise InputError(
+                    f"{where(source, 'parameters.' + f.key)} is a range without points; the "
+                    "grid design needs levels or { range = [low, high], points = N }"
+                )
+    name = values["sweep.name"] or (Path(source).stem if source else "sweep")
+    return SweepSpec(
+        name=name, path=Path(source) if source else None, base=base, model=model,
+        design=design, factors=factors, samples=values["sweep.samples"],
+        second_order=values["sweep.second_order"], morris_levels=values["sweep.morris_levels"],
+        table=table, replicates=values["sweep.replicates"], seed=values["sweep.seed"],
+        steps=values["sweep.steps"], keep_steps=values["sweep.keep_steps"],
+        chunk_size=values["sweep.chunk_size"], text=text,
+    )
+
+
+def _factor(key: str, value: Any, base: Scenario | None, source: str | None) -> Factor:
+    loc = f"parameters.{key}"
+    spec = lookup(key, source) if base is not None else Param(key, "float", 0.0, "")
+    if spec.kind in ("str", "strlist"):
+        raise InputError(f"{where(source, loc)}: {key} cannot be swept (it is a {spec.kind})")
+
+    def check(v: Any) -> Any:
+        return check_value(spec, v, source, loc)
+
+    if isinstance(value, list):
+        if not value:
+            raise InputError(f"{where(source, loc)} has no levels")
+        return Factor(key, tuple(check(v) for v in value), integer=spec.kind == "int")
+    if not isinstance(value, dict):
+        raise InputError(f"{where(source, loc)} = {value!r} is not allowed; expected a list of "
+                         "levels or a table { levels = [...] } or { range = [low, high] }")
+    unknown = set(value) - {"levels", "range", "points"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InputError(f"{where(source, f'{loc}.{name}')} is not a known field"
+                         f"{suggest(name, ['levels', 'range', 'points'])}; expected levels, "
+                         "range or points")
+    if "levels" in value:
+        return _factor(key, value["levels"], base, source)
+    rng = value.get("range")
+    if not (isinstance(rng, list) and len(rng) == 2):
+        raise InputError(f"{where(source, loc + '.range')} = {rng!r} is not allowed; expected "
+                         "[low, high]")
+    if spec.kind not in ("int", "float"):
+        raise InputError(f"{where(source, loc + '.range')}: {key} is a {spec.kind}; give its "
+                         "levels instead")
+    low, high = check(rng[0]), check(rng[1])
+    if not low < high:
+        raise InputError(f"{where(source, loc + '.range')} = {rng!r} is not allowed; low must be "
+                         "below high")
+    levels: tuple[Any, ...] = ()
+    if "points" in value:
+        points = check_value(Param(loc + ".points", "int", 2, "", 2, 10_000), value["points"],
+                             source, loc + ".points")
+        step = (high - low) / (points - 1)
+        raw = [low + i * step for i in range(points)]
+        levels = tuple(dict.fromkeys(round(v) if spec.kind == "int" else v for v in raw))
+    return Factor(key, levels, float(low), float(high), integer=spec.kind == "int")
