@@ -14,12 +14,16 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 
 setup: $(STAMP)
 
-## The main job: every bundled scenario, 20 replicates each, tables on screen, data in results/.
+## The main job: compare the policy options for Northvale and write the HTML report.
+POLICY := status_quo pooled_budget lead_commissioning integrated_provision independent_broker \
+	legal_duty austerity_shock prevention_popp shared_data
 run: $(STAMP)
-	$(BIN)/collabsim run scenarios/*.toml scenarios/*/*.toml --replicates 20 --seed 1 --out results/run
+	$(BIN)/collabsim compare $(POLICY:%=scenarios/policy/%.toml) --replicates 50 --seed 1 \
+		--out results/policy
 
-## The whole test suite, lint included.
+## The whole test suite, lint included (installs Debian's chromium for browser tests if missing).
 test: $(STAMP)
+	bash .ci/install-browser
 	$(BIN)/ruff check src tests benchmarks experiments
 	$(BIN)/python -m pytest
 

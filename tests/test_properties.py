@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from collabsim import PartnershipModel, run
 from collabsim.metrics import METRICS
+from collabsim.services import SERVICE_METRICS
 from collabsim.testing import assert_invariants, scenarios
 
 # Step-table columns that are undefined, not zero, when there is nothing to measure.
@@ -24,7 +25,7 @@ def test_invariants_hold_every_step(scenario, seed):
 @given(scenarios(), st.integers(0, 2**32 - 1))
 def test_outputs_have_no_nan_where_defined(scenario, seed):
     result = run(scenario, seed)
-    for name in METRICS:
+    for name in (*METRICS, *(SERVICE_METRICS if scenario["services.enabled"] else ())):
         assert np.isfinite(result.summary[name]), name
     assert 0.0 <= result.summary["mean_trust"] <= 1.0
     assert 0.0 <= result.summary["retention"] <= 1.0

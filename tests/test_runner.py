@@ -5,8 +5,16 @@ import json
 import pandas as pd
 import pytest
 
-from collabsim import ARCHETYPES, METRICS, replicate_seed, run, run_replicates
+from collabsim import (
+    ARCHETYPES,
+    METRICS,
+    load_scenario,
+    replicate_seed,
+    run,
+    run_replicates,
+)
 from collabsim.cli import main
+from collabsim.services import SERVICE_METRICS
 
 from .conftest import BUNDLED, SCENARIOS
 
@@ -79,7 +87,10 @@ def test_every_bundled_scenario_validates_and_runs(path, capsys):
     assert main(["validate", str(path)]) == 0
     assert main(["run", str(path), "-n", "2", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out.splitlines()[-1])
-    assert set(doc["metrics"]) == set(METRICS)
+    expected = set(METRICS)
+    if load_scenario(path)["services.enabled"]:
+        expected |= set(SERVICE_METRICS)
+    assert set(doc["metrics"]) == expected
 
 
 def test_list_and_describe(capsys):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from collabsim.errors import InputError
-from collabsim.metrics import ARCHETYPES, METRICS
+from collabsim.metrics import ARCHETYPES
 from collabsim.runner import aggregate, run_replicates_full
 from collabsim.scenario import Scenario, load_scenario
 from collabsim.schema import ORGANISATION_FIELDS, PARAMS, SHOCK_FIELDS, Param
@@ -91,6 +91,20 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true",
                    help="print one JSON object per scenario instead of a table")
 
+    c = sub.add_parser("compare", help="compare scenarios with common random numbers",
+                       description="Run every SCENARIO N times (replicate k of each uses the "
+                       "same seed) and report each metric, paired differences from the first "
+                       "scenario, and archetype shares; --out writes an HTML report.")
+    c.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="the first is the reference")
+    c.add_argument("--set", dest="overrides", action="append", default=[], type=_assignment,
+                   metavar="KEY=VALUE", help="override a parameter in every scenario")
+    c.add_argument("--replicates", "-n", type=_positive, default=50, metavar="N",
+                   help="replicates per scenario (default 50)")
+    c.add_argument("--seed", type=_seed, default=0, metavar="S", help="base seed (default 0)")
+    c.add_argument("--steps", type=_positive, default=None, metavar="T")
+    c.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="write report.html, the data (Parquet, CSV) and a manifest here")
+
     ls = sub.add_parser("list", help="list the bundled scenarios")
     ls.add_argument("folder", nargs="?", type=Path, default=None,
                     help="folder to list (default: the bundled scenarios)")
@@ -136,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return {"run": cmd_run, "list": cmd_list, "validate": cmd_validate,
                 "describe": cmd_describe, "sweep": cmd_sweep, "analyze": cmd_analyze,
-                "plot": cmd_plot}[args.command](args)
+                "plot": cmd_plot, "compare": cmd_compare}[args.command](args)
     except InputError as exc:
         print(f"collabsim: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -234,8 +248,7 @@ def format_table(s: Scenario, n: int, seed: int, summary: dict[str, Any]) -> str
     """A readable table of metric means, 95% CIs and archetype shares."""
     lines = [f"{s.name}: {n} replicates, seed {seed}, {s['scenario.steps']} steps",
              f"  {'metric':<26}{'mean':>12}   {'95% CI':<24}"]
-    for name in METRICS:
-        m = summary["metrics"][name]
+    for name, m in summary["metrics"].items():
         lo, hi = m["ci95"]
         lines.append(f"  {name:<26}{m['mean']:>12.3f}   [{lo:.3f}, {hi:.3f}]")
     lines.append(f"  {'archetype':<26}{'share':>12}")
@@ -244,6 +257,71 @@ def format_table(s: Scenario, n: int, seed: int, summary: dict[str, Any]) -> str
         if share:
             lines.append(f"  {name:<26}{share:>12.0%}")
     return "\n".join(lines) + "\n"
+
+
+# compare ------------------------------------------------------------------------------------
+def cmd_compare(args: argparse.Namespace) -> int:
+    """``collabsim compare``."""
+    from collabsim.compare import compare
+    from collabsim.report import write_report
+
+    scenarios = _load_all(args.scenarios, args.overrides, args.steps)
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise InputError(f"--out {args.out}: exists and is not a folder")
+    cmp = compare(scenarios, args.replicates, args.seed)
+    print(format_comparison(cmp))
+    if args.out is not None:
+        path = write_report(cmp, args.out, sys.argv[1:])
+        print(f"report: {path}")
+    return 0
+
+
+def format_comparison(cmp: Any) -> str:
+    """Terminal tables: metrics per scenario, paired differences, archetype shares."""
+    from collabsim.compare import headlines
+    from collabsim.compare import number as _num
+
+    names = cmp.names
+    out = [f"{len(names)} scenarios x {cmp.replicates} replicates, seed {cmp.seed} "
+           "(common random numbers; mean [95% CI])", ""]
+    rows = []
+    for metric in cmp.metrics:
+        cells = []
+        for n in names:
+            m = cmp.summary[n]["metrics"][metric]
+            lo, hi = m["ci95"]
+            cells.append(f"{_num(m['mean'])} [{_num(lo)}, {_num(hi)}]")
+        rows.append([metric, *cells])
+    out += _columns(["metric", *names], rows)
+    if len(names) > 1:
+        out += ["", f"difference from {names[0]} (paired mean [95% CI], share of replicates "
+                "in which the option is better)", ""]
+        rows = []
+        for metric in cmp.metrics:
+            cells = []
+            for n in names[1:]:
+                d = cmp.differences[(cmp.differences["option"] == n)
+                                    & (cmp.differences["metric"] == metric)].iloc[0]
+                share = "-" if math.isnan(d["share_better"]) else f"{d['share_better']:.0%}"
+                cells.append(f"{_num(d['difference'], sign=True)} [{_num(d['ci_low'])}, "
+                             f"{_num(d['ci_high'])}] {share}")
+            rows.append([metric, *cells])
+        out += _columns(["metric", *names[1:]], rows)
+    out.append("")
+    rows = [[arch, *(f"{cmp.summary[n]['archetypes'][arch]:.0%}" for n in names)]
+            for arch in ARCHETYPES if any(cmp.summary[n]["archetypes"][arch] for n in names)]
+    out += _columns(["archetype share", *names], rows)
+    out.append("")
+    out.extend(f"- {line}" for line in headlines(cmp))
+    return "\n".join(out)
+
+
+def _columns(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Left-align the first column, right-align the rest, widths fitted to the cells."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                      for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+            for r in [header, *rows]]
 
 
 # sweep / analyze / plot ---------------------------------------------------------------------

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from collabsim.services import SERVICE_METRICS
+
 if TYPE_CHECKING:
     from collabsim.model import PartnershipModel
 
@@ -39,7 +41,17 @@ METRIC_BOUNDS: dict[str, tuple[float, float]] = {
     **{m: (0.0, 1.0) for m in ("inertia", "decision_success_rate", "acceptability",
                                "mean_trust", "trust_density", "retention", "free_riding",
                                "net_benefit_gini")},
-    **{m: (0.0, np.inf) for m in ("equity_sd", "total_contribution", "funds_queued")},
+    **{m: (0.0, np.inf) for m in ("equity_sd", "total_contribution", "funds_queued",
+                                  *SERVICE_METRICS)},
+}
+
+#: +1 where more is better, -1 where less is better, 0 where neither (for comparisons).
+METRIC_DIRECTION: dict[str, int] = {
+    "collaborative_advantage": 1, "advantage_ratio": 1, "inertia": -1,
+    "decision_success_rate": 1, "acceptability": 1, "equity_sd": -1, "mean_trust": 1,
+    "trust_density": 1, "retention": 1, "total_contribution": 0, "funds_queued": -1,
+    "free_riding": -1, "net_benefit_gini": -1, "emergency_bed_days": -1,
+    "delayed_transfer_days": -1, "unmet_need": -1, "acute_saving_per_pound": 1,
 }
 
 #: Diagnostics the classifier reads, also reported per run.
@@ -156,6 +168,8 @@ def summarise(model: PartnershipModel) -> dict[str, Any]:
         "unspent_pot": float(model.pot),
         "total_spent": float(col["spent"].sum()),
     }
+    if model.services is not None:
+        out.update(model.services.summary())
     out["archetype"] = classify(out)
     return out
 

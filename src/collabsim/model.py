@@ -28,12 +28,14 @@ from collabsim.rules.decision import Ballot
 from collabsim.rules.governance import BROKER
 from collabsim.scenario import Scenario, Shock
 from collabsim.schema import CARE_PROFESSIONS, SECTOR_GOALS, SECTORS
+from collabsim.services import ServiceDemand
 
 #: Per-member arrays, kept row-aligned with ``self.members``.
 MEMBER_ARRAYS = (
-    "power", "budget", "base_budget", "admin", "prosociality", "goals", "understanding",
+    "power", "budget", "base_budget", "admin", "prosociality", "commitment", "goals",
+    "understanding",
     "satisfaction", "exp_return", "obligation", "low_steps", "cum_net", "sector_code",
-    "care", "plan_acc", "last_contribution", "last_benefit", "last_net",
+    "care", "plan_acc", "last_contribution", "last_benefit", "last_net", "cum_paid", "cum_saved",
 )
 LIVE_PLAN = 0.25  #: plan currency above which pooled money is committed to delivery
 
@@ -80,14 +82,15 @@ class PartnershipModel(mesa.Model):
         self.power, self.budget, self.admin = f.power, f.budget, f.admin
         self.base_budget = f.budget.copy()
         self.prosociality = f.prosociality
+        self.commitment = f.commitment
         self.goals = f.goals
         self.understanding = f.goals.copy()
         self.trust = f.trust
-        self.culture = cultural_distance(f.sectors, self.fx.cultural_distance)
+        self.culture = cultural_distance(f.sectors, self.cultural_scale())
         self.sector_code = np.array([SECTORS.index(s) for s in f.sectors])
         self.care = np.isin(f.sectors, list(CARE_PROFESSIONS))
         for name in ("satisfaction", "cum_net", "plan_acc", "last_contribution",
-                     "last_benefit", "last_net"):
+                     "last_benefit", "last_net", "cum_paid", "cum_saved"):
             setattr(self, name, np.zeros(n))
         self.exp_return = np.ones(n)
         self.obligation = np.ones(n)
@@ -112,6 +115,7 @@ class PartnershipModel(mesa.Model):
         self.agent_rows: list[dict[str, np.ndarray]] = []
         self.events: list[tuple[int, str, str]] = []
         self._joined = 0
+        self.services = ServiceDemand(self) if scenario["services.enabled"] else None
 
         self._scheduled = [_ScheduledShock(self, s) for s in scenario.shocks]
         for ev in self._scheduled:
@@ -139,6 +143,10 @@ class PartnershipModel(mesa.Model):
         row = int(np.argmax(self.power))
         self.lead_name = self.members[row].name
         return row
+
+    def cultural_scale(self) -> float:
+        """Cultural distance between sectors under this funding rule."""
+        return self.fx.cultural_distance * self.funding.culture_merge
 
     def preferences(self) -> np.ndarray:
         """Plans members prefer: their interests blended with their understanding."""
@@ -261,11 +269,13 @@ class PartnershipModel(mesa.Model):
             "power": power, "budget": budget_per_power * power,
             "base_budget": budget_per_power * power,
             "admin": self.p["population.admin_capacity"] * power / 0.5,
-            "prosociality": self.p["population.prosociality"], "goals": goals,
+            "prosociality": self.p["population.prosociality"], "commitment": 1.0,
+            "goals": goals,
             "understanding": goals, "satisfaction": 0.0, "exp_return": 1.0,
             "obligation": 1.0, "low_steps": 0, "cum_net": 0.0,
             "sector_code": SECTORS.index(sector), "care": sector in CARE_PROFESSIONS,
             "plan_acc": 0.0, "last_contribution": 0.0, "last_benefit": 0.0, "last_net": 0.0,
+            "cum_paid": 0.0, "cum_saved": 0.0,
         }
         for name in MEMBER_ARRAYS:
             arr = getattr(self, name)
@@ -277,7 +287,7 @@ class PartnershipModel(mesa.Model):
         trust[:n, :n] = self.trust
         self.trust = trust
         sectors_now = [SECTORS[c] for c in self.sector_code]
-        self.culture = cultural_distance(sectors_now, self.fx.cultural_distance)
+        self.culture = cultural_distance(sectors_now, self.cultural_scale())
         self.members.append(
             Organisation(self, f"{sector}_joiner_{self._joined}", sector, row=n, founding=False)
         )
@@ -371,8 +381,8 @@ class PartnershipModel(mesa.Model):
             - p["dynamics.willingness_pressure"] * (1 - fx.pressure_shield) * self.pressure_now,
             0.0, 1.0,
         )
-        c = np.minimum(self.funding.contributions(fair, willingness, self.currency), self.budget)
-        asked = fair if self.funding.committed else fair * self.currency
+        asked = self.funding.asked(fair, self.commitment, self.currency)
+        c = np.minimum(self.funding.contributions(asked, willingness), self.budget)
         paid = np.divide(c, asked, out=np.ones_like(c), where=asked > 1e-12)
         self.shortfall = np.maximum(1.0 - paid, 0.0)
         asked_total = float(asked.sum())
@@ -404,6 +414,8 @@ class PartnershipModel(mesa.Model):
             if self.plan is not None else 0.0
         productivity = ((1.0 + p["dynamics.synergy"] * diversity) * fit * shared_understanding
                         * (0.5 + 0.5 * self.currency))
+        if self.funding.role_conflict:  # stress in merged teams costs output (Carpenter 2003)
+            productivity *= 1.0 - self.fx.role_conflict * float(self.care.mean())
         gross = spent * productivity
         coordination = float(self.meeting_cost.sum())
         joint, solo = gross - coordination, float(c.sum())
@@ -411,8 +423,13 @@ class PartnershipModel(mesa.Model):
 
         relevance = self.plan_acc * self.budget
         benefit = gross * relevance / relevance.sum() if relevance.sum() > 0 else np.zeros(self.n)
+        if self.services is not None:  # costs a member's own budget avoided count as benefit
+            service_record, saved = self.services.step(self, spent, productivity)
+            benefit = benefit + saved
+            rec.update(service_record)
         net = benefit - c - self.meeting_cost
         self.cum_net += net
+        self.cum_paid += c
         self.last_contribution, self.last_benefit, self.last_net = c, benefit, net
         ref = np.maximum(p["funding.pooled_share"] * self.budget, 1e-9)
         self.relative_net = net / ref
@@ -511,6 +528,8 @@ class PartnershipModel(mesa.Model):
                    solo_output=0.0, coordination_cost=0.0, productivity=0.0, diversity=0.0,
                    shared_understanding=0.0, fit=0.0, advantage=self.advantage,
                    plan_currency=self.currency)
+        if self.services is not None:
+            rec.update(self.services.step(self, 0.0, 0.0)[0])
 
     def _record(self, rec: dict[str, Any]) -> None:
         n = self.n
@@ -540,6 +559,7 @@ class PartnershipModel(mesa.Model):
                 "satisfaction": self.satisfaction.copy(),
                 "prosociality": self.prosociality.copy(), "trust_out": out.copy(),
                 "trust_in": (self.trust.sum(axis=0) - 1.0) / max(n - 1, 1),
+                "paid": self.cum_paid.copy(), "saved": self.cum_saved.copy(),
             })
 
     def run(self, steps: int | None = None) -> PartnershipModel:

@@ -31,6 +31,7 @@ class Founders:
     budget: np.ndarray
     admin: np.ndarray
     prosociality: np.ndarray
+    commitment: np.ndarray
     goals: np.ndarray
     trust: np.ndarray
 
@@ -91,10 +92,11 @@ def generate(s: Scenario, rng: np.random.Generator) -> Founders:
     budget = np.concatenate([[o.budget for o in listed], gen_budget]).astype(float)
     admin = np.concatenate([[o.admin_capacity for o in listed], gen_admin]).astype(float)
     prosociality = np.concatenate([[o.prosociality for o in listed], gen_pro]).astype(float)
+    commitment = np.concatenate([[o.commitment for o in listed], np.ones(n_gen)]).astype(float)
     listed_goals = np.array([o.goals for o in listed], dtype=float).reshape(-1, D)
     goals = np.vstack([listed_goals, gen_goals])
     trust = initial_trust(goals, s["population.initial_trust"], rng)
-    return Founders(names, sectors, power, budget, admin, prosociality, goals, trust)
+    return Founders(names, sectors, power, budget, admin, prosociality, commitment, goals, trust)
 
 
 def _generated_goals(s: Scenario, sectors: list[str], rng: np.random.Generator) -> np.ndarray:

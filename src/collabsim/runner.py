@@ -17,6 +17,7 @@ import pandas as pd
 from collabsim.metrics import ARCHETYPES, DIAGNOSTICS, METRIC_BOUNDS, METRICS, summarise
 from collabsim.model import PartnershipModel
 from collabsim.scenario import Scenario
+from collabsim.services import SERVICE_METRICS
 
 
 @dataclass
@@ -28,12 +29,15 @@ class RunResult:
         summary: Every metric of brief section 9, the diagnostics and the archetype.
         agents: One row per member per step, when asked for.
         events: ``(step, kind, who)`` for shocks, exits and governance changes.
+        members: One row per organisation that was ever a member: its membership and
+            what it paid into joint work, saved (service submodel) and gained in all.
     """
 
     steps: pd.DataFrame
     summary: dict[str, Any]
     agents: pd.DataFrame | None = None
     events: list[tuple[int, str, str]] = field(default_factory=list)
+    members: pd.DataFrame | None = None
 
 
 def replicate_seed(seed: int, replicate: int, point: int | None = None) -> np.random.SeedSequence:
@@ -73,7 +77,18 @@ def run(
                           for k in model.agent_rows[0]})
             if model.agent_rows else pd.DataFrame()
         )
-    return RunResult(table, summarise(model), agent_table, list(model.events))
+    return RunResult(table, summarise(model), agent_table, list(model.events),
+                     members_table(model))
+
+
+def members_table(model: PartnershipModel) -> pd.DataFrame:
+    """Every organisation that was a member, with what it paid, saved and gained."""
+    return pd.DataFrame([
+        {"name": a.name, "sector": a.sector, "founding": a.founding, "active": a.active,
+         "exit_step": a.exit_step, "exit_reason": a.exit_reason, "paid": a.cum_paid,
+         "saved": a.cum_saved, "net_benefit": a.cum_net}
+        for a in model.agents
+    ])
 
 
 def _seedseq(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
@@ -125,7 +140,9 @@ def aggregate(runs: pd.DataFrame) -> dict[str, Any]:
     (:data:`~collabsim.metrics.METRIC_BOUNDS`).
     """
     metrics = {}
-    for name in METRICS:
+    for name in (*METRICS, *SERVICE_METRICS):
+        if name not in runs:
+            continue
         mean, lo, hi = mean_ci(runs[name].to_numpy(dtype=float))
         low, high = METRIC_BOUNDS.get(name, (-np.inf, np.inf))
         metrics[name] = {"mean": mean, "ci95": [max(lo, low), min(hi, high)]}

@@ -44,6 +44,7 @@ class OrganisationSpec:
     budget: float
     admin_capacity: float
     prosociality: float
+    commitment: float
     goals: tuple[float, ...]
 
 

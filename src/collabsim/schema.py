@@ -261,6 +261,41 @@ PARAMS: tuple[Param, ...] = (
        "Chance per member per step that its goals shift.", *_UNIT),
     _p("environment.scandal_rate", "float", 0.005,
        "Chance per step of a safeguarding incident or scandal involving one member.", *_UNIT),
+    # --- services: the service-demand submodel (see collabsim.services) -------------------
+    _p("services.enabled", "bool", False,
+       "Simulate the care pathway of a population with complex needs (policy scenarios)."),
+    _p("services.population", "int", 10_000,
+       "People in the cohort with complex needs (e.g. older people at risk of admission).",
+       0, 10_000_000),
+    _p("services.admission_rate", "float", 0.06,
+       "Emergency admissions per person per quarter without prevention.", 0.0, 1.0),
+    _p("services.length_of_stay", "float", 8.0, "Mean length of an emergency stay, days.",
+       0.0, 365.0),
+    _p("services.bed_day_cost", "float", 400.0,
+       "Cost of an acute bed-day, £ (rounded teaching figure; see docs/ODD.md).", 0.0, 1e5),
+    _p("services.care_package_cost", "float", 120.0,
+       "Cost of a care package per week, £ (rounded teaching figure; see docs/ODD.md).",
+       0.0, 1e5),
+    _p("services.package_weeks", "float", 52.0,
+       "Weeks of care a discharge care package pays for (people with complex needs rarely "
+       "stop needing care within the year).", 0.0, 520.0),
+    _p("services.discharge_need", "float", 0.3,
+       "Share of emergency admissions that need a care package to go home.", 0.0, 1.0),
+    _p("services.care_capacity", "float", 1.0,
+       "Care packages available at the start, relative to the discharge need then; "
+       "capacity follows social care's budget.", 0.0, 10.0),
+    _p("services.delay_days", "float", 12.0,
+       "Extra bed-days for a discharge that waits for a care package.", 0.0, 365.0),
+    _p("services.prevention_max", "float", 0.3,
+       "Largest share of emergency admissions prevention can avoid.", 0.0, 1.0),
+    _p("services.prevention_half", "float", 1.6,
+       "Prevention stock per 10,000 people (£m of effective prevention) at which half that "
+       "share is avoided.", 0.001, 1e6),
+    _p("services.prevention_ringfence", "float", 0.0,
+       "Share of joint spending ring-fenced for prevention (as POPP's grant was); the rest "
+       "follows the plan's priorities.", 0.0, 1.0),
+    _p("services.prevention_decay", "float", 0.25,
+       "Share of the prevention stock's effect lost each quarter.", 0.0, 1.0),
     # --- population ----------------------------------------------------------------------
     _p("population.size", "int", 0,
        "Number of organisations to generate (added to any listed ones).", 0, 100_000, ui=True),
@@ -386,6 +421,10 @@ ORGANISATION_FIELDS: tuple[Field, ...] = (
     Field("admin_capacity", "float", 2.0, "Joint money it can process per step, £m.", 0.0, 1e6),
     Field("prosociality", "float", 0.5,
           "Willingness to contribute beyond self-interest, 0–1.", 0.0, 1.0),
+    Field("commitment", "float", 1.0,
+          "Share of its fair share it has agreed to pay under separate or aligned budgets "
+          "(0: at the table but not paying); pooled, lead-commissioning and integrated "
+          "funding ask every member for its full share.", 0.0, 1.0),
     Field("goals", "goals", None,
           "Priorities over " + ", ".join(GOAL_DIMENSIONS) + " (each 0–1); "
           "default: the sector's typical priorities.", 0.0, 1.0),

@@ -40,6 +40,7 @@ def organisation_tables(draw: st.DrawFn, n: int) -> list[dict[str, Any]]:
             "budget": draw(st.floats(0.0, 200.0)),
             "admin_capacity": draw(st.floats(0.0, 20.0)),
             "prosociality": draw(unit),
+            "commitment": draw(unit),
             "goals": {d: draw(unit) for d in GOAL_DIMENSIONS},
         }
         for i in range(n)
@@ -74,6 +75,12 @@ def scenario_docs(draw: st.DrawFn, max_members: int = 12, max_steps: int = 12) -
         },
         "infrastructure": {lever: draw(unit) for lever in INFRASTRUCTURE},
         "participation": {"rung": draw(st.integers(1, 8))},
+        "services": {
+            "enabled": draw(st.booleans()),
+            "population": draw(st.integers(0, 50_000)),
+            "care_capacity": draw(st.floats(0.0, 2.0)),
+            "prevention_ringfence": draw(unit),
+        },
         "environment": {
             "austerity": draw(st.floats(0.0, 0.5)),
             "turnover_rate": draw(st.floats(0.0, 0.3)),
@@ -117,6 +124,10 @@ def assert_invariants(model: PartnershipModel, rtol: float = 1e-9) -> None:
     for name in ("power", "budget", "prosociality", "satisfaction", "goals", "understanding"):
         assert np.all(np.isfinite(getattr(model, name))), f"non-finite {name}"
     assert np.all((model.prosociality >= 0.0) & (model.prosociality <= 1.0))
+    assert np.all(model.cum_paid >= 0.0) and np.all(model.cum_saved >= 0.0)
+    if model.services is not None:
+        totals = model.services.totals
+        assert all(np.isfinite(v) and v >= 0.0 for v in totals.values()), totals
     contributed = sum(r["contribution"] for r in model.history)
     spent = sum(r["spent"] for r in model.history)
     held = spent + model.queue + model.pot

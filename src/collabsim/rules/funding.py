@@ -28,6 +28,7 @@ class FundingRule:
         exit_cost: Satisfaction a member gives up by leaving (held by sunk money).
         role_conflict: Care professionals suffer role conflict (integrated teams).
         lead_tilt: Share of the delivered plan bent towards the lead's priorities.
+        culture_merge: Multiplier on cultural distance (merged teams share a culture).
     """
 
     name = ""
@@ -36,14 +37,21 @@ class FundingRule:
     exit_cost = 0.0
     role_conflict = False
     lead_tilt = 0.0
+    culture_merge = 1.0
 
-    def contributions(
-        self, fair: np.ndarray, willingness: np.ndarray, currency: float
-    ) -> np.ndarray:
-        """Money each member puts in this step, £m."""
+    def asked(self, fair: np.ndarray, commitment: np.ndarray, currency: float) -> np.ndarray:
+        """What each member is expected to pay this step, £m.
+
+        Voluntary rules ask for the share a member has committed, while the plan is
+        current; committed rules take the full fair share in advance.
+        """
         if self.committed:
             return fair.copy()
-        return fair * willingness * currency
+        return fair * commitment * currency
+
+    def contributions(self, asked: np.ndarray, willingness: np.ndarray) -> np.ndarray:
+        """Money each member puts in this step, £m."""
+        return asked.copy() if self.committed else asked * willingness
 
     def hub_capacity(self, m: PartnershipModel, governance_capacity: float) -> float:
         """Admin capacity joint money passes through, given the governance hub's."""
@@ -90,12 +98,17 @@ class LeadCommissioning(FundingRule):
 
 @FUNDING.register("integrated")
 class Integrated(FundingRule):
-    """Staff, budgets and management merged: no free-riding, but role conflict."""
+    """Staff, budgets and management merged: no free-riding, but role conflict.
+
+    Merged teams halve the cultural distance between partners, but care professionals'
+    role conflict and stress cost satisfaction and a share of productivity.
+    """
 
     committed = True
     visibility = 0.3
     exit_cost = 1.0
     role_conflict = True
+    culture_merge = 0.5
 
     def hub_capacity(self, m, governance_capacity):  # noqa: D102
         return float(m.admin.sum()) + m.p["governance.admin_capacity"]

@@ -1,0 +1,136 @@
+"""The service-demand submodel: a care pathway for a population with complex needs.
+
+Switched on per scenario with ``services.enabled``. Each quarter a cohort of people with
+complex needs (``services.population``) has emergency admissions at a rate that grows
+with demand and falls with the partnership's prevention. Admissions become bed-days;
+the share who need a care package to go home wait in hospital (delayed transfers of
+care) when social care has too few packages, and social care's capacity follows its
+budget. The partnership's joint spending is split across the plan's priorities:
+the prevention share builds a prevention stock that avoids admissions with diminishing
+returns, the independence share buys extra care packages.
+
+Wrong-pocket accounting: every member's contributions are what it paid; the acute cost
+avoided (bed-days not used) is saved by the health members, the care-package cost
+avoided by adult social care, each in proportion to budget (Section 75 guidance and
+seed 003's "the NHS saves bed-days, social care pays").
+
+Defaults and their sources are in docs/ODD.md (service-demand submodel).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from collabsim.schema import GOAL_DIMENSIONS, SECTORS
+
+if TYPE_CHECKING:
+    from collabsim.model import PartnershipModel
+
+PREVENTION = GOAL_DIMENSIONS.index("prevention")
+INDEPENDENCE = GOAL_DIMENSIONS.index("independence")
+HEALTH = SECTORS.index("health")
+SOCIAL_CARE = SECTORS.index("adult_social_care")
+
+#: Summary metrics of the submodel (public names, brief section 9).
+SERVICE_METRICS = ("emergency_bed_days", "delayed_transfer_days", "unmet_need",
+                   "acute_saving_per_pound")
+
+
+class ServiceDemand:
+    """State of the care pathway: prevention stock and cumulative totals."""
+
+    def __init__(self, model: PartnershipModel) -> None:
+        p = model.p
+        self.p = p
+        self.stock = 0.0
+        self.base_admissions = p["services.population"] * p["services.admission_rate"]
+        self.base_capacity = p["services.care_capacity"] * self.base_admissions \
+            * p["services.discharge_need"]
+        self.package_cost = p["services.care_package_cost"] * p["services.package_weeks"]
+        self.half = p["services.prevention_half"] * p["services.population"] / 10_000
+        self.totals = dict.fromkeys(("bed_days", "delayed_days", "unmet", "prevention_spend",
+                                     "acute_avoided", "care_avoided"), 0.0)
+
+    def step(
+        self, model: PartnershipModel, spent: float, productivity: float
+    ) -> tuple[dict[str, Any], np.ndarray]:
+        """Advance the pathway one quarter.
+
+        Returns:
+            The step's record, and what each member saved this step (£m).
+        """
+        p = self.p
+        plan = model.plan
+        shares = plan / plan.sum() if plan is not None and plan.sum() > 0 else np.zeros(len(
+            GOAL_DIMENSIONS))
+        fence = p["services.prevention_ringfence"]
+        shares = (1.0 - fence) * shares
+        shares[PREVENTION] += fence
+        prevention_spend = spent * shares[PREVENTION]
+        effective = prevention_spend * productivity
+        self.stock = (1.0 - p["services.prevention_decay"]) * self.stock + effective
+
+        unprevented = self.base_admissions * model.demand_index
+        avoided = unprevented * p["services.prevention_max"] * self.stock / (self.stock + self.half)
+        admissions = unprevented - avoided
+        needing = admissions * p["services.discharge_need"]
+
+        budget_factor = self._capacity_factor(model)
+        bought = (spent * shares[INDEPENDENCE] * productivity * 1e6 / self.package_cost
+                  if self.package_cost > 0 else 0.0)
+        capacity = self.base_capacity * budget_factor + bought
+        unmet = max(0.0, needing - capacity)
+        delayed = unmet * p["services.delay_days"]
+        bed_days = admissions * p["services.length_of_stay"] + delayed
+
+        acute_avoided = avoided * p["services.length_of_stay"] * p["services.bed_day_cost"] / 1e6
+        care_avoided = avoided * p["services.discharge_need"] * self.package_cost / 1e6
+        saved = self._book(model, HEALTH, acute_avoided) + self._book(model, SOCIAL_CARE,
+                                                                       care_avoided)
+        model.cum_saved += saved
+
+        t = self.totals
+        t["bed_days"] += bed_days
+        t["delayed_days"] += delayed
+        t["unmet"] += unmet
+        t["prevention_spend"] += prevention_spend
+        t["acute_avoided"] += acute_avoided
+        t["care_avoided"] += care_avoided
+        record = {"admissions": admissions, "avoided_admissions": avoided,
+                  "emergency_bed_days": bed_days, "delayed_transfer_days": delayed,
+                  "unmet_need": unmet, "care_capacity": capacity,
+                  "prevention_spend": prevention_spend, "prevention_stock": self.stock,
+                  "acute_cost_avoided": acute_avoided, "care_cost_avoided": care_avoided}
+        return record, saved
+
+    def _capacity_factor(self, model: PartnershipModel) -> float:
+        """Social care's budget now relative to the start (its members' mean ratio).
+
+        Social care keeps providing packages after it leaves the partnership, with the
+        budget it had when it left.
+        """
+        members = model.sector_code == SOCIAL_CARE
+        if members.any():
+            self.factor = float((model.budget[members] / np.maximum(
+                model.base_budget[members], 1e-12)).mean())
+        return getattr(self, "factor", 1.0)
+
+    @staticmethod
+    def _book(model: PartnershipModel, sector: int, amount: float) -> np.ndarray:
+        """A saving shared among a sector's members in proportion to their budgets."""
+        budget = model.budget * (model.sector_code == sector)
+        total = budget.sum()
+        return amount * budget / total if amount and total > 0 else np.zeros(model.n)
+
+    def summary(self) -> dict[str, float]:
+        """The submodel's summary metrics for the run."""
+        t = self.totals
+        spend = t["prevention_spend"]
+        return {
+            "emergency_bed_days": t["bed_days"],
+            "delayed_transfer_days": t["delayed_days"],
+            "unmet_need": t["unmet"],
+            "acute_saving_per_pound": t["acute_avoided"] / spend if spend > 1e-12 else 0.0,
+        }
