@@ -358,9 +358,18 @@ class PartnershipModel(mesa.Model):
             rec.update(acceptability=mean_acc,
                        acceptability_sd=float(np.sqrt(((decision_acc - mean_acc) ** 2).sum() / n)),
                        contested=bool(no_votes.sum() >= 0.25 * n))
-            if no_votes.any():  # imposed decisions: a power play against the outvoted
+            supporters = yes[adopted].astype(float)
+            # Those who carried a decision together trust each other a little more...
+            self.trust += (p["dynamics.alliance_gain"] * np.outer(supporters, supporters)
+                           * (1.0 - self.trust))
+            if no_votes.any():  # ...and an imposed decision is a power play against the outvoted,
+                # who lose trust in its powerful supporters; the supporters in turn resent,
+                # half as much, those who opposed them.
                 loss = p["dynamics.power_play_loss"] * fx.power_play_damping
-                self.trust -= loss * np.outer(no_votes, yes[adopted] * self.power) * self.trust
+                against = no_votes.astype(float)
+                self.trust -= loss * (np.outer(against, supporters * self.power)
+                                      + 0.5 * np.outer(supporters, against * self.power)
+                                      ) * self.trust
         else:
             self.currency *= 1.0 - p["dynamics.plan_decay"]
             self.trust *= 1.0 - p["dynamics.frustration_loss"]
@@ -427,7 +436,9 @@ class PartnershipModel(mesa.Model):
             service_record, saved = self.services.step(self, spent, productivity)
             benefit = benefit + saved
             rec.update(service_record)
-        net = benefit - c - self.meeting_cost
+        # Under budget pressure a £ for joint work is a £ taken from statutory services.
+        felt = c * (1.0 + p["dynamics.opportunity_cost"] * self.pressure_now)
+        net = benefit - felt - self.meeting_cost
         self.cum_net += net
         self.cum_paid += c
         self.last_contribution, self.last_benefit, self.last_net = c, benefit, net
@@ -454,10 +465,12 @@ class PartnershipModel(mesa.Model):
         t -= p["dynamics.trust_loss"] * fx.loss_damping * seen[None, :] * t
         np.clip(t, 0.0, 1.0, out=t)
         np.fill_diagonal(t, 1.0)
-        # Motivation: prosociality follows what others are seen to contribute.
+        # Motivation: prosociality follows what others contribute, as far as it can be seen.
         n = self.n
-        others = (delivered.sum() - delivered) / (n - 1)
-        self.prosociality += p["dynamics.prosociality_adaptation"] * (others - self.prosociality)
+        actual = 1.0 - self.shortfall
+        others = (actual.sum() - actual) / (n - 1)
+        rate = p["dynamics.prosociality_adaptation"] * detection
+        self.prosociality += rate * (others - self.prosociality)
 
     # 8. Motivation and exit --------------------------------------------------------
     def _motivation_and_exit(self) -> None:
