@@ -105,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="write report.html, the data (Parquet, CSV) and a manifest here")
 
+    ap = sub.add_parser("app", help="the teaching dashboard in the browser (Mesa SolaraViz)")
+    ap.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO",
+                    help="scenario to start with (default: the solid_partnership preset)")
+    ap.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    ap.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+
     ls = sub.add_parser("list", help="list the bundled scenarios")
     ls.add_argument("folder", nargs="?", type=Path, default=None,
                     help="folder to list (default: the bundled scenarios)")
@@ -150,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return {"run": cmd_run, "list": cmd_list, "validate": cmd_validate,
                 "describe": cmd_describe, "sweep": cmd_sweep, "analyze": cmd_analyze,
-                "plot": cmd_plot, "compare": cmd_compare}[args.command](args)
+                "plot": cmd_plot, "compare": cmd_compare, "app": cmd_app}[args.command](args)
     except InputError as exc:
         print(f"collabsim: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -257,6 +263,30 @@ def format_table(s: Scenario, n: int, seed: int, summary: dict[str, Any]) -> str
         if share:
             lines.append(f"  {name:<26}{share:>12.0%}")
     return "\n".join(lines) + "\n"
+
+
+# app ----------------------------------------------------------------------------------------
+def cmd_app(args: argparse.Namespace) -> int:
+    """``collabsim app``: validate the scenario, then serve the dashboard with Solara."""
+    import importlib.util
+    import os
+    import subprocess
+
+    if importlib.util.find_spec("solara") is None or importlib.util.find_spec("altair") is None:
+        raise InputError("the dashboard needs the app extra: pip install 'collabsim[app]'")
+    env = dict(os.environ)
+    if args.scenario is not None:
+        load_scenario(args.scenario)  # bad input: exit 2 before any server starts
+        env["COLLABSIM_APP_SCENARIO"] = str(Path(args.scenario).resolve())
+    if not 0 < args.port < 65536:
+        raise InputError(f"--port {args.port}: expected a port number in [1, 65535]")
+    cmd = [sys.executable, "-m", "solara", "run", "collabsim.app:Page", "--host", args.host,
+           "--port", str(args.port), "--production", "--no-open", "--no-check-version"]
+    print(f"collabsim dashboard on http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0
 
 
 # compare ------------------------------------------------------------------------------------
