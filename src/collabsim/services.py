@@ -73,7 +73,8 @@ class ServiceDemand:
         self.stock = (1.0 - p["services.prevention_decay"]) * self.stock + effective
 
         unprevented = self.base_admissions * model.demand_index
-        avoided = unprevented * p["services.prevention_max"] * self.stock / (self.stock + self.half)
+        reach = self.stock / (self.stock + self.half) if self.stock + self.half > 0 else 0.0
+        avoided = unprevented * p["services.prevention_max"] * reach
         admissions = unprevented - avoided
         needing = admissions * p["services.discharge_need"]
 
