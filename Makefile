@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench docs clean
+.PHONY: setup run test lint bench docs validate clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks experiments
+
+## Every validation pattern at full size; writes docs/validation.md and its figures.
+validate: $(STAMP)
+	cd experiments/validation && ../../$(BIN)/python run_all.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py

@@ -1,0 +1,8 @@
+"""Pattern 3 of the model brief (section 11): see collabsim.validation.governance_fit."""
+
+from common import main
+
+from collabsim.validation import governance_fit
+
+if __name__ == "__main__":
+    main(governance_fit)

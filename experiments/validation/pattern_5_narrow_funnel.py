@@ -1,0 +1,8 @@
+"""Pattern 5 of the model brief (section 11): see collabsim.validation.narrow_funnel."""
+
+from common import main
+
+from collabsim.validation import narrow_funnel
+
+if __name__ == "__main__":
+    main(narrow_funnel)
