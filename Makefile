@@ -37,6 +37,7 @@ validate: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py
 	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/bench_compare.py
 
 docs: $(STAMP)
 	$(BIN)/collabsim describe --markdown > docs/scenario-reference.md

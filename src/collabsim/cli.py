@@ -67,6 +67,20 @@ def _assignment(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
+def _replicate_options(p: argparse.ArgumentParser, what: str, replicates: int, out: str) -> None:
+    """Options shared by `run` and `compare`."""
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help=what)
+    p.add_argument("--set", dest="overrides", action="append", default=[], type=_assignment,
+                   metavar="KEY=VALUE",
+                   help="override a parameter in every scenario (repeatable); see `describe`")
+    p.add_argument("--replicates", "-n", type=_positive, default=replicates, metavar="N",
+                   help=f"replicates per scenario (default {replicates})")
+    p.add_argument("--seed", type=_seed, default=0, metavar="S", help="base seed (default 0)")
+    p.add_argument("--steps", type=_positive, default=None, metavar="T",
+                   help="steps per run (default: scenario.steps)")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR", help=out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to generate docs)."""
     parser = _Parser(prog="collabsim", description=__doc__.splitlines()[0] if __doc__ else "")
@@ -77,16 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run scenarios and summarise their replicates",
                        description="Run each SCENARIO for N replicates and print each metric's "
                        "mean with a 95%% confidence interval, and the share of each archetype.")
-    r.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario .toml files")
-    r.add_argument("--set", dest="overrides", action="append", default=[], type=_assignment,
-                   metavar="KEY=VALUE", help="override a parameter (repeatable); see `describe`")
-    r.add_argument("--replicates", "-n", type=_positive, default=20, metavar="N",
-                   help="replicates per scenario (default 20)")
-    r.add_argument("--seed", type=_seed, default=0, metavar="S", help="base seed (default 0)")
-    r.add_argument("--steps", type=_positive, default=None, metavar="T",
-                   help="steps per run (default: scenario.steps)")
-    r.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help="write per-step and per-run tables (Parquet) and a manifest here")
+    _replicate_options(r, "scenario .toml files", 20,
+                       "write per-step and per-run tables (Parquet) and a manifest here")
     r.add_argument("--agents", action="store_true", help="with --out, also write the agent table")
     r.add_argument("--json", action="store_true",
                    help="print one JSON object per scenario instead of a table")
@@ -95,15 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run every SCENARIO N times (replicate k of each uses the "
                        "same seed) and report each metric, paired differences from the first "
                        "scenario, and archetype shares; --out writes an HTML report.")
-    c.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="the first is the reference")
-    c.add_argument("--set", dest="overrides", action="append", default=[], type=_assignment,
-                   metavar="KEY=VALUE", help="override a parameter in every scenario")
-    c.add_argument("--replicates", "-n", type=_positive, default=50, metavar="N",
-                   help="replicates per scenario (default 50)")
-    c.add_argument("--seed", type=_seed, default=0, metavar="S", help="base seed (default 0)")
-    c.add_argument("--steps", type=_positive, default=None, metavar="T")
-    c.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help="write report.html, the data (Parquet, CSV) and a manifest here")
+    _replicate_options(c, "scenario .toml files; the first is the reference", 50,
+                       "write report.html, the data (Parquet, CSV) and a manifest here")
 
     ap = sub.add_parser("app", help="the teaching dashboard in the browser (Mesa SolaraViz)")
     ap.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO",

@@ -168,26 +168,27 @@ def load_scenario(path: str | Path) -> Scenario:
     return from_dict(doc, str(path))
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path, kind: str = "scenario") -> tuple[str, dict[str, Any]]:
+    """Read a TOML file: its text and parsed document, or a one-line InputError."""
     src = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{src}: no such file") from None
     except IsADirectoryError:
-        raise InputError(f"{src}: is a directory, expected a scenario .toml file") from None
+        raise InputError(f"{src}: is a directory, expected a {kind} .toml file") from None
     except UnicodeDecodeError:
-        raise InputError(f"{src}: not UTF-8 text, expected a scenario .toml file") from None
+        raise InputError(f"{src}: not UTF-8 text, expected a {kind} .toml file") from None
     except OSError as exc:
         raise InputError(f"{src}: cannot read ({exc.strerror})") from None
     try:
-        return tomllib.loads(text)
+        return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{src}: malformed TOML: {exc}") from None
 
 
 def _read_with_bases(path: Path, chain: list[Path]) -> dict[str, Any]:
-    doc = _read_toml(path)
+    _, doc = read_toml(path)
     table = doc.get("scenario")
     if not isinstance(table, dict) or BASE_KEY not in table:
         return doc

@@ -19,13 +19,12 @@ allowed range and malformed files give one-line errors naming the file and key.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from collabsim.errors import InputError, suggest, where
-from collabsim.scenario import Scenario, load_scenario
+from collabsim.scenario import Scenario, load_scenario, read_toml
 from collabsim.schema import Param, check_value, lookup
 
 DESIGNS = ("grid", "lhs", "sobol", "morris", "table")
@@ -107,20 +106,8 @@ class SweepSpec:
 def load_sweep(path: str | Path) -> SweepSpec:
     """Load and validate a sweep file."""
     path = Path(path)
-    src = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{src}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{src}: is a directory, expected a sweep .toml file") from None
-    except (UnicodeDecodeError, OSError):
-        raise InputError(f"{src}: cannot read as UTF-8 text") from None
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{src}: malformed TOML: {exc}") from None
-    return sweep_from_dict(doc, src, path.parent, text)
+    text, doc = read_toml(path, "sweep")
+    return sweep_from_dict(doc, str(path), path.parent, text)
 
 
 def sweep_from_dict(
