@@ -361,7 +361,7 @@ class PartnershipModel(mesa.Model):
             supporters = yes[adopted].astype(float)
             # Those who carried a decision together trust each other a little more...
             self.trust += (p["dynamics.alliance_gain"] * np.outer(supporters, supporters)
-                           * (1.0 - self.trust))
+                           * 2.0 * self.trust * (1.0 - self.trust))
             if no_votes.any():  # ...and an imposed decision is a power play against the outvoted,
                 # who lose trust in its powerful supporters; the supporters in turn resent,
                 # half as much, those who opposed them.
@@ -461,7 +461,10 @@ class PartnershipModel(mesa.Model):
         win = np.clip(self.relative_net, 0.0, 1.0)
         t = self.trust
         gain = p["dynamics.trust_gain"] * fx.trust_building * fx.evidence
-        t += gain * np.outer(win, delivered) * (1.0 - t)
+        # Trust grows on trust: slowly from a low base, slowly near the top (logistic);
+        # it is lost in proportion to what there is, so a betrayal is quick to do and slow
+        # to undo.
+        t += gain * np.outer(win, delivered) * 2.0 * t * (1.0 - t)
         t -= p["dynamics.trust_loss"] * fx.loss_damping * seen[None, :] * t
         np.clip(t, 0.0, 1.0, out=t)
         np.fill_diagonal(t, 1.0)
@@ -485,6 +488,7 @@ class PartnershipModel(mesa.Model):
         self.low_steps = np.where(unhappy, self.low_steps + 1, 0)
         leave = self.low_steps >= p["dynamics.exit_patience"]
         ditch = ((self.pressure_now >= p["dynamics.ditch_pressure"]) & (self.satisfaction < 0.0)
+                 & (self.trust_out() < p["dynamics.ditch_trust"])
                  & (self.funding.exit_cost < 1.0) & ~leave)
         if ditch.any():
             self._hand_over(np.flatnonzero(ditch))

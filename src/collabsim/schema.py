@@ -371,6 +371,9 @@ PARAMS: tuple[Param, ...] = (
     _p("dynamics.ditch_pressure", "float", 0.3,
        "Budget pressure at which a dissatisfied member hands its responsibility to partners "
        "and leaves (ditch and run).", *_UNIT),
+    _p("dynamics.ditch_trust", "float", 0.5,
+       "Mean trust in partners below which a pressed member ditches rather than negotiates.",
+       *_UNIT),
     _p("dynamics.role_conflict", "float", 0.15,
        "Satisfaction lost per step by care professionals in integrated teams "
        "(Carpenter et al. 2003).", 0.0, 10.0),
