@@ -82,18 +82,18 @@ if __name__ != "__main__":  # in batch_run's spawned workers
     batch_model_class()
 
 
-def variant_batch_run(n_points: int, replicates: int, workers: int) -> dict:
+def variant_batch_run(n_points: int, replicates: int, workers: int, steps: int) -> dict:
     from mesa.batchrunner import batch_run
 
     model = batch_model_class()
     n = len(points(n_points))
     rows = batch_run(model, {"n_points": n_points, "point": range(n)}, number_processes=workers,
-                     rng=list(range(replicates)), data_collection_period=1, max_steps=40,
+                     rng=list(range(replicates)), data_collection_period=1, max_steps=steps,
                      display_progress=False)
     return {"rows": len(rows)}
 
 
-def variant_sweep(n_points: int, replicates: int, workers: int) -> dict:
+def variant_sweep(n_points: int, replicates: int, workers: int, steps: int) -> dict:
     import pyarrow.parquet as pq
 
     from collabsim import sweep
@@ -103,7 +103,8 @@ def variant_sweep(n_points: int, replicates: int, workers: int) -> dict:
                           for k in points(n_points)[0])
         spec = Path(tmp) / "bench.toml"
         spec.write_text(f'[sweep]\nscenario = "{(ROOT / "scenarios" / "generic.toml").as_posix()}"'
-                        f"\nreplicates = {replicates}\nseed = {SEED}\nkeep_steps = true\n"
+                        f"\nreplicates = {replicates}\nseed = {SEED}\nsteps = {steps}\n"
+                        "keep_steps = true\n"
                         f"[parameters]\n{lines}\n")
         sweep(spec, Path(tmp) / "out", workers=workers, progress=False)
         steps = sorted((Path(tmp) / "out" / "steps").glob("*.parquet"))
@@ -113,9 +114,9 @@ def variant_sweep(n_points: int, replicates: int, workers: int) -> dict:
 VARIANTS = {"batch_run": variant_batch_run, "sweep": variant_sweep}
 
 
-def measure(name: str, n_points: int, replicates: int, workers: int) -> dict:
+def measure(name: str, n_points: int, replicates: int, workers: int, steps: int) -> dict:
     cmd = [sys.executable, __file__, "--child", name, "--points", str(n_points),
-           "--replicates", str(replicates), "--workers", str(workers)]
+           "--replicates", str(replicates), "--workers", str(workers), "--steps", str(steps)]
     start = time.perf_counter()
     proc = psutil.Popen(cmd, stdout=subprocess.PIPE, text=True)
     peak = 0
@@ -147,15 +148,17 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=100)
     parser.add_argument("--replicates", type=int, default=20)
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
+    parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--child", choices=list(VARIANTS), default=None)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(VARIANTS[args.child](args.points, args.replicates, args.workers[0])))
+        print(json.dumps(VARIANTS[args.child](args.points, args.replicates, args.workers[0],
+                                              args.steps)))
         return
-    rows = [measure(name, args.points, args.replicates, w)
+    rows = [measure(name, args.points, args.replicates, w, args.steps)
             for w in args.workers for name in VARIANTS]
     runs = len(points(args.points)) * args.replicates
-    print(f"{runs} runs of scenarios/generic.toml (40 steps), per-step tables kept")
+    print(f"{runs} runs of scenarios/generic.toml ({args.steps} steps), per-step tables kept")
     print(f"{'variant':<10}{'workers':>8}{'wall s':>9}{'runs/s':>9}{'peak MiB':>10}"
           f"{'throughput ×':>14}{'memory ×':>10}")
     for w in args.workers:

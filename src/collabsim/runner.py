@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from collabsim.metrics import ARCHETYPES, DIAGNOSTICS, METRIC_BOUNDS, METRICS, summarise
+from collabsim.metrics import ARCHETYPES, METRIC_BOUNDS, METRICS, summarise
 from collabsim.model import PartnershipModel
 from collabsim.scenario import Scenario
 from collabsim.services import SERVICE_METRICS
@@ -152,7 +152,6 @@ def aggregate(runs: pd.DataFrame) -> dict[str, Any]:
 
 
 __all__ = [
-    "DIAGNOSTICS",
     "RunResult",
     "aggregate",
     "mean_ci",

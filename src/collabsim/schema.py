@@ -12,7 +12,7 @@ reasoning or source for each behavioural value in the ``dynamics`` section.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from collabsim.errors import InputError, suggest, where
@@ -483,16 +483,6 @@ SECTOR_FAMILY: dict[str, int] = {
 CARE_PROFESSIONS: frozenset[str] = frozenset(
     {"health", "adult_social_care", "childrens_services"}
 )
-
-
-@dataclass(frozen=True)
-class Schema:
-    """Bundle of the parameter and table definitions, for documentation tools."""
-
-    params: tuple[Param, ...] = PARAMS
-    organisation: tuple[Field, ...] = ORGANISATION_FIELDS
-    shock: tuple[Field, ...] = SHOCK_FIELDS
-    sections: tuple[str, ...] = field(default=SECTIONS)
 
 
 def defaults() -> dict[str, Any]:
