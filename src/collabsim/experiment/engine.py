@@ -82,6 +82,7 @@ def execute(
     """
     response = None if model == COLLABSIM_MODEL else resolve(model)
     out = []
+    scenarios: dict[int, Scenario] = {}  # replicates of a point share its scenario
     for point, replicate, values in items:
         record: dict[str, Any] = {"point": point, "replicate": replicate, "status": "ok",
                                   "error": "", "traceback": ""}
@@ -89,7 +90,9 @@ def execute(
         seq = replicate_seed(seed, replicate, point)
         try:
             if response is None:
-                m = PartnershipModel(base.with_overrides(values), rng=seq).run(steps or None)
+                if point not in scenarios:
+                    scenarios[point] = base.with_overrides(values)
+                m = PartnershipModel(scenarios[point], rng=seq).run(steps or None)
                 record.update(summarise(m))
                 if keep_steps:
                     table = [{**row, "point": point, "replicate": replicate}
