@@ -54,17 +54,6 @@ METRIC_DIRECTION: dict[str, int] = {
     "delayed_transfer_days": -1, "unmet_need": -1, "acute_saving_per_pound": 1,
 }
 
-#: Diagnostics the classifier reads, also reported per run.
-DIAGNOSTICS: tuple[str, ...] = (
-    "contribution_rate",
-    "queued_share",
-    "polarisation",
-    "contested_share",
-    "key_partner_ditched",
-    "unspent_pot",
-    "total_spent",
-)
-
 ARCHETYPES: tuple[str, ...] = (
     "solid_partnership",
     "collaborative_inertia",
