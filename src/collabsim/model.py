@@ -338,7 +338,7 @@ class PartnershipModel(mesa.Model):
                 break
         person_rounds = (used + 1) * n
         cost = (p["governance.meeting_cost"] * (used + 1) * fx.meeting_time_cost
-                + fx.participation_cost)
+                * self.governance.coordination_load(n) + fx.participation_cost)
         self.meeting_cost = np.full(n, cost)
         running = self.governance.running_cost(self)
         if running:  # the broker's running cost is shared in proportion to budget

@@ -44,6 +44,10 @@ class GovernanceMode:
         """Row of the member who decides under ``lead_decides`` (None: the broker)."""
         return m.lead_row()
 
+    def coordination_load(self, n: int) -> float:
+        """Meeting time per member relative to an eight-member hub-and-spoke board."""
+        return 1.0
+
 
 GOVERNANCE: Registry[GovernanceMode] = Registry()
 
@@ -72,6 +76,10 @@ class Shared(GovernanceMode):
 
     def decider(self, m):  # noqa: D102
         return int(np.argmax(m.power))
+
+    def coordination_load(self, n):
+        """Every member deals with every other: time grows with the n - 1 relationships."""
+        return (n - 1) / 7.0
 
 
 @GOVERNANCE.register("lead")
