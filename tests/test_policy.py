@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collabsim import PartnershipModel, load_scenario, run_replicates
+from collabsim import PartnershipModel, load_scenario, run, run_replicates
 from collabsim.cli import main
 from collabsim.compare import compare, differing_parameters, headlines, wrong_pocket
 from collabsim.report import render, write_report
@@ -147,3 +147,21 @@ def test_compare_cli_prints_tables_and_writes_report(tmp_path, capsys):
     assert "difference from status_quo" in printed and "acute_saving_per_pound" in printed
     assert f"report: {out / 'report.html'}" in printed
     assert main(["compare", str(POLICY / "status_quo.toml"), "--set", "funding.rule=pool"]) == 2
+
+
+def test_rebadged_money_loses_what_it_bought_before(status_quo):
+    def bed_days(additionality, seed):
+        s = status_quo.with_overrides({"services.additionality": additionality})
+        return run(s, seed).summary["emergency_bed_days"]
+
+    # Moving existing money into joint work loses what it bought in members' own
+    # services, so the same partnership avoids fewer admissions than with new money.
+    for seed in range(3):
+        assert bed_days(0.0, seed) > bed_days(0.5, seed) > bed_days(1.0, seed) * 1.01
+
+
+def test_additionality_is_irrelevant_when_nobody_pays(status_quo):
+    idle = status_quo.with_overrides({"funding.pooled_share": 0.0})
+    a = run(idle.with_overrides({"services.additionality": 0.0}), 2).summary
+    b = run(idle.with_overrides({"services.additionality": 1.0}), 2).summary
+    assert a["emergency_bed_days"] == b["emergency_bed_days"]

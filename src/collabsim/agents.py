@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from collabsim.model import PartnershipModel
 
 #: Per-member arrays an agent exposes as attributes.
-EXPOSED = ("power", "budget", "admin", "prosociality", "satisfaction", "cum_net", "cum_paid",
-           "cum_saved")
+EXPOSED = ("power", "budget", "base_budget", "admin", "prosociality", "satisfaction", "cum_net",
+           "cum_paid", "cum_saved")
 
 
 class Organisation(mesa.Agent):

@@ -158,6 +158,28 @@ class PartnershipModel(mesa.Model):
         dist = goal_distance(plans[:, None, :], pref[None, :, :])
         return np.clip(1.0 - dist / self.p["dynamics.acceptability_scale"], 0.0, 1.0)
 
+    def vote(
+        self, alts: np.ndarray, proposers: np.ndarray, pref: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Put alternatives ``(K, D)`` tabled by ``proposers`` to the decision rule.
+
+        A member votes for an alternative it finds acceptable enough, counting its trust
+        in whoever tabled it (the broker's credibility comes from facilitation).
+
+        Returns:
+            Acceptability ``(K, n)``, yes votes ``(K, n)`` and which pass ``(K,)``.
+        """
+        p = self.p
+        threshold = p["dynamics.acceptance_threshold"]
+        acc = self.acceptability(alts, pref)
+        broker_trust = 0.5 + 0.5 * p["governance.facilitation"]
+        credit = np.where(proposers[:, None] == BROKER, broker_trust,
+                          self.trust[:, np.maximum(proposers, 0)].T)
+        yes = acc + p["dynamics.trust_acceptance_bonus"] * (credit - 0.5) >= threshold
+        ballot = Ballot(yes, acc, self.power, self.governance.decider(self),
+                        p["governance.supermajority"], threshold)
+        return acc, yes, self.decision.passes(ballot)
+
     def fair_share(self) -> np.ndarray:
         """What each member is asked to put in per step, £m."""
         return self.p["funding.pooled_share"] * self.budget * self.obligation
@@ -311,10 +333,6 @@ class PartnershipModel(mesa.Model):
         np.fill_diagonal(weights, 0.0)
         rounds = p["governance.deliberation_rounds"]
         k = p["dynamics.alternatives"]
-        threshold = p["dynamics.acceptance_threshold"]
-        bonus = p["dynamics.trust_acceptance_bonus"]
-        broker_trust = 0.5 + 0.5 * p["governance.facilitation"]
-        decider = self.governance.decider(self)
         self.proposers = None
         for _ in range(rounds):  # deliberation before the first vote
             self._deliberate(weights)
@@ -326,13 +344,7 @@ class PartnershipModel(mesa.Model):
                 used += 1
             pref = self.preferences()
             alts, proposers = self.governance.propose(self, pref, k)
-            acc = self.acceptability(alts, pref)
-            credit = np.where(proposers[:, None] == BROKER, broker_trust,
-                              self.trust[:, np.maximum(proposers, 0)].T)
-            yes = acc + bonus * (credit - 0.5) >= threshold
-            ballot = Ballot(yes, acc, self.power, decider, p["governance.supermajority"],
-                            threshold)
-            passes = self.decision.passes(ballot)
+            acc, yes, passes = self.vote(alts, proposers, pref)
             if passes.any():  # alternatives are taken in the order they were tabled
                 adopted = int(np.argmax(passes))
                 break
@@ -390,6 +402,8 @@ class PartnershipModel(mesa.Model):
             - p["dynamics.willingness_pressure"] * (1 - fx.pressure_shield) * self.pressure_now,
             0.0, 1.0,
         )
+        if p["governance.mandated"]:  # a statutory duty sets a floor under what is paid
+            willingness = np.maximum(willingness, p["dynamics.mandate_compliance"])
         asked = self.funding.asked(fair, self.commitment, self.currency)
         c = np.minimum(self.funding.contributions(asked, willingness), self.budget)
         paid = np.divide(c, asked, out=np.ones_like(c), where=asked > 1e-12)
@@ -433,7 +447,7 @@ class PartnershipModel(mesa.Model):
         relevance = self.plan_acc * self.budget
         benefit = gross * relevance / relevance.sum() if relevance.sum() > 0 else np.zeros(self.n)
         if self.services is not None:  # costs a member's own budget avoided count as benefit
-            service_record, saved = self.services.step(self, spent, productivity)
+            service_record, saved = self.services.step(self, spent, productivity, c)
             benefit = benefit + saved
             rec.update(service_record)
         # Under budget pressure a £ for joint work is a £ taken from statutory services.
@@ -546,7 +560,7 @@ class PartnershipModel(mesa.Model):
                    shared_understanding=0.0, fit=0.0, advantage=self.advantage,
                    plan_currency=self.currency)
         if self.services is not None:
-            rec.update(self.services.step(self, 0.0, 0.0)[0])
+            rec.update(self.services.step(self, 0.0, 0.0, np.zeros(self.n))[0])
 
     def _record(self, rec: dict[str, Any]) -> None:
         n = self.n

@@ -85,7 +85,8 @@ def members_table(model: PartnershipModel) -> pd.DataFrame:
     """Every organisation that was a member, with what it paid, saved and gained."""
     return pd.DataFrame([
         {"name": a.name, "sector": a.sector, "founding": a.founding, "active": a.active,
-         "exit_step": a.exit_step, "exit_reason": a.exit_reason, "paid": a.cum_paid,
+         "exit_step": a.exit_step, "exit_reason": a.exit_reason, "budget": a.base_budget,
+         "paid": a.cum_paid,
          "saved": a.cum_saved, "net_benefit": a.cum_net}
         for a in model.agents
     ])

@@ -294,6 +294,11 @@ PARAMS: tuple[Param, ...] = (
     _p("services.prevention_ringfence", "float", 0.0,
        "Share of joint spending ring-fenced for prevention (as POPP's grant was); the rest "
        "follows the plan's priorities.", 0.0, 1.0),
+    _p("services.additionality", "float", 1.0,
+       "Share of the money members put into joint work that is new activity for the "
+       "cohort; the rest re-badges services they already provided, whose effect their "
+       "own services lose when the money moves (NAO 2017 on the Better Care Fund).",
+       0.0, 1.0),
     _p("services.prevention_decay", "float", 0.25,
        "Share of the prevention stock's effect lost each quarter.", 0.0, 1.0),
     # --- population ----------------------------------------------------------------------
@@ -392,6 +397,9 @@ PARAMS: tuple[Param, ...] = (
        "Weight of expected return on a contribution in willingness to contribute.", 0.0, 5.0),
     _p("dynamics.willingness_pressure", "float", 1.0,
        "Weight of budget pressure against willingness to contribute.", 0.0, 5.0),
+    _p("dynamics.mandate_compliance", "float", 0.5,
+       "Share of what is asked that a member under a legal duty to collaborate pays at "
+       "least, whatever its willingness (the duty is inspected).", *_UNIT),
     _p("dynamics.shared_max_size", "int", 8,
        "Largest partnership shared governance suits, for adaptive governance.", 2, 10_000),
     _p("dynamics.shared_min_trust", "float", 0.4,

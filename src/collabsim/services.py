@@ -54,9 +54,16 @@ class ServiceDemand:
                                      "acute_avoided", "care_avoided"), 0.0)
 
     def step(
-        self, model: PartnershipModel, spent: float, productivity: float
+        self, model: PartnershipModel, spent: float, productivity: float,
+        contributions: np.ndarray,
     ) -> tuple[dict[str, Any], np.ndarray]:
         """Advance the pathway one quarter.
+
+        Args:
+            model: The partnership.
+            spent: Joint money spent this quarter, £m.
+            productivity: What a £ of joint money achieves relative to a £ spent alone.
+            contributions: What each member put in this quarter, £m.
 
         Returns:
             The step's record, and what each member saved this step (£m).
@@ -69,19 +76,27 @@ class ServiceDemand:
         shares = (1.0 - fence) * shares
         shares[PREVENTION] += fence
         prevention_spend = spent * shares[PREVENTION]
-        effective = prevention_spend * productivity
+        # Re-badged money: what the non-additional part of the contributions used to buy
+        # in members' own services (at the solo counterfactual, £1 buys £1, split by the
+        # member's own priorities) is lost when it moves into the pot.
+        moved = (1.0 - p["services.additionality"]) * contributions
+        own = model.goals / np.maximum(model.goals.sum(axis=1, keepdims=True), 1e-12)
+        lost = moved @ own if moved.size else np.zeros(len(GOAL_DIMENSIONS))
+        effective = prevention_spend * productivity - lost[PREVENTION]
         self.stock = (1.0 - p["services.prevention_decay"]) * self.stock + effective
 
         unprevented = self.base_admissions * model.demand_index
-        reach = self.stock / (self.stock + self.half) if self.stock + self.half > 0 else 0.0
+        # Diminishing returns either way: a negative stock (prevention lost) adds admissions.
+        scale = abs(self.stock) + self.half
+        reach = self.stock / scale if scale > 0 else 0.0
         avoided = unprevented * p["services.prevention_max"] * reach
         admissions = unprevented - avoided
         needing = admissions * p["services.discharge_need"]
 
         budget_factor = self._capacity_factor(model)
-        bought = (spent * shares[INDEPENDENCE] * productivity * 1e6 / self.package_cost
-                  if self.package_cost > 0 else 0.0)
-        capacity = self.base_capacity * budget_factor + bought
+        bought = ((spent * shares[INDEPENDENCE] * productivity - lost[INDEPENDENCE]) * 1e6
+                  / self.package_cost if self.package_cost > 0 else 0.0)
+        capacity = max(0.0, self.base_capacity * budget_factor + bought)
         unmet = max(0.0, needing - capacity)
         delayed = unmet * p["services.delay_days"]
         bed_days = admissions * p["services.length_of_stay"] + delayed

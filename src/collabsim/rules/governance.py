@@ -54,13 +54,23 @@ GOVERNANCE: Registry[GovernanceMode] = Registry()
 
 @GOVERNANCE.register("shared")
 class Shared(GovernanceMode):
-    """Members table their own preferred plans, in proportion to their power.
+    """Members table plans of their own, chosen in proportion to their power.
 
-    The most powerful proposer's plan is put to the vote first (agenda power).
+    The most powerful proposer's plan is put to the vote first (agenda power). With no
+    broker to synthesise, each proposer builds the common ground itself, moving its
+    plan from its own preference towards the members' centre. Of its own accord it
+    concedes as far as its trust in its partners exceeds the neutral 0.5; it concedes
+    further if that is what it takes for the plan to pass under the decision rule, but
+    never further than it trusts them. Both are scaled by the share of partners it can
+    keep in view: at most ``dynamics.shared_max_size - 1``, so proposals in a large or
+    distrustful partnership stay partisan (Provan & Kenis 2008: shared governance
+    works with few members and dense trust).
 
     Every member spends its share through its own admin capacity, so there is no
     single hub to throttle delivery.
     """
+
+    steps = np.linspace(0.0, 1.0, 5)  #: strategic concessions tried, as shares of the most
 
     def propose(self, m, pref, k):  # noqa: D102
         if m.proposers is None:
@@ -69,7 +79,23 @@ class Shared(GovernanceMode):
             keys = m.rng.exponential(size=len(pref)) / (m.power + 1e-9)
             rows = np.argsort(keys, kind="stable")[:k]
             m.proposers = rows[np.argsort(-m.power[rows], kind="stable")]
-        return pref[m.proposers], m.proposers
+        rows = m.proposers
+        view = self.in_view(m.p["dynamics.shared_max_size"], len(pref))
+        trust = m.trust_out()[rows]
+        gap = pref.mean(axis=0) - pref[rows]
+        tried = (view * trust)[:, None] * self.steps[None, :]  # (K, L) concessions
+        plans = pref[rows][:, None, :] + tried[..., None] * gap[:, None, :]
+        passes = m.vote(plans.reshape(-1, pref.shape[1]), np.repeat(rows, len(self.steps)),
+                        pref)[2].reshape(tried.shape)
+        needed = tried[np.arange(len(rows)), np.argmax(passes, axis=1)]
+        needed = np.where(passes.any(axis=1), needed, tried[:, -1])
+        conceded = np.maximum(needed, view * np.clip(2.0 * trust - 1.0, 0.0, 1.0))
+        return pref[rows] + conceded[:, None] * gap, rows
+
+    @staticmethod
+    def in_view(span: int, n: int) -> float:
+        """Share of its partners a member can keep in view in a partnership of ``n``."""
+        return min(1.0, (span - 1) / (n - 1)) if n > 1 else 1.0
 
     def hub_capacity(self, m):  # noqa: D102
         return float(m.admin.sum())
