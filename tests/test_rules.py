@@ -90,10 +90,9 @@ def test_shared_governance_tables_plans_in_proportion_to_power(baseline):
 
 def _shared_proposals(scenario, trust, seed=1):
     """Plans a shared board tables when every member trusts every other ``trust``."""
-    model = PartnershipModel(scenario.with_overrides({"governance.decision_rule":
-                                                      "lead_decides", "governance.mode":
-                                                      "lead"}), rng=seed)
-    model.governance, model.decision = GOVERNANCE["shared"], DECISION["unanimity"]
+    model = PartnershipModel(scenario.with_overrides({"governance.mode": "shared",
+                                                      "governance.decision_rule":
+                                                      "unanimity"}), rng=seed)
     model.trust[:] = trust
     np.fill_diagonal(model.trust, 1.0)
     pref = model.preferences()

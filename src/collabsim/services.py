@@ -38,6 +38,12 @@ SERVICE_METRICS = ("emergency_bed_days", "delayed_transfer_days", "unmet_need",
                    "acute_saving_per_pound")
 
 
+def priority_shares(goals: np.ndarray) -> np.ndarray:
+    """Goal vectors (last axis) as shares of spending across the goal dimensions."""
+    total = goals.sum(axis=-1, keepdims=True)
+    return np.divide(goals, total, out=np.zeros_like(goals, dtype=float), where=total > 0)
+
+
 class ServiceDemand:
     """State of the care pathway: prevention stock and cumulative totals."""
 
@@ -70,8 +76,7 @@ class ServiceDemand:
         """
         p = self.p
         plan = model.plan
-        shares = plan / plan.sum() if plan is not None and plan.sum() > 0 else np.zeros(len(
-            GOAL_DIMENSIONS))
+        shares = priority_shares(plan) if plan is not None else np.zeros(len(GOAL_DIMENSIONS))
         fence = p["services.prevention_ringfence"]
         shares = (1.0 - fence) * shares
         shares[PREVENTION] += fence
@@ -80,8 +85,7 @@ class ServiceDemand:
         # in members' own services (at the solo counterfactual, £1 buys £1, split by the
         # member's own priorities) is lost when it moves into the pot.
         moved = (1.0 - p["services.additionality"]) * contributions
-        own = model.goals / np.maximum(model.goals.sum(axis=1, keepdims=True), 1e-12)
-        lost = moved @ own if moved.size else np.zeros(len(GOAL_DIMENSIONS))
+        lost = moved @ priority_shares(model.goals)
         effective = prevention_spend * productivity - lost[PREVENTION]
         self.stock = (1.0 - p["services.prevention_decay"]) * self.stock + effective
 

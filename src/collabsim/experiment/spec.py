@@ -138,11 +138,7 @@ def sweep_from_dict(
         if not values["sweep.scenario"]:
             raise InputError(f"{where(source, 'sweep.scenario')} is missing; give the base "
                              "scenario file, relative to the sweep file")
-        scen_path = folder / values["sweep.scenario"]
-        if not scen_path.is_file():
-            raise InputError(f"{where(source, 'sweep.scenario')} = "
-                             f"{values['sweep.scenario']!r}: no such file ({scen_path})")
-        base = load_scenario(scen_path)
+        base = load_scenario(_existing(folder, values, "sweep.scenario", source))
     elif ":" not in model:
         raise InputError(f"{where(source, 'sweep.model')} = {model!r} is not allowed; expected "
                          f"'{COLLABSIM_MODEL}' or 'module:function'")
@@ -157,10 +153,7 @@ def sweep_from_dict(
         if not values["sweep.table"]:
             raise InputError(f"{where(source, 'sweep.table')} is missing; the table design "
                              "needs a CSV of points")
-        table = folder / values["sweep.table"]
-        if not table.is_file():
-            raise InputError(f"{where(source, 'sweep.table')} = {values['sweep.table']!r}: "
-                             f"no such file ({table})")
+        table = _existing(folder, values, "sweep.table", source)
     if design == "grid":
         for f in factors:
             if f.is_range and not f.levels:
@@ -177,6 +170,14 @@ def sweep_from_dict(
         steps=values["sweep.steps"], keep_steps=values["sweep.keep_steps"],
         chunk_size=values["sweep.chunk_size"], text=text,
     )
+
+
+def _existing(folder: Path, values: dict[str, Any], key: str, source: str | None) -> Path:
+    """The file a sweep setting names, relative to the sweep file; it must exist."""
+    path = folder / values[key]
+    if not path.is_file():
+        raise InputError(f"{where(source, key)} = {values[key]!r}: no such file ({path})")
+    return path
 
 
 def _factor(key: str, value: Any, base: Scenario | None, source: str | None) -> Factor:
