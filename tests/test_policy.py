@@ -6,7 +6,14 @@ import pytest
 
 from collabsim import PartnershipModel, load_scenario, run, run_replicates
 from collabsim.cli import main
-from collabsim.compare import compare, differing_parameters, headlines, wrong_pocket
+from collabsim.compare import (
+    compare,
+    declared_changes,
+    differing_parameters,
+    headlines,
+    undeclared_changes,
+    wrong_pocket,
+)
 from collabsim.report import render, write_report
 
 from .conftest import SCENARIOS
@@ -14,9 +21,14 @@ from .conftest import SCENARIOS
 POLICY = SCENARIOS / "policy"
 
 
+OPTIONS = ("pooled_budget", "lead_commissioning", "integrated_provision", "independent_broker",
+           "legal_duty", "austerity_shock", "prevention_popp", "shared_data")
+
+
 @pytest.fixture(scope="module")
 def popp():
-    return load_scenario(POLICY / "prevention_popp.toml")
+    """The POPP pilot site used to calibrate prevention (social care pays alone)."""
+    return load_scenario(POLICY / "popp_pilot.toml")
 
 
 @pytest.fixture(scope="module")
@@ -105,14 +117,52 @@ def test_savings_are_booked_to_the_sectors_that_avoid_the_costs(popp):
 def test_policy_scenarios_say_what_they_represent():
     files = sorted(POLICY.glob("*.toml"))
     names = {f.stem for f in files}
-    assert {"status_quo", "pooled_budget", "lead_commissioning", "integrated_provision",
-            "independent_broker", "legal_duty", "austerity_shock", "prevention_popp",
-            "shared_data"} <= names
+    assert {"status_quo", *OPTIONS} <= names
     for f in files:
         text = f.read_text()
         assert text.startswith("#"), f"{f.name} should open with a comment on its policy"
         s = load_scenario(f)
         assert s["services.enabled"] and s["scenario.description"]
+        assert "illustrative" in s["scenario.description"], f.name
+
+
+@pytest.mark.parametrize("name", [*OPTIONS, "popp_pilot"])
+def test_each_option_changes_only_what_its_file_declares(status_quo, name):
+    option = load_scenario(POLICY / f"{name}.toml")
+    assert undeclared_changes(status_quo, option) == []
+    # ...and declares nothing it does not change, so the list is what differs.
+    changed = differing_parameters([status_quo, option])["parameter"].tolist()
+    for key in declared_changes(option):
+        assert any(c == key or c.startswith(key + "[") for c in changed), (name, key)
+    bundled = len(declared_changes(option)) > 1
+    assert not bundled or "Bundles" in (POLICY / f"{name}.toml").read_text(), name
+
+
+def test_an_undeclared_change_is_caught(status_quo):
+    pooled = load_scenario(POLICY / "pooled_budget.toml")
+    sneaky = pooled.with_overrides({"governance.facilitation": 0.6})
+    assert undeclared_changes(status_quo, pooled) == []
+    assert undeclared_changes(status_quo, sneaky) == ["governance.facilitation"]
+    pilot = load_scenario(POLICY / "popp_pilot.toml")
+    assert undeclared_changes(status_quo, pilot.with_overrides({"scenario.changes": ""}))
+
+
+def test_the_broker_keeps_the_status_quo_facilitation(status_quo):
+    broker = load_scenario(POLICY / "independent_broker.toml")
+    assert broker["governance.facilitation"] == status_quo["governance.facilitation"]
+    assert broker["governance.mode"] == "nao"
+
+
+def test_popp_like_prevention_adds_to_the_status_quo_and_saves_bed_days(status_quo):
+    popp = load_scenario(POLICY / "prevention_popp.toml")
+    cmp = compare([status_quo, popp], replicates=10, seed=1)
+    d = cmp.differences.set_index("metric")
+    assert d.loc["emergency_bed_days", "ci_high"] < 0  # fewer bed-days, clearly
+    assert d.loc["total_contribution", "ci_low"] > 0  # more money, not less
+    # What the status quo funds continues: the ring-fence takes only the top-up.
+    top_up = popp["funding.pooled_share"] - status_quo["funding.pooled_share"]
+    assert popp["services.prevention_ringfence"] == pytest.approx(
+        top_up / popp["funding.pooled_share"], abs=1e-3)
 
 
 def test_differing_parameters_lists_only_differences(status_quo):

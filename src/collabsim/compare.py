@@ -106,6 +106,10 @@ def paired_differences(cmp: Comparison) -> pd.DataFrame:
                                        "share_better", "clear"])
 
 
+#: Scenario fields that describe it rather than what it simulates.
+METADATA = ("scenario.name", "scenario.description", "scenario.changes")
+
+
 def differing_parameters(scenarios: Sequence[Scenario]) -> pd.DataFrame:
     """The parameters (and organisation fields) whose values differ between scenarios."""
     flat = [_flatten(s) for s in scenarios]
@@ -113,10 +117,26 @@ def differing_parameters(scenarios: Sequence[Scenario]) -> pd.DataFrame:
     rows = []
     for key in keys:
         values = [f.get(key, "—") for f in flat]
-        if key != "scenario.name" and key != "scenario.description" and \
-                len({repr(v) for v in values}) > 1:
+        if key not in METADATA and len({repr(v) for v in values}) > 1:
             rows.append({"parameter": key, **dict(zip(labels(scenarios), values, strict=True))})
     return pd.DataFrame(rows)
+
+
+def declared_changes(s: Scenario) -> list[str]:
+    """The keys a scenario says it changes against its base (``scenario.changes``)."""
+    return [k.strip() for k in s["scenario.changes"].split(",") if k.strip()]
+
+
+def undeclared_changes(reference: Scenario, option: Scenario) -> list[str]:
+    """Parameters in which ``option`` differs from ``reference`` without declaring it.
+
+    A declared key covers itself and, for ``organisation`` and ``environment.shocks``,
+    every entry of that list.
+    """
+    changed = differing_parameters([reference, option])
+    declared = declared_changes(option)
+    return [k for k in (changed["parameter"] if len(changed) else [])
+            if not any(k == d or k.startswith(d + "[") for d in declared)]
 
 
 def _flatten(s: Scenario) -> dict[str, Any]:
@@ -128,7 +148,8 @@ def _flatten(s: Scenario) -> dict[str, Any]:
             out[f"organisation[{org.name}].{field}"] = getattr(org, field)
         out[f"organisation[{org.name}].goals"] = ", ".join(f"{g:g}" for g in org.goals)
     for i, shock in enumerate(s.shocks, start=1):
-        out[f"shock[{i}]"] = f"step {shock.step}: {shock.kind} {shock.size:g} {shock.target}"
+        out[f"environment.shocks[{i}]"] = (f"step {shock.step}: {shock.kind} {shock.size:g} "
+                                          f"{shock.target}")
     return out
 
 

@@ -181,6 +181,10 @@ PARAMS: tuple[Param, ...] = (
     # --- scenario -------------------------------------------------------------------------
     _p("scenario.name", "str", "unnamed", "Short name shown in tables and reports."),
     _p("scenario.description", "str", "", "One-line description shown by `collabsim list`."),
+    _p("scenario.changes", "str", "",
+       "What this scenario changes against the scenario it starts from (`base`): "
+       "comma-separated parameter keys, `organisation` or `environment.shocks`. Shown in "
+       "comparison reports; the bundled policy options are tested against it."),
     _p("scenario.steps", "int", 40, "Number of steps to simulate; one step is a quarter.", 1, 2000),
     # --- governance ----------------------------------------------------------------------
     _p("governance.mode", "choice", "shared",

@@ -310,7 +310,7 @@ def pooled_budgets(quick: bool = False) -> PatternResult:
 def prevention_payback(quick: bool = False) -> PatternResult:
     """A POPP-like prevention programme roughly pays back."""
     n = 10 if quick else 50
-    runs = run_replicates(load_scenario(SCENARIOS / "policy" / "prevention_popp.toml"), n, SEED)
+    runs = run_replicates(load_scenario(SCENARIOS / "policy" / "popp_pilot.toml"), n, SEED)
     mean, lo, hi = mean_ci(runs["acute_saving_per_pound"].to_numpy())
     return PatternResult(
         8, "Prevention roughly pays back", "seed 003; Windle et al. (2009)",
