@@ -19,7 +19,7 @@ POLICY := status_quo pooled_budget lead_commissioning integrated_provision indep
 	legal_duty austerity_shock prevention_popp shared_data
 run: $(STAMP)
 	$(BIN)/collabsim compare $(POLICY:%=scenarios/policy/%.toml) --replicates 50 --seed 1 \
-		--out results/policy
+		--out results/policy --force
 
 ## The whole test suite, lint included (installs Debian's chromium for browser tests if missing).
 test: $(STAMP)

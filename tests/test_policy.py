@@ -1,5 +1,8 @@
 """The service-demand submodel, `collabsim compare` and the policy scenarios."""
 
+import html
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,10 +14,13 @@ from collabsim.compare import (
     declared_changes,
     differing_parameters,
     headlines,
+    paired_differences,
+    scorecard,
     undeclared_changes,
     wrong_pocket,
 )
-from collabsim.report import render, write_report
+from collabsim.metrics import METRIC_BOUNDS, METRIC_DIRECTION, METRICS, REGISTRY, SERVICE_METRICS
+from collabsim.report import pocket_figure, render, write_report
 
 from .conftest import SCENARIOS
 
@@ -40,10 +46,11 @@ def test_comparing_a_scenario_with_itself_gives_zero_differences(status_quo):
     cmp = compare([status_quo, status_quo], replicates=6, seed=3, steps=12)
     d = cmp.differences
     assert len(d) == len(cmp.metrics)
-    assert (d["difference"] == 0).all() and (d["ci_low"] == 0).all() and (d["ci_high"] == 0).all()
-    assert not d["clear"].any()
+    assert (d["difference"] == 0).all() and (d["mc_ci_low"] == 0).all()
+    assert (d["mc_ci_high"] == 0).all() and not d["clear"].any()
+    assert (d["verdict"] == "same").all() and (d["share_same"] == 1).all()
     assert cmp.names == ["status_quo (1)", "status_quo (2)"]
-    assert "no clear difference" in headlines(cmp)[-1]
+    assert "no clear difference" in headlines(cmp)[-1].lower()
 
 
 def test_common_random_numbers_pair_replicates(status_quo):
@@ -157,8 +164,8 @@ def test_popp_like_prevention_adds_to_the_status_quo_and_saves_bed_days(status_q
     popp = load_scenario(POLICY / "prevention_popp.toml")
     cmp = compare([status_quo, popp], replicates=10, seed=1)
     d = cmp.differences.set_index("metric")
-    assert d.loc["emergency_bed_days", "ci_high"] < 0  # fewer bed-days, clearly
-    assert d.loc["total_contribution", "ci_low"] > 0  # more money, not less
+    assert d.loc["emergency_bed_days", "mc_ci_high"] < 0  # fewer bed-days, clearly
+    assert d.loc["total_contribution", "mc_ci_low"] > 0  # more money, not less
     # What the status quo funds continues: the ring-fence takes only the top-up.
     top_up = popp["funding.pooled_share"] - status_quo["funding.pooled_share"]
     assert popp["services.prevention_ringfence"] == pytest.approx(
@@ -177,12 +184,12 @@ def test_report_is_self_contained(tmp_path, status_quo):
     cmp = compare([status_quo, pooled], replicates=4, seed=1, steps=8)
     path = write_report(cmp, tmp_path / "rep", ["compare", "..."])
     text = path.read_text()
-    assert text.count("<img") == 3 and text.count("data:image/png;base64,") == 3
+    assert text.count("<img") == 4 and text.count("data:image/png;base64,") == 4
     for marker in ("http://", "https://", "<script", "<link", "@import", "url("):
         assert marker not in text.replace("https://", "") or marker == "https://"
     assert "<script" not in text and "<link" not in text and "http://" not in text
     for name in ("runs.parquet", "steps.parquet", "members.parquet", "runs.csv",
-                 "differences.csv", "wrong_pocket.csv", "manifest.json"):
+                 "differences.csv", "scorecard.csv", "wrong_pocket.csv", "manifest.json"):
         assert (tmp_path / "rep" / name).exists()
     assert "Who pays, who saves" in text and "funding.rule" in text
     assert render(cmp) == render(cmp)
@@ -215,3 +222,116 @@ def test_additionality_is_irrelevant_when_nobody_pays(status_quo):
     a = run(idle.with_overrides({"services.additionality": 0.0}), 2).summary
     b = run(idle.with_overrides({"services.additionality": 1.0}), 2).summary
     assert a["emergency_bed_days"] == b["emergency_bed_days"]
+
+
+# --- the metric registry, verdicts and the one-page report -----------------------------------
+SCIENTIFIC = re.compile(r"\d[eE][+-]?\d")
+
+
+def test_the_registry_is_the_one_source_of_metric_facts(status_quo):
+    summary = run(status_quo, 1, steps=4).summary
+    assert set(METRICS) | set(SERVICE_METRICS) <= set(summary)
+    assert set(METRICS) | set(SERVICE_METRICS) | {"prevention_spend", "acute_cost_avoided"} \
+        == set(REGISTRY)
+    for name, m in REGISTRY.items():
+        assert m.direction in (-1, 0, 1) and METRIC_DIRECTION[name] == m.direction
+        assert m.meaning and m.unit and m.label
+        assert METRIC_BOUNDS.get(name, (-np.inf, np.inf)) == m.bounds
+    # A ratio that rises when less is spent is never scored.
+    assert REGISTRY["acute_saving_per_pound"].direction == 0
+
+
+@pytest.mark.parametrize("value", [0.0, 1e-7, -0.000123, 5.47e3, -76288.4, 1.2e9, 0.5])
+def test_metric_numbers_are_fixed_point(value):
+    for m in REGISTRY.values():
+        text = m.amount(value, sign=True)
+        assert not SCIENTIFIC.search(text), text
+        assert text.count(m.format(value).lstrip("+-")) == 1
+
+
+@pytest.fixture(scope="module")
+def small_comparison(status_quo):
+    names = ("pooled_budget", "legal_duty", "austerity_shock")
+    options = [load_scenario(POLICY / f"{n}.toml") for n in names]
+    return compare([status_quo, *options], replicates=6, seed=1, steps=16)
+
+
+def test_effects_that_hold_by_definition_are_never_credited(small_comparison):
+    d = small_comparison.differences.set_index(["option", "metric"])
+    assert d.loc[("pooled_budget", "free_riding"), "verdict"] == "by design"
+    assert d.loc[("legal_duty", "retention"), "verdict"] == "by design"
+    assert (small_comparison.differences.query("metric == 'acute_saving_per_pound'")
+            ["verdict"] == "not scored").all()
+    lines = headlines(small_comparison)
+    pooled = next(line for line in lines if line.startswith("pooled_budget"))
+    credited = pooled.split("Not credited")[0]
+    assert "free riding" not in credited and "free riding" in pooled
+    assert not any("acute saving per" in line for line in lines)
+
+
+def test_a_metric_constant_in_both_arms_is_by_design(small_comparison):
+    cmp = small_comparison
+    runs = cmp.runs.copy()
+    runs["inertia"] = np.where(runs["scenario"] == cmp.names[0], 0.1, 0.2)
+    runs.loc[runs["scenario"] == cmp.names[2], "inertia"] = 0.1 + 0.01 * np.arange(6)
+    fake = type(cmp)(cmp.scenarios, cmp.replicates, cmp.seed, runs, cmp.steps, cmp.members,
+                     cmp.summary, pd.DataFrame())
+    d = paired_differences(fake).set_index(["option", "metric"])
+    assert d.loc[(cmp.names[1], "inertia"), "verdict"] == "by design"
+    assert d.loc[(cmp.names[2], "inertia"), "verdict"] == "worse"  # it varies: scored
+
+
+def test_ties_are_counted_as_ties(small_comparison):
+    d = small_comparison.differences
+    scored = d[d["direction"] != 0]
+    total = scored["share_better"] + scored["share_worse"] + scored["share_same"]
+    assert np.allclose(total, 1.0)
+    unscored = d[d["direction"] == 0]
+    assert unscored["share_better"].isna().all() and unscored["share_worse"].isna().all()
+
+
+def test_the_scorecard_covers_every_option_and_board_outcome(small_comparison):
+    card = scorecard(small_comparison)
+    assert len(card) == 3 * 6
+    assert set(card["verdict"]) <= {"better", "worse", "unclear", "same", "by design", "shifts"}
+    assert (card["text"] != "").all() and (card["reason"] != "").all()
+    austerity = card[card["option"] == "austerity_shock"].set_index("outcome")
+    assert austerity.loc["emergency_bed_days", "verdict"] == "worse"
+
+
+def test_the_report_opens_with_the_verdict_and_never_uses_scientific_notation(
+        small_comparison, tmp_path):
+    path = write_report(small_comparison, tmp_path / "rep")
+    text = path.read_text()
+    body = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", text)
+    assert not SCIENTIFIC.search(re.sub(r"<pre>.*?</pre>", "", body, flags=re.S))
+    assert body.index("id='scorecard'") < body.index("<h2>")
+    for m in REGISTRY.values():
+        assert html.escape(m.meaning) in body  # the glossary
+    diffs = pd.read_csv(tmp_path / "rep" / "differences.csv")
+    assert {"mc_ci_low", "mc_ci_high", "share_better", "share_worse", "share_same",
+            "verdict"} <= set(diffs.columns)
+    assert diffs[["difference", "mc_ci_low", "mc_ci_high"]].notna().all().all()
+    assert (diffs["mc_ci_low"] <= diffs["difference"] + 1e-9).all()
+    assert (diffs["difference"] <= diffs["mc_ci_high"] + 1e-9).all()
+
+
+def test_wrong_pocket_panels_share_one_scale(small_comparison):
+    fig = pocket_figure(wrong_pocket(small_comparison), small_comparison.names)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 4
+    assert len({ax.get_ylim() for ax in axes}) == 1
+
+
+def test_compare_out_refuses_to_overwrite_an_earlier_report(tmp_path, capsys):
+    out = tmp_path / "rep"
+    args = ["compare", str(POLICY / "status_quo.toml"), str(POLICY / "pooled_budget.toml"),
+            "-n", "2", "--steps", "4", "--out", str(out)]
+    assert main(args) == 0
+    before = (out / "report.html").read_bytes()
+    capsys.readouterr()
+    assert main([*args[:-4], "-n", "3", "--steps", "4", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--force" in err and str(out) in err
+    assert (out / "report.html").read_bytes() == before
+    assert main([*args, "--force"]) == 0

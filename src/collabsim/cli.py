@@ -103,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "scenario, and archetype shares; --out writes an HTML report.")
     _replicate_options(c, "scenario .toml files; the first is the reference", 50,
                        "write report.html, the data (Parquet, CSV) and a manifest here")
+    c.add_argument("--force", action="store_true",
+                   help="with --out, overwrite what an earlier comparison wrote in DIR")
 
     ap = sub.add_parser("app", help="the teaching dashboard in the browser (Mesa SolaraViz)")
     ap.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO",
@@ -297,6 +299,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     scenarios = _load_all(args.scenarios, args.overrides, args.steps)
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         raise InputError(f"--out {args.out}: exists and is not a folder")
+    if args.out is not None and not args.force and args.out.is_dir() and any(args.out.iterdir()):
+        raise InputError(f"--out {args.out}: the folder is not empty (an earlier report?); "
+                         "choose another folder, or add --force to overwrite it")
     cmp = compare(scenarios, args.replicates, args.seed)
     print(format_comparison(cmp))
     if args.out is not None:
@@ -308,32 +313,34 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def format_comparison(cmp: Any) -> str:
     """Terminal tables: metrics per scenario, paired differences, archetype shares."""
     from collabsim.compare import headlines
-    from collabsim.compare import number as _num
+    from collabsim.metrics import REGISTRY
 
     names = cmp.names
     out = [f"{len(names)} scenarios x {cmp.replicates} replicates, seed {cmp.seed} "
            "(common random numbers; mean [95% CI])", ""]
     rows = []
     for metric in cmp.metrics:
+        spec = REGISTRY[metric]
         cells = []
         for n in names:
             m = cmp.summary[n]["metrics"][metric]
             lo, hi = m["ci95"]
-            cells.append(f"{_num(m['mean'])} [{_num(lo)}, {_num(hi)}]")
-        rows.append([metric, *cells])
-    out += _columns(["metric", *names], rows)
+            cells.append(f"{spec.format(m['mean'])} [{spec.format(lo)}, {spec.format(hi)}]")
+        rows.append([f"{metric} ({spec.unit})", *cells])
+    out += _columns(["metric (unit)", *names], rows)
     if len(names) > 1:
-        out += ["", f"difference from {names[0]} (paired mean [95% CI], share of replicates "
-                "in which the option is better)", ""]
+        out += ["", f"difference from {names[0]} (paired mean [Monte Carlo 95% interval], "
+                "verdict)", ""]
+        d = cmp.differences.set_index(["option", "metric"])
         rows = []
         for metric in cmp.metrics:
+            spec = REGISTRY[metric]
             cells = []
             for n in names[1:]:
-                d = cmp.differences[(cmp.differences["option"] == n)
-                                    & (cmp.differences["metric"] == metric)].iloc[0]
-                share = "-" if math.isnan(d["share_better"]) else f"{d['share_better']:.0%}"
-                cells.append(f"{_num(d['difference'], sign=True)} [{_num(d['ci_low'])}, "
-                             f"{_num(d['ci_high'])}] {share}")
+                r = d.loc[(n, metric)]
+                cells.append(f"{spec.format(r['difference'], True)} "
+                             f"[{spec.format(r['mc_ci_low'], True)}, "
+                             f"{spec.format(r['mc_ci_high'], True)}] {r['verdict']}")
             rows.append([metric, *cells])
         out += _columns(["metric", *names[1:]], rows)
     out.append("")

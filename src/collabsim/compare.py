@@ -14,10 +14,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from collabsim.metrics import ARCHETYPES, METRIC_DIRECTION, METRICS
+from collabsim.metrics import REGISTRY, SERVICE_METRICS, Metric
 from collabsim.runner import aggregate, mean_ci, replicate_seed, run
 from collabsim.scenario import Scenario
-from collabsim.services import SERVICE_METRICS
+
+#: The outcomes a partnership board asks about first, in the order the verdict shows them.
+BOARD: tuple[str, ...] = ("collaborative_advantage", "emergency_bed_days",
+                          "delayed_transfer_days", "retention", "mean_trust")
+
+#: Totals ``compare`` adds to each run from its per-step table (metric: step column).
+STEP_TOTALS = {"prevention_spend": "prevention_spend", "acute_cost_avoided": "acute_cost_avoided"}
+
+FIXED_BY_SETUP = "the same in every run of both: fixed by the set-up, not by chance"
+
+#: A verdict on one paired difference, and what it means in words.
+VERDICTS = {
+    "better": "clearly better: the 95% interval of the paired difference excludes zero",
+    "worse": "clearly worse: the 95% interval of the paired difference excludes zero",
+    "unclear": "no clear difference with this many replicates",
+    "same": "identical in every paired run",
+    "by design": "fixed by the rules the option runs under; not credited",
+    "not scored": "neither direction is better (an input, or a ratio read beside its amounts)",
+    "shifts": "money moves between sectors; shown, not judged",
+}
 
 
 @dataclass
@@ -34,8 +53,9 @@ class Comparison:
             wrong-pocket chart.
         summary: Per scenario: each metric's mean and 95% CI, archetype shares.
         differences: One row per (option, metric): paired mean difference from the
-            reference, its 95% CI, and the share of replicates in which the option is
-            better (NaN where neither direction is better).
+            reference with its Monte Carlo 95% interval (over replicates), the shares of
+            paired runs in which the option is better, worse or the same, and a verdict
+            (see :data:`VERDICTS`).
     """
 
     scenarios: list[Scenario]
@@ -55,7 +75,11 @@ class Comparison:
     @property
     def metrics(self) -> list[str]:
         """The metrics compared (service metrics when every scenario has them)."""
-        return [m for m in (*METRICS, *SERVICE_METRICS) if m in self.runs]
+        return [m for m in REGISTRY if m in self.runs]
+
+    def scenario(self, name: str) -> Scenario:
+        """The scenario with label ``name``."""
+        return self.scenarios[self.names.index(name)]
 
 
 def labels(scenarios: Sequence[Scenario]) -> list[str]:
@@ -77,33 +101,83 @@ def compare(
             tables.append(result.steps.assign(scenario=label, replicate=k))
             members.append(result.members.assign(scenario=label, replicate=k))
     runs_df = pd.DataFrame(runs)
-    if any(not s["services.enabled"] for s in scenarios):
+    steps_df = pd.concat(tables, ignore_index=True)
+    if all(s["services.enabled"] for s in scenarios):
+        totals = steps_df.groupby(["scenario", "replicate"], sort=False)[
+            list(STEP_TOTALS.values())].sum()
+        for metric, column in STEP_TOTALS.items():
+            runs_df[metric] = totals[column].to_numpy()
+    else:
         runs_df = runs_df.drop(columns=[m for m in SERVICE_METRICS if m in runs_df])
-    summary = {name: aggregate(grp) for name, grp in runs_df.groupby("scenario", sort=False)}
-    cmp = Comparison(list(scenarios), replicates, seed, runs_df,
-                     pd.concat(tables, ignore_index=True), pd.concat(members, ignore_index=True),
-                     summary, pd.DataFrame())
+    summary = {name: _aggregate(grp) for name, grp in runs_df.groupby("scenario", sort=False)}
+    cmp = Comparison(list(scenarios), replicates, seed, runs_df, steps_df,
+                     pd.concat(members, ignore_index=True), summary, pd.DataFrame())
     cmp.differences = paired_differences(cmp)
     return cmp
 
 
+def _aggregate(runs: pd.DataFrame) -> dict[str, Any]:
+    """:func:`~collabsim.runner.aggregate`, plus the totals ``compare`` adds."""
+    out = aggregate(runs)
+    for name in STEP_TOTALS:
+        if name in runs:
+            mean, lo, hi = mean_ci(runs[name].to_numpy(dtype=float))
+            low, high = REGISTRY[name].bounds
+            out["metrics"][name] = {"mean": mean, "ci95": [max(lo, low), min(hi, high)]}
+    return out
+
+
+DIFFERENCE_COLUMNS = ["option", "metric", "unit", "direction", "difference", "mc_ci_low",
+                      "mc_ci_high", "share_better", "share_worse", "share_same", "clear",
+                      "by_design", "verdict"]
+
+
 def paired_differences(cmp: Comparison) -> pd.DataFrame:
-    """Each option minus the reference, replicate by replicate."""
+    """Each option minus the reference, replicate by replicate, with a verdict.
+
+    ``mc_ci_low``/``mc_ci_high`` is the Monte Carlo 95% interval of the mean paired
+    difference: it reflects chance over replicates only, not uncertainty about the
+    model's parameters. A difference is never credited (verdict ``by design``) when the
+    metric is fixed by the rules either scenario runs under (``Metric.fixed_when``), or
+    when it does not vary between runs in either scenario.
+    """
     names = cmp.names
     ref = cmp.runs[cmp.runs["scenario"] == names[0]].set_index("replicate")
     rows = []
     for name in names[1:]:
         opt = cmp.runs[cmp.runs["scenario"] == name].set_index("replicate")
         for metric in cmp.metrics:
-            diff = (opt[metric] - ref[metric]).to_numpy(dtype=float)
+            spec = REGISTRY[metric]
+            a, b = ref[metric].to_numpy(dtype=float), opt[metric].to_numpy(dtype=float)
+            diff = b - a
             mean, lo, hi = mean_ci(diff)
-            direction = METRIC_DIRECTION.get(metric, 0)
-            better = float(np.mean(direction * diff > 0)) if direction else np.nan
-            rows.append({"option": name, "metric": metric, "difference": mean, "ci_low": lo,
-                         "ci_high": hi, "share_better": better,
-                         "clear": bool(lo > 0 or hi < 0)})
-    return pd.DataFrame(rows, columns=["option", "metric", "difference", "ci_low", "ci_high",
-                                       "share_better", "clear"])
+            same = np.abs(diff) <= 1e-9 * np.maximum(1.0, np.abs(a))
+            direction = spec.direction
+            better = float(np.mean((direction * diff > 0) & ~same)) if direction else np.nan
+            worse = float(np.mean((direction * diff < 0) & ~same)) if direction else np.nan
+            by_design = (spec.fixed(cmp.scenario(names[0])) or spec.fixed(cmp.scenario(name))
+                         or (np.ptp(a) == 0 and np.ptp(b) == 0))
+            clear = bool(lo > 0 or hi < 0)
+            rows.append({"option": name, "metric": metric, "unit": spec.unit,
+                         "direction": direction, "difference": mean, "mc_ci_low": lo,
+                         "mc_ci_high": hi, "share_better": better, "share_worse": worse,
+                         "share_same": float(same.mean()), "clear": clear,
+                         "by_design": bool(by_design),
+                         "verdict": _verdict(spec, mean, clear, bool(same.all()),
+                                             bool(by_design))})
+    return pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS)
+
+
+def _verdict(spec: Metric, mean: float, clear: bool, same: bool, by_design: bool) -> str:
+    if same:
+        return "same"
+    if by_design:
+        return "by design"
+    if spec.direction == 0:
+        return "not scored"
+    if not clear:
+        return "unclear"
+    return "better" if spec.direction * mean > 0 else "worse"
 
 
 #: Scenario fields that describe it rather than what it simulates.
@@ -153,50 +227,151 @@ def _flatten(s: Scenario) -> dict[str, Any]:
     return out
 
 
-def number(x: float, sign: bool = False) -> str:
-    """Three significant figures, or whole numbers with separators from 10,000."""
-    if abs(x) >= 1e4:
-        return f"{x:+,.0f}" if sign else f"{x:,.0f}"
-    return f"{x:+,.3g}" if sign else f"{x:,.3g}"
+def change_text(spec: Metric, difference: float) -> str:
+    """A difference in words with its unit, e.g. ``31,668 fewer bed-days``, ``£12.9m higher``."""
+    up = difference > 0
+    if spec.counted:
+        return f"{spec.format(abs(difference))} {'more' if up else 'fewer'} {spec.unit}"
+    return f"{spec.amount(abs(difference))} {'higher' if up else 'lower'}"
+
+
+def shares_text(row: Any) -> str:
+    """Better, worse and tied shares of paired runs, ties counted as ties."""
+    return (f"better in {row.share_better:.0%}, worse in {row.share_worse:.0%}, "
+            f"the same in {row.share_same:.0%} of paired runs")
+
+
+def finding(row: Any) -> str:
+    """One difference in plain words: the change, its interval and the shares of runs."""
+    spec = REGISTRY[row.metric]
+    return (f"{spec.label.lower()}: {change_text(spec, row.difference)} (95% interval "
+            f"{interval_text(spec, row.mc_ci_low, row.mc_ci_high)}; {shares_text(row)})")
+
+
+def interval_text(spec: Metric, low: float, high: float) -> str:
+    """An interval with its unit once, e.g. ``-10,763 to -2,878 bed-days``, ``+£1.3m to +£7.6m``."""
+    if spec.unit == "£m":
+        return f"{spec.amount(low, True)} to {spec.amount(high, True)}"
+    return f"{spec.format(low, True)} to {spec.amount(high, True)}"
 
 
 def headlines(cmp: Comparison) -> list[str]:
-    """Plain-language findings: clear paired differences, and the usual outcome."""
+    """One plain paragraph per option: board outcomes first, then other clear changes.
+
+    Ties are reported as ties, unclear outcomes as unclear, and differences that hold by
+    definition are named as such and never credited.
+    """
     names = cmp.names
     lines = []
-    for name in names:
-        shares = cmp.summary[name]["archetypes"]
-        top = max(ARCHETYPES, key=lambda a: shares[a])
-        lines.append(f"{name}: the most common outcome is {top.replace('_', ' ')} "
-                     f"({shares[top]:.0%} of runs).")
     for name in names[1:]:
-        sub = cmp.differences[(cmp.differences["option"] == name) & cmp.differences["clear"]]
-        good, bad = [], []
-        # Most consistent differences first, at most four each way.
-        sub = sub.assign(strength=(sub["share_better"] - 0.5).abs()).sort_values(
-            "strength", ascending=False, kind="stable")
-        for row in sub.itertuples():
-            direction = METRIC_DIRECTION.get(row.metric, 0)
-            if direction == 0:
-                continue
-            text = (f"{row.metric.replace('_', ' ')} {'higher' if row.difference > 0 else 'lower'}"
-                    f" by {number(abs(row.difference))} (95% CI {number(row.ci_low)} to "
-                    f"{number(row.ci_high)}; better in {row.share_better:.0%} of paired runs)")
-            (good if direction * row.difference > 0 else bad).append(text)
-        if not good and not bad:
-            lines.append(f"{name} v. {names[0]}: no clear difference on any metric with "
-                         f"{cmp.replicates} replicates.")
-            continue
-        if good:
-            lines.append(f"{name} v. {names[0]}, better: " + "; ".join(good[:4]) + ".")
-        if bad:
-            lines.append(f"{name} v. {names[0]}, worse: " + "; ".join(bad[:4]) + ".")
+        sub = cmp.differences[cmp.differences["option"] == name]
+        order = {m: i for i, m in enumerate((*BOARD, *REGISTRY))}
+        sub = sub.assign(rank=sub["metric"].map(order)).sort_values("rank", kind="stable")
+        parts = []
+        for verdict in ("better", "worse"):
+            rows = [r for r in sub.itertuples() if r.verdict == verdict]
+            board = [r for r in rows if r.metric in BOARD]
+            rest = [r for r in rows if r.metric not in BOARD][:max(0, 4 - len(board))]
+            if board or rest:
+                parts.append(f"{verdict.capitalize()}: " + "; ".join(
+                    finding(r) for r in (*board, *rest)) + ".")
+        unclear = [REGISTRY[r.metric].label.lower() for r in sub.itertuples()
+                   if r.metric in BOARD and r.verdict in ("unclear", "same")]
+        if unclear:
+            parts.append("No clear difference: " + ", ".join(unclear) + ".")
+        fixed = [REGISTRY[r.metric] for r in sub.itertuples() if r.verdict == "by design"]
+        if fixed:
+            parts.append("Not credited, fixed by design: " + "; ".join(
+                f"{m.label.lower()} ({m.fixed_why or FIXED_BY_SETUP})"
+                for m in fixed) + ".")
+        if not parts:
+            parts = [f"no clear difference on any metric with {cmp.replicates} replicates."]
+        lines.append(f"{name} v. {names[0]}: " + " ".join(parts))
     return lines
+
+
+def sector_balances(cmp: Comparison) -> pd.DataFrame:
+    """Per scenario, replicate and sector: paid, saved and the cash balance (£m)."""
+    per_run = (cmp.members.groupby(["scenario", "replicate", "sector"], sort=False)
+               [["paid", "saved"]].sum().reset_index())
+    return per_run.assign(balance=per_run["saved"] - per_run["paid"])
+
+
+def balance_differences(cmp: Comparison) -> pd.DataFrame:
+    """Per option and sector: the paired change in cash balance from the reference."""
+    wide = sector_balances(cmp).pivot_table(index="replicate", columns=["scenario", "sector"],
+                                            values="balance", sort=False)
+    names = cmp.names
+    rows = []
+    for name in names[1:]:
+        for sector in dict.fromkeys(cmp.members["sector"]):
+            if (name, sector) not in wide or (names[0], sector) not in wide:
+                continue
+            mean, lo, hi = mean_ci((wide[(name, sector)] - wide[(names[0], sector)]).to_numpy())
+            rows.append({"option": name, "sector": sector, "difference": mean,
+                         "mc_ci_low": lo, "mc_ci_high": hi, "clear": bool(lo > 0 or hi < 0)})
+    return pd.DataFrame(rows, columns=["option", "sector", "difference", "mc_ci_low",
+                                       "mc_ci_high", "clear"])
+
+
+def pocket_cell(balances: pd.DataFrame, name: str) -> dict[str, str]:
+    """Who pays, who saves for one option: whose cash balance clearly moves, and how far.
+
+    Not scored: paying less into joint work is not in itself better, so the cell names
+    the sectors whose balance (saved − paid) moves most rather than judging it.
+
+    Args:
+        balances: :func:`balance_differences` of the comparison.
+        name: The option.
+    """
+    sub = balances[(balances["option"] == name) & balances["clear"]]
+    if sub.empty:
+        return {"verdict": "unclear", "text": "no sector's cash clearly moves",
+                "reason": "no sector's balance clearly differs"}
+    money = REGISTRY["total_contribution"]
+    ends = sub.reindex(sub["difference"].abs().sort_values(ascending=False).index).head(2)
+    gain, lose = int((sub["difference"] > 0).sum()), int((sub["difference"] < 0).sum())
+    return {"verdict": "shifts",
+            "text": ", ".join(f"{r.sector.replace('_', ' ')} {money.amount(r.difference, True)}"
+                              for r in ends.itertuples()),
+            "reason": f"{gain} sector(s) up, {lose} down"}
+
+
+def _runs_text(r: Any) -> str:
+    text = f"{r['share_better']:.0%} better, {r['share_worse']:.0%} worse"
+    return text + (f", {r['share_same']:.0%} same" if r["share_same"] > 0 else "")
+
+
+def scorecard(cmp: Comparison) -> pd.DataFrame:
+    """Options × board outcomes: each cell's verdict, amount and plain-language reason.
+
+    The amount leaves out the unit where the outcome's heading gives it (``6,820 fewer``);
+    the reason gives the shares of paired runs better, worse and the same.
+    """
+    rows = []
+    d = cmp.differences.set_index(["option", "metric"])
+    balances = balance_differences(cmp)
+    for name in cmp.names[1:]:
+        for metric in BOARD:
+            if (name, metric) not in d.index:
+                continue
+            r = d.loc[(name, metric)]
+            spec = REGISTRY[metric]
+            if r["verdict"] == "by design":
+                reason = "not credited: fixed by the option's rules"
+            elif r["verdict"] == "same":
+                reason = "identical in every paired run"
+            else:
+                reason = "runs: " + _runs_text(r)
+            text = change_text(spec, r["difference"])
+            rows.append({"option": name, "outcome": metric, "verdict": r["verdict"],
+                         "text": text.removesuffix(f" {spec.unit}"), "reason": reason})
+        rows.append({"option": name, "outcome": "who_pays", **pocket_cell(balances, name)})
+    return pd.DataFrame(rows, columns=["option", "outcome", "verdict", "text", "reason"])
 
 
 def wrong_pocket(cmp: Comparison) -> pd.DataFrame:
     """Mean paid and saved per scenario and sector (£m over the run)."""
-    per_run = (cmp.members.groupby(["scenario", "replicate", "sector"], sort=False)
-               [["paid", "saved"]].sum().reset_index())
-    table = per_run.groupby(["scenario", "sector"], sort=False)[["paid", "saved"]].mean()
+    table = sector_balances(cmp).groupby(["scenario", "sector"], sort=False)[
+        ["paid", "saved", "balance"]].mean()
     return table.reset_index()

@@ -14,45 +14,154 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from collabsim.services import SERVICE_METRICS
-
 if TYPE_CHECKING:
     from collabsim.model import PartnershipModel
 
-#: Summary metrics, in display order (brief section 9). ``archetype`` is categorical.
-METRICS: tuple[str, ...] = (
-    "collaborative_advantage",
-    "advantage_ratio",
-    "inertia",
-    "decision_success_rate",
-    "acceptability",
-    "equity_sd",
-    "mean_trust",
-    "trust_density",
-    "retention",
-    "total_contribution",
-    "funds_queued",
-    "free_riding",
-    "net_benefit_gini",
-)
+@dataclass(frozen=True)
+class Metric:
+    """One summary metric: what it means, its unit, its range and which way is better.
 
-#: Natural ranges of the metrics; confidence intervals are clipped to them.
+    Attributes:
+        name: Public name (a column of run summaries).
+        label: Short plain-language name for reports.
+        unit: Unit, in words.
+        direction: +1 where more is better, -1 where less is better, 0 where neither
+            (an input, or a ratio that must be read beside its amounts); never scored.
+        meaning: What it measures, in a sentence a board member can read.
+        bounds: Natural range; confidence intervals are clipped to it.
+        decimals: Decimal places when shown (fixed point, never scientific notation).
+        source: ``run`` (every run), ``services`` (the service-demand submodel) or
+            ``compare`` (totals that ``collabsim compare`` adds from the per-step table).
+        counted: Says "more"/"fewer" rather than "higher"/"lower".
+        fixed_when: Given a scenario, whether the metric is fixed by the rules it runs
+            under, so a difference in it holds by definition and is never credited.
+        fixed_why: Why, in words.
+    """
+
+    name: str
+    label: str
+    unit: str
+    direction: int
+    meaning: str
+    bounds: tuple[float, float] = (-np.inf, np.inf)
+    decimals: int = 3
+    source: str = "run"
+    counted: bool = False
+    fixed_when: Callable[[Any], bool] | None = None
+    fixed_why: str = ""
+
+    def fixed(self, scenario: Any) -> bool:
+        """Whether this metric holds by definition under ``scenario``."""
+        return bool(self.fixed_when and self.fixed_when(scenario))
+
+    def format(self, value: float, sign: bool = False) -> str:
+        """Fixed-point text with thousands separators, e.g. ``-26,487`` or ``+0.041``."""
+        if not np.isfinite(value):
+            return "—"
+        if round(value, self.decimals) == 0:
+            value, sign = 0.0, False  # no "+0.000" or "-0"
+        return f"{value:{'+' if sign else ''},.{self.decimals}f}"
+
+    def amount(self, value: float, sign: bool = False) -> str:
+        """The value with its unit, e.g. ``£12.9m``, ``26,487 bed-days`` or ``0.041``."""
+        text = self.format(value, sign)
+        if self.unit == "£m":
+            body = text.lstrip("+-")
+            return f"{text[:len(text) - len(body)]}£{body}m"
+        if self.unit in ("share", "score", "index", "ratio"):
+            return text
+        return f"{text} {self.unit}"
+
+
+_UNIT = (0.0, 1.0)
+_POSITIVE = (0.0, np.inf)
+
+
+def _committed(s: Any) -> bool:
+    from collabsim.rules.funding import FUNDING
+
+    return FUNDING[s["funding.rule"]].committed
+
+
+def _no_exit(s: Any) -> bool:
+    return bool(s["governance.mandated"]) and not any(k.kind == "leave" for k in s.shocks)
+
+
+#: Every metric, in display order: the one source of their meaning, unit and direction.
+REGISTRY: dict[str, Metric] = {m.name: m for m in (
+    Metric("collaborative_advantage", "Collaborative advantage", "£m", 1,
+           "Value of what joint work produced beyond what the same money would have "
+           "produced with each member working alone, over the run. Service value, not "
+           "cash: it does not come back to anyone's budget.", decimals=1),
+    Metric("advantage_ratio", "Advantage ratio", "ratio", 1,
+           "Joint output divided by what working alone would have produced; above 1, "
+           "working together pays.", _POSITIVE, decimals=2),
+    Metric("inertia", "Inertia", "share", -1,
+           "Share of meeting time spent in meetings that decided nothing.", _UNIT),
+    Metric("decision_success_rate", "Decisions made", "share", 1,
+           "Share of the meetings held that agreed a plan.", _UNIT),
+    Metric("acceptability", "Acceptability of plans", "score", 1,
+           "How acceptable the agreed plans were to the members, on average (0 to 1).", _UNIT),
+    Metric("equity_sd", "Unevenness of plans", "score", -1,
+           "How unevenly the agreed plans suited the members: the spread of acceptability "
+           "across members.", _POSITIVE),
+    Metric("mean_trust", "Trust", "score", 1,
+           "Average trust between the members still in the partnership at the end (0 to 1).",
+           _UNIT),
+    Metric("trust_density", "Trusting pairs", "share", 1,
+           "Share of pairs of members who trust each other at least moderately (0.5 or more) "
+           "at the end.", _UNIT),
+    Metric("retention", "Partners retained", "share", 1,
+           "Share of the founding members still in the partnership at the end.", _UNIT,
+           fixed_when=_no_exit,
+           fixed_why="a legal duty forbids leaving, so every partner stays by definition"),
+    Metric("total_contribution", "Money paid in", "£m", 0,
+           "Money members paid into joint work over the run: a cost, read with what it "
+           "bought.", _POSITIVE, decimals=1),
+    Metric("funds_queued", "Money stuck at the hub", "£m", -1,
+           "Joint money still waiting, unspent, at the hub at the end: a bottleneck.",
+           _POSITIVE, decimals=1),
+    Metric("free_riding", "Free riding", "share", -1,
+           "Average share of what members were asked to pay that they did not pay.", _UNIT,
+           fixed_when=_committed,
+           fixed_why="pooled, lead-commissioning and integrated budgets take each share in "
+           "advance, so free riding is zero by definition"),
+    Metric("net_benefit_gini", "Inequality of benefit", "index", -1,
+           "Inequality of the members' net benefits from the partnership (0: equal, "
+           "1: one member gets everything).", _UNIT),
+    Metric("emergency_bed_days", "Emergency bed-days", "bed-days", -1,
+           "Hospital bed-days used by the cohort's emergency admissions over the run, "
+           "delayed discharges included.", _POSITIVE, decimals=0, source="services",
+           counted=True),
+    Metric("delayed_transfer_days", "Delayed transfers", "bed-days", -1,
+           "Days people stayed in hospital only because no care package was ready "
+           "(delayed transfers of care), over the run.", _POSITIVE, decimals=0,
+           source="services", counted=True),
+    Metric("unmet_need", "Unmet care need", "person-quarters", -1,
+           "People needing a care package on leaving hospital for whom none was "
+           "available, summed over quarters.", _POSITIVE, decimals=0, source="services",
+           counted=True),
+    Metric("prevention_spend", "Prevention spending", "£m", 0,
+           "Joint money spent on prevention over the run.", _POSITIVE, decimals=1,
+           source="compare"),
+    Metric("acute_cost_avoided", "Acute costs avoided", "£m", 0,
+           "Acute bed-day costs that prevention avoided over the run, against no "
+           "prevention in the same run (not against another option).", _POSITIVE,
+           decimals=1, source="compare"),
+    Metric("acute_saving_per_pound", "Acute saving per £ of prevention", "£ per £", 0,
+           "Acute bed-day costs avoided per £1 spent on prevention, against no prevention "
+           "in the same run. A ratio: it rises when less is spent (returns diminish), so "
+           "it is shown beside the two amounts it comes from and never scored.",
+           _POSITIVE, decimals=2, source="services"),
+)}
+
+#: Derived views of :data:`REGISTRY`, kept for the modules that import them.
+METRICS: tuple[str, ...] = tuple(k for k, m in REGISTRY.items() if m.source == "run")
+SERVICE_METRICS: tuple[str, ...] = tuple(k for k, m in REGISTRY.items()
+                                         if m.source == "services")
 METRIC_BOUNDS: dict[str, tuple[float, float]] = {
-    **{m: (0.0, 1.0) for m in ("inertia", "decision_success_rate", "acceptability",
-                               "mean_trust", "trust_density", "retention", "free_riding",
-                               "net_benefit_gini")},
-    **{m: (0.0, np.inf) for m in ("equity_sd", "total_contribution", "funds_queued",
-                                  *SERVICE_METRICS)},
-}
-
-#: +1 where more is better, -1 where less is better, 0 where neither (for comparisons).
-METRIC_DIRECTION: dict[str, int] = {
-    "collaborative_advantage": 1, "advantage_ratio": 1, "inertia": -1,
-    "decision_success_rate": 1, "acceptability": 1, "equity_sd": -1, "mean_trust": 1,
-    "trust_density": 1, "retention": 1, "total_contribution": 0, "funds_queued": -1,
-    "free_riding": -1, "net_benefit_gini": -1, "emergency_bed_days": -1,
-    "delayed_transfer_days": -1, "unmet_need": -1, "acute_saving_per_pound": 1,
-}
+    k: m.bounds for k, m in REGISTRY.items() if m.bounds != (-np.inf, np.inf)}
+METRIC_DIRECTION: dict[str, int] = {k: m.direction for k, m in REGISTRY.items()}
 
 ARCHETYPES: tuple[str, ...] = (
     "solid_partnership",

@@ -1,5 +1,9 @@
 """A self-contained HTML report of a comparison, and its data.
 
+The report opens with a one-screen verdict: a scorecard of the options against the
+reference on the outcomes a partnership board asks about, each cell a word, a colour,
+an amount and a reason. Everything else follows below it.
+
 The report has no external scripts, stylesheets, fonts or images: charts are PNGs
 embedded as data URIs and the styling is inline, so it opens offline, can be mailed
 as one file, and prints. Alongside it the data are written as Parquet and CSV.
@@ -17,8 +21,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from collabsim.compare import Comparison, differing_parameters, headlines, number, wrong_pocket
-from collabsim.metrics import ARCHETYPES
+from collabsim.compare import (
+    BOARD,
+    VERDICTS,
+    Comparison,
+    declared_changes,
+    differing_parameters,
+    headlines,
+    scorecard,
+    wrong_pocket,
+)
+from collabsim.metrics import ARCHETYPES, REGISTRY
 from collabsim.store import atomic_write, sha256, versions, write_json, write_parquet
 
 TRAJECTORIES = (
@@ -31,20 +44,31 @@ TRAJECTORIES = (
 )
 
 CSS = """
-body{font-family:Georgia,'Times New Roman',serif;max-width:68rem;margin:2rem auto;
+body{font-family:Georgia,'Times New Roman',serif;max-width:78rem;margin:.6rem auto;
 padding:0 1rem;color:#1a1a1a;line-height:1.45}
-h1{font-size:1.7rem;margin-bottom:.2rem}h2{font-size:1.25rem;margin-top:2rem;
-border-bottom:1px solid #ccc}.sub{color:#555}
+h1{font-size:1.45rem;margin:0}h2{font-size:1.25rem;margin-top:2rem;
+border-bottom:1px solid #ccc}.sub{color:#555}p.sub{margin:.15rem 0 .5rem}
 table{border-collapse:collapse;margin:.6rem 0;font-size:.86rem}
 th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:right;vertical-align:top}
 th:first-child,td:first-child{text-align:left}th{background:#f2f2f2}
-td.good{background:#e3f3e3}td.bad{background:#f8e1e1}
+table.card{font-family:Arial,Helvetica,sans-serif;font-size:.76rem;line-height:1.25;
+width:100%;table-layout:fixed;margin:.3rem 0}
+table.card td,table.card th{text-align:left;padding:.18rem .35rem}
+table.card th{font-size:.78rem}table.card th:first-child{width:12.5rem}
+.word{font-weight:bold}.why{color:#444;font-size:.68rem;display:block}
+.better{background:#d6efd6}.worse{background:#f6d3d3}.unclear,.same{background:#f2f2f2}
+.by-design{background:#fff;color:#555}.shifts{background:#e3ebf6}.not-scored{background:#fff}
+.note{font-family:Arial,Helvetica,sans-serif;font-size:.72rem;color:#444;margin:.2rem 0}
+table.text td{text-align:left}.cols{display:flex;gap:1.5rem}.cols>div{flex:1}
 img{max-width:100%;height:auto}pre{font-size:.75rem;background:#f7f7f7;padding:.6rem;
 overflow-x:auto;white-space:pre-wrap}li{margin:.25rem 0}
 @media print{body{max-width:none;margin:0}h2{page-break-after:avoid}
 img,table{page-break-inside:avoid}}
 """
 
+#: The scorecard's column headings: a board outcome, its unit and which way is better.
+COLUMN_NOTES = {"who_pays": ("Who pays, who saves",
+                             "change in cash balance (saved − paid), £m; not scored")}
 
 def _png(fig: Any) -> str:
     buf = io.BytesIO()
@@ -56,6 +80,54 @@ def _figure(**kwargs: Any) -> Any:
     from matplotlib.figure import Figure
 
     return Figure(layout="constrained", **kwargs)
+
+
+def _plain_ticks(axis: Any) -> None:
+    """Fixed-point tick labels with thousands separators (never scientific notation)."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(
+        lambda v, _: f"{v:,.2f}".rstrip("0").rstrip(".") if abs(v) < 1000 else f"{v:,.0f}"))
+
+
+def _better_word(direction: int) -> str:
+    return {1: "higher is better", -1: "lower is better"}.get(direction, "not scored")
+
+
+VERDICT_COLOURS = {"better": "#2e7d32", "worse": "#c62828"}
+
+
+def forest_chart(cmp: Comparison) -> str:
+    """Paired differences from the reference with 95% intervals, one panel per outcome."""
+    metrics = [m for m in BOARD if m in cmp.metrics]
+    options = cmp.names[1:]
+    fig = _figure(figsize=(11, 0.32 * len(options) + 1.3))
+    axes = np.atleast_1d(fig.subplots(1, len(metrics), sharey=True))
+    y = np.arange(len(options))
+    d = cmp.differences.set_index(["option", "metric"])
+    for ax, metric in zip(axes, metrics, strict=True):
+        spec = REGISTRY[metric]
+        rows = d.loc[[(o, metric) for o in options]]
+        mean = rows["difference"].to_numpy()
+        err = np.vstack([mean - rows["mc_ci_low"].to_numpy(),
+                         rows["mc_ci_high"].to_numpy() - mean])
+        colours = [VERDICT_COLOURS.get(v, "#777777") for v in rows["verdict"]]
+        ax.axvline(0, color="black", linewidth=0.7)
+        ax.errorbar(mean, y, xerr=err, fmt="none", ecolor=colours, elinewidth=1.4)
+        filled = [v in VERDICT_COLOURS for v in rows["verdict"]]
+        ax.scatter(mean, y, c=["white" if not f else c for f, c in zip(filled, colours,
+                                                                          strict=True)],
+                   edgecolors=colours, s=28, zorder=3)
+        ax.set_title(f"{spec.label}\n({spec.unit}; {_better_word(spec.direction)})",
+                     fontsize=8.5)
+        ax.tick_params(labelsize=7.5)
+        _plain_ticks(ax.xaxis)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(y, options)
+    axes[0].invert_yaxis()
+    fig.supxlabel(f"difference from {cmp.names[0]} (option − reference), with its 95% interval",
+                  fontsize=8.5)
+    return _png(fig)
 
 
 def trajectories_chart(cmp: Comparison) -> str:
@@ -75,6 +147,7 @@ def trajectories_chart(cmp: Comparison) -> str:
                             color=line.get_color(), linewidth=0)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("quarter")
+        _plain_ticks(ax.yaxis)
     for ax in axes[len(panels):]:
         ax.set_visible(False)
     axes[0].legend(fontsize=8)
@@ -99,10 +172,19 @@ def archetype_chart(cmp: Comparison) -> str:
 
 
 def pocket_chart(table: pd.DataFrame, names: list[str]) -> str:
-    """Who pays and who saves: per scenario, paid (down) and saved (up) by sector."""
-    fig = _figure(figsize=(10, 3.2 * ((len(names) + 2) // 3)))
+    """:func:`pocket_figure` as an embedded PNG."""
+    return _png(pocket_figure(table, names))
+
+
+def pocket_figure(table: pd.DataFrame, names: list[str]) -> Any:
+    """Who pays and who saves: per scenario, paid (down) and saved (up) by sector.
+
+    Every panel shares one y-scale, so bars of the same height are the same amount.
+    """
     cols = 3
-    axes = np.atleast_1d(fig.subplots((len(names) + cols - 1) // cols, cols)).ravel()
+    rows = (len(names) + cols - 1) // cols
+    fig = _figure(figsize=(10, 3.2 * rows))
+    axes = np.atleast_1d(fig.subplots(rows, cols, sharey=True, squeeze=False)).ravel()
     sectors = list(dict.fromkeys(table["sector"]))
     x = np.arange(len(sectors))
     for ax, name in zip(axes, names, strict=False):
@@ -114,13 +196,16 @@ def pocket_chart(table: pd.DataFrame, names: list[str]) -> str:
                       fontsize=7)
         ax.set_title(name, fontsize=9)
         ax.set_ylabel("£m over the run", fontsize=8)
+        ax.yaxis.set_tick_params(labelleft=True)
+        _plain_ticks(ax.yaxis)
+        ax.grid(axis="y", alpha=0.3)
     for ax in axes[len(names):]:
         ax.set_visible(False)
     axes[0].legend(fontsize=7)
-    return _png(fig)
+    return fig
 
 
-def _table(df: pd.DataFrame, classes: pd.DataFrame | None = None) -> str:
+def _table(df: pd.DataFrame, classes: pd.DataFrame | None = None, text: bool = False) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
     body = []
     for i, row in enumerate(df.itertuples(index=False)):
@@ -131,7 +216,8 @@ def _table(df: pd.DataFrame, classes: pd.DataFrame | None = None) -> str:
                 cls = f' class="{classes.iat[i, j]}"'
             cells.append(f"<td{cls}>{html.escape(_fmt(value))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    kind = " class='text'" if text else ""
+    return f"<table{kind}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def _fmt(value: Any) -> str:
@@ -143,35 +229,107 @@ def _fmt(value: Any) -> str:
 
 
 def summary_table(cmp: Comparison) -> pd.DataFrame:
-    """Metric × scenario: mean [95% CI]."""
+    """Metric × scenario: mean [95% CI], with each metric's unit."""
     rows = []
     for metric in cmp.metrics:
-        row = {"metric": metric}
+        spec = REGISTRY[metric]
+        row = {"metric": spec.label, "unit": spec.unit}
         for name in cmp.names:
             m = cmp.summary[name]["metrics"][metric]
             lo, hi = m["ci95"]
-            row[name] = f"{_fmt(m['mean'])} [{_fmt(lo)}, {_fmt(hi)}]"
+            row[name] = f"{spec.format(m['mean'])} [{spec.format(lo)}, {spec.format(hi)}]"
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def difference_table(cmp: Comparison) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Metric × option: paired difference [95% CI] (share better), and cell classes."""
+    """Metric × option: paired difference [95% CI] and verdict, and cell classes."""
     rows, classes = [], []
+    d = cmp.differences.set_index(["option", "metric"])
     for metric in cmp.metrics:
-        row, cls = {"metric": metric}, {"metric": ""}
+        spec = REGISTRY[metric]
+        row = {"metric": spec.label, "unit": spec.unit, "better when": _better_word(
+            spec.direction).removesuffix(" is better")}
+        cls = dict.fromkeys(row, "")
         for name in cmp.names[1:]:
-            d = cmp.differences[(cmp.differences["option"] == name)
-                                & (cmp.differences["metric"] == metric)].iloc[0]
-            share = "" if np.isnan(d["share_better"]) else f" ({d['share_better']:.0%} better)"
-            row[name] = (f"{number(d['difference'], sign=True)} [{number(d['ci_low'])}, "
-                         f"{number(d['ci_high'])}]{share}")
-            good = d["clear"] and not np.isnan(d["share_better"]) and d["share_better"] > 0.5
-            bad = d["clear"] and not np.isnan(d["share_better"]) and d["share_better"] < 0.5
-            cls[name] = "good" if good else "bad" if bad else ""
+            r = d.loc[(name, metric)]
+            low, high = spec.format(r["mc_ci_low"], True), spec.format(r["mc_ci_high"], True)
+            row[name] = f"{spec.format(r['difference'], True)} [{low}, {high}] {r['verdict']}"
+            cls[name] = _css(r["verdict"])
         rows.append(row)
         classes.append(cls)
     return pd.DataFrame(rows), pd.DataFrame(classes)
+
+
+def _changes_note(s: Any) -> str:
+    changes = declared_changes(s)
+    return f" (changes: {', '.join(changes)})" if changes else ""
+
+
+def _css(verdict: str) -> str:
+    return verdict.replace(" ", "-")
+
+
+def scorecard_html(cmp: Comparison) -> str:
+    """The verdict: options × board outcomes, each cell a word, an amount and a reason."""
+    card = scorecard(cmp)
+    outcomes = list(dict.fromkeys(card["outcome"]))
+    head = ["<th>Option</th>"]
+    for o in outcomes:
+        if o in REGISTRY:
+            spec = REGISTRY[o]
+            title, note = spec.label, f"{spec.unit}; {_better_word(spec.direction)}"
+        else:
+            title, note = COLUMN_NOTES[o]
+        head.append(f"<th>{html.escape(title)}<span class='why'>{html.escape(note)}</span></th>")
+    body = []
+    for name in cmp.names[1:]:
+        changes = ", ".join(declared_changes(cmp.scenario(name))) or "see parameters below"
+        cells = [f"<td><b>{html.escape(name)}</b><span class='why'>changes: "
+                 f"{html.escape(changes)}</span></td>"]
+        for o in outcomes:
+            c = card[(card["option"] == name) & (card["outcome"] == o)].iloc[0]
+            cells.append(f"<td class='{_css(c['verdict'])}'><span class='word'>"
+                         f"{html.escape(c['verdict'].capitalize())}</span> "
+                         f"{html.escape(c['text'])}<span class='why'>"
+                         f"{html.escape(c['reason'])}</span></td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f"<table class='card' id='scorecard'><thead><tr>{''.join(head)}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def money_table(cmp: Comparison) -> pd.DataFrame:
+    """Per scenario: joint output beside the cash flows (£m over the run)."""
+    pocket = wrong_pocket(cmp).groupby("scenario", sort=False)[["paid", "saved"]].sum()
+    money = REGISTRY["total_contribution"]
+    rows = []
+    for name in cmp.names:
+        adv = cmp.summary[name]["metrics"]["collaborative_advantage"]["mean"]
+        paid, saved = pocket.loc[name, "paid"], pocket.loc[name, "saved"]
+        rows.append({"scenario": name, "joint output beyond working alone": money.amount(adv),
+                     "paid into joint work": money.amount(paid),
+                     "costs avoided (saved)": money.amount(saved),
+                     "cash balance (saved − paid)": money.amount(saved - paid, True)})
+    return pd.DataFrame(rows)
+
+
+def prevention_table(cmp: Comparison) -> pd.DataFrame:
+    """Per scenario: the saving per £ beside the two amounts it is the ratio of."""
+    metrics = ("prevention_spend", "acute_cost_avoided", "acute_saving_per_pound")
+    return pd.DataFrame([
+        {"scenario": n, **{f"{REGISTRY[m].label} ({REGISTRY[m].unit})": REGISTRY[m].format(
+            cmp.summary[n]["metrics"][m]["mean"]) for m in metrics}} for n in cmp.names])
+
+
+def glossary() -> pd.DataFrame:
+    """Every metric: plain name, meaning, unit, which way is better, natural range."""
+    def rng(b: tuple[float, float]) -> str:
+        return "any" if not np.isfinite(b[0]) else (
+            f"{b[0]:g} or more" if not np.isfinite(b[1]) else f"{b[0]:g} to {b[1]:g}")
+
+    return pd.DataFrame([{"metric": m.label, "name in data": m.name, "meaning": m.meaning,
+                          "unit": m.unit, "better when": _better_word(m.direction),
+                          "range": rng(m.bounds)} for m in REGISTRY.values()])
 
 
 def manifest(cmp: Comparison, argv: list[str] | None = None) -> dict[str, Any]:
@@ -193,25 +351,61 @@ def manifest(cmp: Comparison, argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def render(cmp: Comparison, argv: list[str] | None = None) -> str:
-    """The report as one HTML string."""
+    """The report as one HTML string: the verdict first, everything else below."""
     names = cmp.names
+    ref = html.escape(names[0])
     diff, classes = difference_table(cmp)
     params = differing_parameters(cmp.scenarios)
     pocket = wrong_pocket(cmp)
     steps = cmp.scenarios[0]["scenario.steps"]
     scen_list = "".join(
-        f"<li><b>{html.escape(n)}</b> — {html.escape(s['scenario.description'] or '')} "
+        f"<li><b>{html.escape(n)}</b> — {html.escape(s['scenario.description'] or '')}"
+        f"{html.escape(_changes_note(s))} "
         f"<span class='sub'>({html.escape(str(s.source or 'built in Python'))})</span></li>"
         for n, s in zip(names, cmp.scenarios, strict=True))
     findings = "".join(f"<li>{html.escape(line)}</li>" for line in headlines(cmp))
     man = json.dumps(manifest(cmp, argv), indent=2)
     services = "emergency_bed_days" in cmp.runs
+    verdict_words = "".join(f"<li><b>{html.escape(v.capitalize())}</b>: {html.escape(t)}</li>"
+                            for v, t in VERDICTS.items())
+    if len(names) > 1:
+        top = f"""{scorecard_html(cmp)}
+<p class="note">Each cell compares the option with <b>{ref}</b> over {cmp.replicates} paired
+runs (common random numbers). <b>Better</b>/<b>Worse</b>: the 95% interval of the paired
+difference excludes zero; <b>Unclear</b>: it does not; <b>By design</b>: fixed by the
+option's rules, not credited. The intervals reflect chance only, not uncertainty about the
+model's assumptions. Northvale and its options are illustrative: a thinking tool, not a
+forecast.</p>"""
+        below = f"""<h2>In plain words</h2>
+<ul>{findings}</ul>
+
+<h2>Paired differences, with their intervals</h2>
+<img alt="Forest plot of paired differences from {ref}" src="{forest_chart(cmp)}">
+<p>Each dot is the mean paired difference from {ref}, each bar its 95% interval over
+replicates. Filled green: clearly better; filled red: clearly worse; hollow grey: unclear,
+by design or not scored.</p>"""
+    else:
+        top = "<p>Only one scenario was run, so there is nothing to compare it with.</p>"
+        below = ""
     pocket_html = (
-        f"<img alt='Who pays and who saves' src='{pocket_chart(pocket, names)}'>"
-        "<p>Paid: what each sector's organisations put into joint work. Saved: acute "
-        "bed-day costs avoided (booked to health) and care-package costs avoided (booked "
-        "to adult social care) by the partnership's prevention. Means over replicates.</p>"
-        + _table(pocket.assign(balance=pocket["saved"] - pocket["paid"]))
+        f"""<div class="cols"><div><h3>Joint output</h3><p><i>Collaborative advantage</i>
+is the value of the services joint work produced beyond what the same money would have
+produced with each member working alone. It is service value (care delivered, problems
+prevented), not cash: it never returns to anyone's budget.</p></div>
+<div><h3>Cash</h3><p><i>Paid</i> is what each sector put into joint work. <i>Saved</i> is
+the cash cost it avoided: acute bed-days not used (booked to health) and care packages not
+needed (booked to adult social care), against no prevention in the same run. A sector can
+show a negative cash balance while the partnership produces a large advantage: the money
+bought services, not savings.</p></div></div>
+{_table(money_table(cmp))}
+<img alt="Who pays and who saves, one scale for every panel" src="{pocket_chart(pocket, names)}">
+<p>Paid (down) and saved (up) by sector, means over replicates; every panel has the same
+scale.</p>
+{_table(pocket.assign(balance=pocket["saved"] - pocket["paid"]))}
+<h3>Prevention: what was spent, what it avoided, and the ratio</h3>
+<p>The saving per £ is a ratio and rises when less is spent (returns diminish), so it is
+shown beside the two amounts it comes from and is never scored.</p>
+{_table(prevention_table(cmp))}"""
         if services else
         "<p>The scenarios do not run the service-demand submodel "
         "(<code>services.enabled</code>), so no savings are booked.</p>")
@@ -222,24 +416,24 @@ def render(cmp: Comparison, argv: list[str] | None = None) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>collabsim comparison: {html.escape(' v. '.join(names))}</title>
 <style>{CSS}</style></head><body>
-<h1>Comparing partnership options</h1>
-<p class="sub">{html.escape(', '.join(names))} · {cmp.replicates} replicates each ·
-seed {cmp.seed} · {steps} quarters · collabsim {html.escape(versions()['collabsim'])}</p>
+<h1>Which option? {len(names) - 1} option(s) against {ref}</h1>
+<p class="sub">{cmp.replicates} paired runs each · {steps} quarters · seed {cmp.seed} ·
+collabsim {html.escape(versions()['collabsim'])} · illustrative, not a forecast</p>
+{top}
+{below}
+
+<h2>Joint output and cash, side by side</h2>
+{pocket_html}
 
 <h2>What was compared, and how</h2>
 <ul>{scen_list}</ul>
 <p>Each scenario was run {cmp.replicates} times. Replicate <i>k</i> of every scenario
 used the same random numbers (common random numbers), so differences are paired: they
-show the effect of the option, not of luck. Intervals are 95% confidence intervals of
-the mean over replicates; shaded bands in the charts hold the middle 80% of runs, the
-range one place might plausibly see. The first scenario, <b>{html.escape(names[0])}</b>,
-is the reference.</p>
-
-<h2>Headline findings</h2>
-<ul>{findings}</ul>
-<p class="sub">A difference counts as clear when its 95% interval excludes zero.
-The model is a thinking tool calibrated to published patterns, not a forecast of a
-particular place.</p>
+show the effect of the option, not of luck. Intervals are 95% Monte Carlo intervals of the
+mean over replicates: they shrink as replicates are added and say nothing about how
+uncertain the model's own parameters are. Shaded bands in the charts hold the middle 80%
+of runs. The first scenario, <b>{ref}</b>, is the reference. Verdicts:</p>
+<ul>{verdict_words}</ul>
 
 <h2>Trajectories</h2>
 <img alt="Trajectories with uncertainty bands" src="{trajectories_chart(cmp)}">
@@ -247,21 +441,20 @@ particular place.</p>
 <h2>Every metric</h2>
 {_table(summary_table(cmp))}
 
-<h2>Differences from {html.escape(names[0])}</h2>
-<p>Paired difference (option − reference), its 95% interval, and the share of paired
-replicates in which the option did better. Green: clearly better; red: clearly worse.</p>
+<h2>Differences from {ref}</h2>
+<p>Paired difference (option − reference), its 95% interval, and the verdict.</p>
 {_table(diff, classes) if len(names) > 1 else '<p>Only one scenario was run.</p>'}
 
 <h2>Outcome archetypes</h2>
 <img alt="Archetype shares" src="{archetype_chart(cmp)}">
-{_table(pd.DataFrame([{"scenario": n, **{a: cmp.summary[n]['archetypes'][a]
+{_table(pd.DataFrame([{"scenario": n, **{a: f"{cmp.summary[n]['archetypes'][a]:.0%}"
                                             for a in ARCHETYPES}} for n in names]))}
-
-<h2>Who pays, who saves</h2>
-{pocket_html}
 
 <h2>Parameters that differ</h2>
 {params_html}
+
+<h2>Glossary</h2>
+{_table(glossary(), text=True)}
 
 <h2>Manifest</h2>
 <pre>{html.escape(man)}</pre>
@@ -276,7 +469,8 @@ def write_report(cmp: Comparison, out: Path, argv: list[str] | None = None) -> P
     write_parquet(cmp.steps, out / "steps.parquet")
     write_parquet(cmp.members, out / "members.parquet")
     for name, df in (("runs", cmp.runs), ("differences", cmp.differences),
-                     ("wrong_pocket", wrong_pocket(cmp)), ("summary", summary_table(cmp))):
+                     ("scorecard", scorecard(cmp)), ("wrong_pocket", wrong_pocket(cmp)),
+                     ("summary", summary_table(cmp))):
         atomic_write(out / f"{name}.csv", lambda tmp, df=df: df.to_csv(tmp, index=False))
     write_json(manifest(cmp, argv), out / "manifest.json")
     text = render(cmp, argv)

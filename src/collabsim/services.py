@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from collabsim.metrics import SERVICE_METRICS  # noqa: F401  (re-exported)
 from collabsim.schema import GOAL_DIMENSIONS, SECTORS
 
 if TYPE_CHECKING:
@@ -33,9 +34,6 @@ INDEPENDENCE = GOAL_DIMENSIONS.index("independence")
 HEALTH = SECTORS.index("health")
 SOCIAL_CARE = SECTORS.index("adult_social_care")
 
-#: Summary metrics of the submodel (public names, brief section 9).
-SERVICE_METRICS = ("emergency_bed_days", "delayed_transfer_days", "unmet_need",
-                   "acute_saving_per_pound")
 
 
 def priority_shares(goals: np.ndarray) -> np.ndarray:
