@@ -22,7 +22,7 @@ from collabsim.compare import (
 from collabsim.metrics import METRIC_BOUNDS, METRIC_DIRECTION, METRICS, REGISTRY, SERVICE_METRICS
 from collabsim.report import pocket_figure, render, write_report
 
-from .conftest import SCENARIOS
+from .conftest import ROOT, SCENARIOS
 
 POLICY = SCENARIOS / "policy"
 
@@ -335,3 +335,19 @@ def test_compare_out_refuses_to_overwrite_an_earlier_report(tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "--force" in err and str(out) in err
     assert (out / "report.html").read_bytes() == before
     assert main([*args, "--force"]) == 0
+
+
+def test_the_lead_capacity_sweep_finds_where_the_verdict_flips():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("lead_capacity",
+                                                  ROOT / "experiments" / "lead_capacity.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    verdicts = {2.5: "worse", 3.0: "worse", 3.5: "unclear", 4.0: "worse", 4.5: "better",
+                5.0: "better"}
+    table = pd.DataFrame([{"capacity": c, "metric": m, "verdict": v if m == "mean_trust"
+                           else "better"} for c, v in verdicts.items()
+                          for m in ("mean_trust", "emergency_bed_days")])
+    assert module.flip(table) == 4.5  # the last worse outcome decides, not the first fix
+    assert module.flip(table.assign(verdict="worse")) is None

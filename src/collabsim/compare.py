@@ -255,39 +255,43 @@ def interval_text(spec: Metric, low: float, high: float) -> str:
     return f"{spec.format(low, True)} to {spec.amount(high, True)}"
 
 
-def headlines(cmp: Comparison) -> list[str]:
-    """One plain paragraph per option: board outcomes first, then other clear changes.
+def findings(cmp: Comparison) -> dict[str, list[tuple[str, list[str]]]]:
+    """Per option, its findings in plain words, grouped under a heading.
 
-    Ties are reported as ties, unclear outcomes as unclear, and differences that hold by
-    definition are named as such and never credited.
+    Board outcomes come first, then other clear changes. Ties are reported as ties,
+    unclear outcomes as unclear, and differences that hold by definition are named as
+    such and never credited.
     """
-    names = cmp.names
-    lines = []
-    for name in names[1:]:
+    order = {m: i for i, m in enumerate((*BOARD, *REGISTRY))}
+    out = {}
+    for name in cmp.names[1:]:
         sub = cmp.differences[cmp.differences["option"] == name]
-        order = {m: i for i, m in enumerate((*BOARD, *REGISTRY))}
         sub = sub.assign(rank=sub["metric"].map(order)).sort_values("rank", kind="stable")
-        parts = []
+        groups = []
         for verdict in ("better", "worse"):
             rows = [r for r in sub.itertuples() if r.verdict == verdict]
             board = [r for r in rows if r.metric in BOARD]
             rest = [r for r in rows if r.metric not in BOARD][:max(0, 4 - len(board))]
             if board or rest:
-                parts.append(f"{verdict.capitalize()}: " + "; ".join(
-                    finding(r) for r in (*board, *rest)) + ".")
+                groups.append((verdict.capitalize(), [finding(r) for r in (*board, *rest)]))
         unclear = [REGISTRY[r.metric].label.lower() for r in sub.itertuples()
                    if r.metric in BOARD and r.verdict in ("unclear", "same")]
         if unclear:
-            parts.append("No clear difference: " + ", ".join(unclear) + ".")
+            groups.append(("No clear difference", [", ".join(unclear)]))
         fixed = [REGISTRY[r.metric] for r in sub.itertuples() if r.verdict == "by design"]
         if fixed:
-            parts.append("Not credited, fixed by design: " + "; ".join(
-                f"{m.label.lower()} ({m.fixed_why or FIXED_BY_SETUP})"
-                for m in fixed) + ".")
-        if not parts:
-            parts = [f"no clear difference on any metric with {cmp.replicates} replicates."]
-        lines.append(f"{name} v. {names[0]}: " + " ".join(parts))
-    return lines
+            groups.append(("Not credited, fixed by design", [
+                f"{m.label.lower()} ({m.fixed_why or FIXED_BY_SETUP})" for m in fixed]))
+        out[name] = groups or [("No clear difference",
+                                [f"on any metric with {cmp.replicates} replicates"])]
+    return out
+
+
+def headlines(cmp: Comparison) -> list[str]:
+    """One plain paragraph per option (see :func:`findings`)."""
+    return [f"{name} v. {cmp.names[0]}: " + " ".join(
+        f"{head}: {'; '.join(items)}." for head, items in groups)
+        for name, groups in findings(cmp).items()]
 
 
 def sector_balances(cmp: Comparison) -> pd.DataFrame:

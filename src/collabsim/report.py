@@ -27,7 +27,7 @@ from collabsim.compare import (
     Comparison,
     declared_changes,
     differing_parameters,
-    headlines,
+    findings,
     scorecard,
     wrong_pocket,
 )
@@ -59,9 +59,9 @@ table.card th{font-size:.78rem}table.card th:first-child{width:12.5rem}
 .better{background:#d6efd6}.worse{background:#f6d3d3}.unclear,.same{background:#f2f2f2}
 .by-design{background:#fff;color:#555}.shifts{background:#e3ebf6}.not-scored{background:#fff}
 .note{font-family:Arial,Helvetica,sans-serif;font-size:.72rem;color:#444;margin:.2rem 0}
-table.text td{text-align:left}.cols{display:flex;gap:1.5rem}.cols>div{flex:1}
+table.text td,table.text th{text-align:left}.cols{display:flex;gap:1.5rem}.cols>div{flex:1}
 img{max-width:100%;height:auto}pre{font-size:.75rem;background:#f7f7f7;padding:.6rem;
-overflow-x:auto;white-space:pre-wrap}li{margin:.25rem 0}
+overflow-x:auto;white-space:pre-wrap}li{margin:.15rem 0}
 @media print{body{max-width:none;margin:0}h2{page-break-after:avoid}
 img,table{page-break-inside:avoid}}
 """
@@ -82,7 +82,7 @@ def _figure(**kwargs: Any) -> Any:
     return Figure(layout="constrained", **kwargs)
 
 
-def _plain_ticks(axis: Any) -> None:
+def plain_ticks(axis: Any) -> None:
     """Fixed-point tick labels with thousands separators (never scientific notation)."""
     from matplotlib.ticker import FuncFormatter
 
@@ -121,7 +121,7 @@ def forest_chart(cmp: Comparison) -> str:
         ax.set_title(f"{spec.label}\n({spec.unit}; {_better_word(spec.direction)})",
                      fontsize=8.5)
         ax.tick_params(labelsize=7.5)
-        _plain_ticks(ax.xaxis)
+        plain_ticks(ax.xaxis)
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(y, options)
     axes[0].invert_yaxis()
@@ -147,7 +147,7 @@ def trajectories_chart(cmp: Comparison) -> str:
                             color=line.get_color(), linewidth=0)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("quarter")
-        _plain_ticks(ax.yaxis)
+        plain_ticks(ax.yaxis)
     for ax in axes[len(panels):]:
         ax.set_visible(False)
     axes[0].legend(fontsize=8)
@@ -197,7 +197,7 @@ def pocket_figure(table: pd.DataFrame, names: list[str]) -> Any:
         ax.set_title(name, fontsize=9)
         ax.set_ylabel("£m over the run", fontsize=8)
         ax.yaxis.set_tick_params(labelleft=True)
-        _plain_ticks(ax.yaxis)
+        plain_ticks(ax.yaxis)
         ax.grid(axis="y", alpha=0.3)
     for ax in axes[len(names):]:
         ax.set_visible(False)
@@ -313,6 +313,14 @@ def money_table(cmp: Comparison) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def balance_table(pocket: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Sector × scenario: mean cash balance (saved − paid), £m, fixed point."""
+    money = REGISTRY["total_contribution"]
+    wide = pocket.pivot(index="sector", columns="scenario", values="balance")[names]
+    wide.index = [s.replace("_", " ") for s in wide.index]
+    return wide.map(lambda v: money.amount(v, True)).rename_axis("sector").reset_index()
+
+
 def prevention_table(cmp: Comparison) -> pd.DataFrame:
     """Per scenario: the saving per £ beside the two amounts it is the ratio of."""
     metrics = ("prevention_spend", "acute_cost_avoided", "acute_saving_per_pound")
@@ -363,7 +371,13 @@ def render(cmp: Comparison, argv: list[str] | None = None) -> str:
         f"{html.escape(_changes_note(s))} "
         f"<span class='sub'>({html.escape(str(s.source or 'built in Python'))})</span></li>"
         for n, s in zip(names, cmp.scenarios, strict=True))
-    findings = "".join(f"<li>{html.escape(line)}</li>" for line in headlines(cmp))
+    plain = "".join(
+        f"<li><b>{html.escape(name)}</b><ul>" + "".join(
+            f"<li><i>{html.escape(head)}:</i> " + (
+                html.escape(items[0]) if len(items) == 1 else
+                "<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>")
+            + "</li>" for head, items in groups) + "</ul></li>"
+        for name, groups in findings(cmp).items())
     man = json.dumps(manifest(cmp, argv), indent=2)
     services = "emergency_bed_days" in cmp.runs
     verdict_words = "".join(f"<li><b>{html.escape(v.capitalize())}</b>: {html.escape(t)}</li>"
@@ -377,7 +391,10 @@ option's rules, not credited. The intervals reflect chance only, not uncertainty
 model's assumptions. Northvale and its options are illustrative: a thinking tool, not a
 forecast.</p>"""
         below = f"""<h2>In plain words</h2>
-<ul>{findings}</ul>
+<p>Against {ref}, over {cmp.replicates} paired runs; intervals are 95% Monte Carlo
+intervals, and each finding gives the shares of paired runs in which the option did
+better, worse and the same.</p>
+<ul>{plain}</ul>
 
 <h2>Paired differences, with their intervals</h2>
 <img alt="Forest plot of paired differences from {ref}" src="{forest_chart(cmp)}">
@@ -401,7 +418,9 @@ bought services, not savings.</p></div></div>
 <img alt="Who pays and who saves, one scale for every panel" src="{pocket_chart(pocket, names)}">
 <p>Paid (down) and saved (up) by sector, means over replicates; every panel has the same
 scale.</p>
-{_table(pocket.assign(balance=pocket["saved"] - pocket["paid"]))}
+<p>Cash balance (saved − paid) by sector and scenario, £m over the run (the paid and
+saved amounts are in <code>wrong_pocket.csv</code>):</p>
+{_table(balance_table(pocket, names))}
 <h3>Prevention: what was spent, what it avoided, and the ratio</h3>
 <p>The saving per £ is a ratio and rises when less is spent (returns diminish), so it is
 shown beside the two amounts it comes from and is never scored.</p>
