@@ -20,7 +20,7 @@ from collabsim.compare import (
     wrong_pocket,
 )
 from collabsim.metrics import METRIC_BOUNDS, METRIC_DIRECTION, METRICS, REGISTRY, SERVICE_METRICS
-from collabsim.report import pocket_figure, render, write_report
+from collabsim.report import changes_text, pocket_figure, render, write_report
 
 from .conftest import ROOT, SCENARIOS
 
@@ -351,3 +351,17 @@ def test_the_lead_capacity_sweep_finds_where_the_verdict_flips():
                           for m in ("mean_trust", "emergency_bed_days")])
     assert module.flip(table) == 4.5  # the last worse outcome decides, not the first fix
     assert module.flip(table.assign(verdict="worse")) is None
+
+
+def test_the_scorecard_names_what_each_option_changes(status_quo):
+    pooled = load_scenario(POLICY / "pooled_budget.toml")
+    pilot = load_scenario(POLICY / "popp_pilot.toml")
+    assert changes_text(status_quo, pooled) == "changes: funding.rule"
+    assert changes_text(status_quo, status_quo) == "changes nothing"
+    assert "organisation" in changes_text(status_quo, pilot)
+    assert "not declared" not in changes_text(status_quo, pilot)
+    sneaky = changes_text(status_quo, pooled.with_overrides({"governance.facilitation": 0.6}))
+    assert sneaky.endswith("(not declared: governance.facilitation)")
+    # A user's option that declares nothing still shows what differs.
+    plain = pooled.with_overrides({"scenario.changes": ""})
+    assert changes_text(status_quo, plain) == "changes: funding.rule"

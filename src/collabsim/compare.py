@@ -213,6 +213,13 @@ def undeclared_changes(reference: Scenario, option: Scenario) -> list[str]:
             if not any(k == d or k.startswith(d + "[") for d in declared)]
 
 
+def changed_keys(reference: Scenario, option: Scenario) -> list[str]:
+    """What ``option`` changes against ``reference``, each list of tables named once."""
+    changed = differing_parameters([reference, option])
+    keys = changed["parameter"] if len(changed) else []
+    return list(dict.fromkeys(k.split("[")[0] for k in keys))
+
+
 def _flatten(s: Scenario) -> dict[str, Any]:
     out: dict[str, Any] = {k: (", ".join(v) if isinstance(v, tuple) else v)
                            for k, v in s.params.items()}

@@ -25,10 +25,12 @@ from collabsim.compare import (
     BOARD,
     VERDICTS,
     Comparison,
+    changed_keys,
     declared_changes,
     differing_parameters,
     findings,
     scorecard,
+    undeclared_changes,
     wrong_pocket,
 )
 from collabsim.metrics import ARCHETYPES, REGISTRY
@@ -261,6 +263,17 @@ def difference_table(cmp: Comparison) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(rows), pd.DataFrame(classes)
 
 
+def changes_text(reference: Any, option: Any) -> str:
+    """What an option changes against the reference, flagging what its file leaves out."""
+    changed = changed_keys(reference, option)
+    if not changed:
+        return "changes nothing"
+    text = "changes: " + ", ".join(changed)
+    silent = list(dict.fromkeys(k.split("[")[0] for k in undeclared_changes(reference, option)))
+    return text + (f" (not declared: {', '.join(silent)})"
+                   if silent and declared_changes(option) else "")
+
+
 def _changes_note(s: Any) -> str:
     changes = declared_changes(s)
     return f" (changes: {', '.join(changes)})" if changes else ""
@@ -283,10 +296,10 @@ def scorecard_html(cmp: Comparison) -> str:
             title, note = COLUMN_NOTES[o]
         head.append(f"<th>{html.escape(title)}<span class='why'>{html.escape(note)}</span></th>")
     body = []
+    reference = cmp.scenario(cmp.names[0])
     for name in cmp.names[1:]:
-        changes = ", ".join(declared_changes(cmp.scenario(name))) or "see parameters below"
-        cells = [f"<td><b>{html.escape(name)}</b><span class='why'>changes: "
-                 f"{html.escape(changes)}</span></td>"]
+        cells = [f"<td><b>{html.escape(name)}</b><span class='why'>"
+                 f"{html.escape(changes_text(reference, cmp.scenario(name)))}</span></td>"]
         for o in outcomes:
             c = card[(card["option"] == name) & (card["outcome"] == o)].iloc[0]
             cells.append(f"<td class='{_css(c['verdict'])}'><span class='word'>"
