@@ -1,0 +1,322 @@
+"""Hostile input: outputs stay inside their folder, data never runs code, names are escaped.
+
+Each test is a case from a red-team review of collabsim (file, CLI or Python API). The
+promise throughout: a one-line error naming the file or option and what is allowed,
+exit status 2, no traceback, and nothing already written lost or changed.
+"""
+
+import csv
+import errno
+import json
+import os
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from collabsim import sweep
+from collabsim.cli import main
+from collabsim.compare import compare, labels
+from collabsim.errors import visible
+from collabsim.scenario import loads_scenario
+from collabsim.store import FORMULA_START, folder_name, neutral, unique
+
+
+def scenario(folder, name, size=3, stem=None, steps=3):
+    """A tiny scenario file whose name is ``name`` (any characters, escaped for TOML)."""
+    path = folder / f"{stem or folder_name(name)}_{size}.toml"
+    path.write_text(f"[scenario]\nname = {json.dumps(name)}\ndescription = {json.dumps(name)}\n"
+                    f"steps = {steps}\n"
+                    f"[population]\nsize = {size}\n", encoding="utf-8")
+    return str(path)
+
+
+def snapshot(folder):
+    """Every file under ``folder`` with its bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def one_line_error(capsys, *fragments):
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    for fragment in fragments:
+        assert fragment in err, err
+    return err
+
+
+def no_runs(monkeypatch):
+    """Make any simulation fail the test: the checks must come before the runs."""
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a run started before --out was checked")
+
+    monkeypatch.setattr("collabsim.cli.run_replicates_full", forbidden)
+    monkeypatch.setattr("collabsim.compare.run", forbidden)
+
+
+# Outputs stay inside --out and never overwrite each other ---------------------------------
+def test_scenario_names_cannot_write_outside_out(tmp_path, capsys):
+    elsewhere = tmp_path / "elsewhere"
+    names = ["../ESCAPED", str(elsewhere), "..", "ok", "a\x00b", "n" * 300, "CON", ".hidden"]
+    files = [scenario(tmp_path, n, stem=f"s{i}") for i, n in enumerate(names)]
+    out = tmp_path / "work" / "out"
+    assert main(["run", *files, "-n", "1", "--out", str(out)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [*(os.path.basename(f) for f in files), "work"])
+    assert [p.name for p in (tmp_path / "work").iterdir()] == ["out"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    folders = [s["folder"] for s in manifest["scenarios"]]
+    assert [s["name"] for s in manifest["scenarios"]] == names
+    assert len({f.casefold() for f in folders}) == len(names)
+    for folder in folders:
+        assert (out / folder).resolve().parent == out.resolve()
+        assert not folder.startswith(".") and len(folder.encode()) <= 100
+        assert (out / folder / "runs.parquet").is_file()
+
+
+def test_repeated_names_get_distinct_folders_stated_in_the_manifest(tmp_path, capsys):
+    files = [scenario(tmp_path, "x", 3), scenario(tmp_path, "x", 5), scenario(tmp_path, "x_2", 7),
+             scenario(tmp_path, "X", 4)]
+    out = tmp_path / "coll"
+    assert main(["run", *files, "-n", "1", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    manifest = json.loads((out / "manifest.json").read_text())
+    sizes = {}
+    for entry in manifest["scenarios"]:
+        sub = json.loads((out / entry["folder"] / "manifest.json").read_text())
+        sizes[entry["folder"]] = sub["scenario"]["population"]["size"]
+        assert sub["scenario_file"] == entry["file"]
+        assert f"wrote {out / entry['folder']}/" in printed
+    assert len(sizes) == 4
+    assert sorted(sizes.values()) == [3, 4, 5, 7]  # every scenario's results survive
+
+
+@pytest.mark.parametrize("case", [["x", "x", "x_2"], ["x", "x", "x (2)"], ["X", "x", "x (1)"],
+                                  ["a", "b"], ["same"] * 5])
+def test_unique_names_are_distinct_ignoring_case_and_keep_unrepeated_names(case):
+    for suffix in ("_{}", " ({})"):
+        made = unique(case, suffix)
+        assert len({m.casefold() for m in made}) == len(case)
+        for name, new in zip(case, made, strict=True):
+            assert new.startswith(name)
+            if sum(c.casefold() == name.casefold() for c in case) == 1:
+                assert new == name
+
+
+@given(st.text(max_size=400))
+def test_folder_names_are_one_safe_path_component(name):
+    folder = folder_name(name)
+    assert folder and folder not in (".", "..") and not folder.startswith(".")
+    assert not any(c in folder for c in '/\\\x00:*?"<>|')
+    assert visible(folder) == folder
+    assert len(folder.encode()) <= 100
+
+
+def test_compare_never_merges_two_scenarios_under_one_label(tmp_path, capsys):
+    files = [scenario(tmp_path, "x", 3), scenario(tmp_path, "x", 5),
+             scenario(tmp_path, "x (2)", 7, stem="xp2")]
+    out = tmp_path / "cmp"
+    assert main(["compare", *files, "-n", "3", "--out", str(out)]) == 0
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert runs.groupby("scenario").size().tolist() == [3, 3, 3]
+    members = runs.groupby("scenario", sort=False)["final_members"].first().tolist() \
+        if "final_members" in runs else None
+    names = json.loads((out / "manifest.json").read_text())["scenarios"]
+    assert len({n["name"] for n in names}) == 3
+    assert members is None or len(set(members)) == 3
+    diffs = pd.read_csv(out / "differences.csv")
+    assert diffs.groupby("option").size().nunique() == 1 and diffs["option"].nunique() == 2
+
+
+def test_compare_labels_match_the_scenarios_in_order():
+    scenarios = [loads_scenario(f'[scenario]\nname = "{n}"\n[population]\nsize = 3\n')
+                 for n in ("x", "x", "x (2)")]
+    assert labels(scenarios) == ["x (1)", "x (3)", "x (2)"]
+
+
+def test_dollar_signs_in_names_are_text_not_mathtext(tmp_path, capsys):
+    files = [scenario(tmp_path, "$\\undefinedmacro{$", 4, stem="math"),
+             scenario(tmp_path, "Plan $5m vs $10m^", 4, stem="plan")]
+    assert main(["compare", *files, "-n", "2", "--out", str(tmp_path / "mix")]) == 0
+    assert "$\\undefinedmacro{$" in (tmp_path / "mix" / "report.html").read_text()
+
+
+def test_run_refuses_a_sweeps_folder_and_leaves_it_intact(tmp_path, capsys):
+    sweep_file = tmp_path / "s.toml"
+    sweep_file.write_text('[sweep]\nmodel = "collabsim.experiment.toys:linear"\nreplicates = 2\n'
+                          '[parameters]\na = [0.1, 0.2]\nb = [0.5]\nc = [0.5]\n')
+    out = tmp_path / "clob"
+    sweep(sweep_file, out, progress=False)
+    before = snapshot(out)
+    ok = scenario(tmp_path, "ok")
+    for command in ("run", "compare"):
+        assert main([command, ok, "-n", "2", "--out", str(out)]) == 2
+        one_line_error(capsys, f"--out {out}", "results of a sweep", "new or empty folder")
+    assert snapshot(out) == before
+
+
+def test_out_refuses_a_folder_that_holds_something_else(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("years of work")
+    no_runs(monkeypatch)
+    for command in ("run", "compare"):
+        assert main([command, scenario(tmp_path, "ok"), "--out", str(out)]) == 2
+        one_line_error(capsys, "holds no earlier run or compare output")
+    assert snapshot(out) == {"thesis.tex": b"years of work"}
+
+
+def test_out_is_checked_before_any_run(tmp_path, capsys, monkeypatch):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    no_runs(monkeypatch)
+    ok = scenario(tmp_path, "ok")
+    for command in ("run", "compare"):
+        assert main([command, ok, "--out", str(afile)]) == 2
+        one_line_error(capsys, "exists and is not a folder")
+        assert main([command, ok, "--out", str(afile / "sub")]) == 2
+        one_line_error(capsys, f"--out {afile / 'sub'}", "is not a folder")
+    assert afile.read_text() == "x" and sorted(os.listdir(tmp_path)) == ["afile", "ok_3.toml"]
+
+
+def test_a_plain_run_after_run_agents_leaves_no_stale_file(tmp_path, capsys):
+    ok = scenario(tmp_path, "ok", 4)
+    out = tmp_path / "st"
+    assert main(["run", ok, "-n", "2", "--seed", "1", "--agents", "--out", str(out)]) == 0
+    assert (out / "agents.parquet").exists()
+    other = scenario(tmp_path, "other", 3)
+    assert main(["run", other, "-n", "3", "--seed", "2", "--out", str(out)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["files"] == ["runs.parquet", "steps.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", *manifest["files"]]
+    assert len(pd.read_parquet(out / "runs.parquet")) == 3
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_several_scenarios_then_one_replace_the_whole_folder(tmp_path, capsys):
+    out = tmp_path / "o"
+    files = [scenario(tmp_path, "a"), scenario(tmp_path, "b")]
+    assert main(["run", *files, "-n", "1", "--out", str(out)]) == 0
+    assert main(["run", files[0], "-n", "1", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "runs.parquet",
+                                                      "steps.parquet"]
+
+
+def full_disk_after(n, real):
+    """A writer that works ``n`` times, then fails as a full disk does."""
+    calls = []
+
+    def write(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > n:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(*args, **kwargs)
+
+    return write
+
+
+def test_a_full_disk_mid_run_leaves_the_old_output_intact(tmp_path, capsys, monkeypatch):
+    import collabsim.cli
+
+    ok = scenario(tmp_path, "ok", 4)
+    out = tmp_path / "full"
+    assert main(["run", ok, "-n", "2", "--seed", "1", "--out", str(out)]) == 0
+    before = snapshot(out)
+    monkeypatch.setattr(collabsim.cli, "write_parquet",
+                        full_disk_after(2, collabsim.cli.write_parquet))
+    capsys.readouterr()
+    assert main(["run", ok, "-n", "4", "--seed", "2", "--agents", "--out", str(out)]) == 2
+    one_line_error(capsys, f"--out {out}", "No space left on device", "left as it was")
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["full", "ok_4.toml"]
+
+
+def test_a_failed_compare_write_leaves_the_old_report_intact(tmp_path, capsys, monkeypatch):
+    import collabsim.report
+
+    files = [scenario(tmp_path, "a"), scenario(tmp_path, "b")]
+    out = tmp_path / "rep"
+    assert main(["compare", *files, "-n", "2", "--out", str(out)]) == 0
+    before = snapshot(out)
+    monkeypatch.setattr(collabsim.report, "write_csv",
+                        full_disk_after(1, collabsim.report.write_csv))
+    assert main(["compare", *files, "-n", "3", "--seed", "4", "--out", str(out)]) == 2
+    one_line_error(capsys, "No space left on device")
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["rep", *map(os.path.basename,
+                                                                             files)])
+
+
+def test_a_render_failure_writes_nothing(tmp_path, monkeypatch):
+    import collabsim.report
+
+    scenarios = [loads_scenario("[scenario]\nsteps = 3\n[population]\nsize = 3\n")]
+    cmp = compare(scenarios, replicates=2, steps=3)
+
+    def broken(*args):
+        raise RuntimeError("render failed")
+
+    monkeypatch.setattr(collabsim.report, "render", broken)
+    with pytest.raises(RuntimeError):
+        collabsim.report.write_report(cmp, tmp_path / "rep")
+    assert list(tmp_path.iterdir()) == []
+
+
+# Names in CSV cells and on the terminal ---------------------------------------------------
+FORMULA = '=HYPERLINK("http://evil.example","click")'
+ESCAPES = "evil\u001b]0;PWNED\u0007\u001b[31mRED\nfake: line\u202e"
+
+
+def test_csv_cells_and_headers_never_start_a_formula(tmp_path, capsys):
+    files = [scenario(tmp_path, "ref", stem="ref"), scenario(tmp_path, FORMULA, stem="f"),
+             scenario(tmp_path, "+1", stem="p"), scenario(tmp_path, "@SUM(A1)", stem="at"),
+             scenario(tmp_path, "\tx", stem="tab"), scenario(tmp_path, "-2", stem="m")]
+    out = tmp_path / "rep"
+    assert main(["compare", *files, "-n", "2", "--out", str(out)]) == 0
+    cells = 0
+    for table in ("runs", "summary", "differences", "wrong_pocket"):
+        with (out / f"{table}.csv").open(newline="", encoding="utf-8") as fh:
+            for row in csv.reader(fh):
+                for cell in row:
+                    cells += 1
+                    assert not cell.startswith(FORMULA_START), (table, cell)
+    assert cells > 100
+    runs = pd.read_csv(out / "runs.csv")
+    assert "'" + FORMULA in set(runs["scenario"])
+    assert "'" + FORMULA in pd.read_csv(out / "summary.csv").columns
+
+
+@given(st.text(max_size=30))
+def test_neutral_cells_are_safe_and_lose_nothing(text):
+    cell = neutral(text)
+    assert not cell.startswith(FORMULA_START)
+    assert cell == text or cell == "'" + text
+
+
+@given(st.text(max_size=60))
+def test_visible_text_has_no_control_characters(text):
+    shown = visible(text)
+    assert not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in shown)
+    assert "\u202e" not in shown and "\u2028" not in shown
+    if text.isprintable():
+        assert shown == text
+
+
+def test_terminal_output_shows_escape_sequences_instead_of_obeying_them(tmp_path, capsys):
+    evil = scenario(tmp_path, ESCAPES, stem="evil")
+    ref = scenario(tmp_path, "ref", stem="ref")
+    commands = (["run", evil, "-n", "1"], ["compare", ref, evil, "-n", "2"],
+                ["validate", evil], ["list", str(tmp_path)])
+    for argv in commands:
+        assert main(argv) == 0
+        printed = capsys.readouterr().out
+        assert "\x1b" not in printed and "\x07" not in printed and "\u202e" not in printed
+        assert "\\x1b[31mRED\\nfake: line" in printed
+        assert not any(line.startswith("fake") for line in printed.splitlines())
+
+
+def test_error_messages_show_escape_sequences(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "a\x1b[31m.toml")]) == 2
+    err = one_line_error(capsys, "no such file")
+    assert "\x1b" not in err and "a\\x1b[31m.toml" in err
