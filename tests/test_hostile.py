@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collabsim import sweep
+from collabsim import InputError, load_sweep, sweep
 from collabsim.cli import main
 from collabsim.compare import compare, labels
 from collabsim.errors import visible
@@ -320,3 +320,36 @@ def test_error_messages_show_escape_sequences(tmp_path, capsys):
     assert main(["run", str(tmp_path / "a\x1b[31m.toml")]) == 2
     err = one_line_error(capsys, "no such file")
     assert "\x1b" not in err and "a\\x1b[31m.toml" in err
+
+
+# Sweep files are data: they name registered test responses, never code ---------------------
+CODE = ["builtins:print", "this:x", "os:system", "evilmod:f", ".rel:x", "nosuchmod:x",
+        "collabsim.experiment.toys:Generator", "collabsim.experiment.toys:register",
+        "collabsim.experiment.toys", "collabsim.cli:main"]
+
+
+@pytest.mark.parametrize("model", CODE)
+def test_a_sweep_file_cannot_import_or_call_code(tmp_path, capsys, monkeypatch, model):
+    (tmp_path / "evilmod.py").write_text(
+        "import pathlib\npathlib.Path(__file__).with_name('PWNED').touch()\n"
+        "def f(v, rng):\n    return {'y': 1.0}\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))  # as in a notebook: the cwd is importable
+    path = tmp_path / "s.toml"
+    path.write_text(f'[sweep]\nmodel = "{model}"\n[parameters]\na = [1, 2]\n')
+    with pytest.raises(InputError, match=r"sweep\.model .* registered test response"):
+        sweep(path, tmp_path / "py")
+    with pytest.raises(InputError):
+        load_sweep(path)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "cli")]) == 2
+    one_line_error(capsys, f"{path}: sweep.model = {model!r} is not allowed",
+                   "collabsim.experiment.toys:ishigami")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evilmod.py", "s.toml"]
+
+
+def test_registered_test_responses_still_run(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('[sweep]\nmodel = "collabsim.experiment.toys:linear"\nreplicates = 2\n'
+                    "[parameters]\na = [0.0, 1.0]\nb = [0.0]\nc = [0.0]\n")
+    report = sweep(path, tmp_path / "out", progress=False)
+    assert (report.total, report.failed) == (4, 0)
