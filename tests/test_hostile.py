@@ -353,3 +353,143 @@ def test_registered_test_responses_still_run(tmp_path):
                     "[parameters]\na = [0.0, 1.0]\nb = [0.0]\nc = [0.0]\n")
     report = sweep(path, tmp_path / "out", progress=False)
     assert (report.total, report.failed) == (4, 0)
+
+
+# Resources: sizes that cannot fit, files that never end, nesting without end ----------------
+def test_a_population_too_large_for_memory_is_refused_with_the_memory_it_needs(tmp_path, capsys):
+    big = tmp_path / "big.toml"
+    big.write_text("[population]\nsize = 100000\n")
+    assert main(["run", str(big), "-n", "1"]) == 2
+    one_line_error(capsys, f"{big}: population.size = 100000", "[0, 5000]")
+    orgs = "".join(f'[[organisation]]\nname = "o{i}"\nsector = "health"\n' for i in range(40))
+    listed = tmp_path / "listed.toml"
+    listed.write_text(f"[population]\nsize = 4990\n{orgs}")
+    assert main(["validate", str(listed)]) == 2
+    err = one_line_error(capsys, f"{listed}: population.size = 4990", "5030 members",
+                         "GiB of memory", "at most 5000")
+    assert "1.9 GiB" in err  # 80 bytes x 5030 squared
+    listed.write_text(f"[population]\nsize = 3\n{orgs}")
+    assert main(["run", str(listed), "--set", "population.size=4961", "-n", "1"]) == 2
+    one_line_error(capsys, "--set: population.size = 4961", "5001 members")
+
+
+def test_sweep_steps_are_capped_like_scenario_steps(tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    path.write_text(f'[sweep]\nscenario = "{tmp_path / "ok_3.toml"}"\nsteps = 100000\n'
+                    '[parameters]\n"population.size" = [3]\n')
+    scenario(tmp_path, "ok")
+    assert main(["sweep", str(path), "--out", str(tmp_path / "o")]) == 2
+    one_line_error(capsys, f"{path}: sweep.steps = 100000", "[0, 2000]")
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("workers", ["1000", str(4 * (os.cpu_count() or 1) + 1)])
+def test_workers_are_bounded(tmp_path, capsys, workers):
+    with pytest.raises(SystemExit) as exit_:
+        main(["sweep", str(tmp_path / "s.toml"), "--out", str(tmp_path / "o"),
+              "--workers", workers])
+    assert exit_.value.code == 2
+    one_line_error(capsys, f"--workers: {workers} is more than 4 per CPU core")
+    assert list(tmp_path.iterdir()) == []
+
+
+def read_in_subprocess(path, command="validate"):
+    """Run the CLI in a child process that cannot hang the tests or fill their memory."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "collabsim.cli", command, str(path)],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.mark.parametrize("kind", ["dev_zero", "fifo", "directory", "oversize", "dev_null"])
+def test_only_regular_files_of_bounded_size_are_read(tmp_path, kind):
+    path = tmp_path / "evil.toml"
+    if kind == "dev_zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "dev_null":
+        path.symlink_to("/dev/null")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "directory":
+        path.mkdir()
+    else:
+        path.write_text("# " + "x" * 1_000_000 + "\n[population]\nsize = 3\n")
+    res = read_in_subprocess(path)
+    assert res.returncode == 2 and res.stdout == ""
+    assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
+    assert str(path) in res.stderr
+    assert {"dev_zero": "not a regular file", "dev_null": "not a regular file",
+            "fifo": "not a regular file", "directory": "is a directory",
+            "oversize": "larger than 1,000,000 bytes"}[kind] in res.stderr
+
+
+DEEP = {
+    "inline tables": "a = " + "{b = " * 500 + "1" + "}" * 500,
+    "arrays": "a = " + "[" * 5000 + "]" * 5000,
+    "just too deep": "[population]\nsize = " + "[" * 16 + "]" * 16,
+    "tables": "[" + ".".join(["t"] * 300) + "]\nx = 1",
+}
+
+
+@pytest.mark.parametrize("case", sorted(DEEP))
+def test_deep_nesting_is_a_one_line_error(tmp_path, capsys, case):
+    path = tmp_path / "n.toml"
+    path.write_text(DEEP[case] + "\n")
+    assert main(["validate", str(path)]) == 2
+    one_line_error(capsys, f"{path}: tables or arrays are nested more than 16 deep")
+    sweep_file = tmp_path / "s.toml"
+    sweep_file.write_text(DEEP[case] + "\n")
+    assert main(["sweep", str(sweep_file), "--out", str(tmp_path / "o")]) == 2
+    one_line_error(capsys, "nested more than 16 deep")
+    with pytest.raises(InputError, match="nested"):
+        loads_scenario(DEEP[case])
+
+
+def base_chain(folder, n):
+    """``s0.toml`` starting from ``s1.toml``, ... from ``s{n}.toml``."""
+    for i in range(n):
+        (folder / f"s{i}.toml").write_text(f'[scenario]\nbase = "s{i + 1}.toml"\n')
+    (folder / f"s{n}.toml").write_text("[population]\nsize = 3\n")
+    return folder / "s0.toml"
+
+
+def test_base_chains_are_bounded_and_list_carries_on(tmp_path, capsys):
+    assert main(["validate", str(base_chain(tmp_path, 32))]) == 0
+    capsys.readouterr()
+    long = tmp_path / "long"
+    long.mkdir()
+    first = base_chain(long, 1100)
+    assert main(["validate", str(first)]) == 2
+    one_line_error(capsys, "scenario.base", "more than 32 base scenarios")
+    (long / "zz_deep.toml").write_text(DEEP["inline tables"] + "\n")
+    os.mkfifo(long / "zz_pipe.toml")
+    assert main(["list", str(long)]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert len(listing) == 1103
+    assert sum("INVALID" in line for line in listing) > 1000
+    by_name = {line.split()[0]: line for line in listing}
+    assert "INVALID" not in by_name["s1100.toml"] and "INVALID" not in by_name["s1090.toml"]
+    assert "nested more than 16 deep" in by_name["zz_deep.toml"]
+    assert "not a regular file" in by_name["zz_pipe.toml"]
+
+
+def test_a_base_that_is_a_symlink_loop_or_folder_is_a_one_line_error(tmp_path, capsys):
+    (tmp_path / "loop.toml").symlink_to(tmp_path / "loop.toml")
+    (tmp_path / "a.toml").write_text('[scenario]\nbase = "loop.toml"\n')
+    assert main(["validate", str(tmp_path / "a.toml")]) == 2
+    one_line_error(capsys, "scenario.base = 'loop.toml'")
+    (tmp_path / "dir.toml").mkdir()
+    (tmp_path / "b.toml").write_text('[scenario]\nbase = "dir.toml"\n')
+    assert main(["validate", str(tmp_path / "b.toml")]) == 2
+    one_line_error(capsys, "is a directory")
+
+
+def test_sweep_out_under_a_file_is_a_one_line_error(tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    path = tmp_path / "s.toml"
+    path.write_text('[sweep]\nmodel = "collabsim.experiment.toys:linear"\n'
+                    "[parameters]\na = [0.1]\nb = [0.5]\nc = [0.5]\n")
+    assert main(["sweep", str(path), "--out", str(tmp_path / "afile" / "sub")]) == 2
+    one_line_error(capsys, "afile is not a folder")
+    assert (tmp_path / "afile").read_text() == "x"

@@ -47,7 +47,8 @@ SWEEP_FIELDS: tuple[Param, ...] = (
     Param("sweep.replicates", "int", 1, "Runs per point.", 1, 100_000),
     Param("sweep.seed", "int", 0, "Base seed; run (point, replicate) uses "
           "SeedSequence(seed, spawn_key=(point, replicate)).", 0, 2**63 - 1),
-    Param("sweep.steps", "int", 0, "Steps per run (0: the scenario's).", 0, 100_000),
+    Param("sweep.steps", "int", 0, "Steps per run (0: the scenario's).", 0,
+          lookup("scenario.steps").high),
     Param("sweep.keep_steps", "bool", False, "Also store every run's per-step table."),
     Param("sweep.chunk_size", "int", 500, "Runs per Parquet chunk written.", 1, 1_000_000),
 )
