@@ -167,6 +167,23 @@ def test_out_refuses_a_folder_that_holds_something_else(tmp_path, capsys, monkey
     assert snapshot(out) == {"thesis.tex": b"years of work"}
 
 
+@pytest.mark.parametrize("where", ["top", "inside"])
+def test_a_file_added_to_an_output_folder_is_never_replaced(tmp_path, capsys, where):
+    files = [scenario(tmp_path, "a"), scenario(tmp_path, "b")]
+    out = tmp_path / "res"
+    for command in ("run", "compare"):
+        assert main([command, *files, "-n", "1", "--out", str(out)]) == 0
+        notes = (out / "notes.txt") if where == "top" or command == "compare" else \
+            (out / "a" / "notes.txt")
+        notes.write_text("mine")
+        before = snapshot(out)
+        assert main([command, *files, "-n", "2", "--out", str(out)]) == 2
+        one_line_error(capsys, f"holds {notes.relative_to(out)}, which no earlier {command} "
+                       "wrote", "move it or choose a new folder")
+        assert snapshot(out) == before
+        notes.unlink()
+
+
 def test_out_is_checked_before_any_run(tmp_path, capsys, monkeypatch):
     afile = tmp_path / "afile"
     afile.write_text("x")

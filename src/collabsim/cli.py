@@ -279,7 +279,7 @@ def _write_outputs(folder, path, s, args, runs, steps, agents, summary, elapsed)
         "elapsed_s": round(elapsed, 3),
         "versions": versions(),
         "git_commit": git_commit(),
-        "files": sorted(p.name for p in folder.glob("*.parquet")),
+        "files": sorted(p.name for p in folder.iterdir()),
         "summary": _finite(summary),
     }
     write_json(manifest, folder / "manifest.json")

@@ -290,6 +290,7 @@ def write_report(cmp: Comparison, out: Path, argv: list[str] | None = None) -> P
         for name, df in (("runs", cmp.runs), ("differences", cmp.differences),
                          ("wrong_pocket", wrong_pocket(cmp)), ("summary", summary_table(cmp))):
             write_csv(df, stage / f"{name}.csv")
-        write_json(manifest(cmp, argv), stage / "manifest.json")
         (stage / "report.html").write_text(text, encoding="utf-8")
+        files = sorted(p.name for p in stage.iterdir())
+        write_json({**manifest(cmp, argv), "files": files}, stage / "manifest.json")
     return out / "report.html"

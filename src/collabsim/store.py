@@ -163,15 +163,42 @@ def unique(names: Sequence[str], suffix: str = "_{}") -> list[str]:
     return out
 
 
-def writer_of(folder: Path) -> str | None:
-    """The command that wrote a results folder (its manifest's ``command``), if any."""
+def _manifest_of(folder: Path) -> dict[str, Any]:
+    """A results folder's ``manifest.json`` as a dict ({} if absent or unreadable)."""
     path = folder / "manifest.json"
     try:
-        if path.is_file() and path.stat().st_size < 1_000_000:
-            command = json.loads(path.read_text(encoding="utf-8")).get("command")
-            return command if isinstance(command, str) else None
-    except (OSError, ValueError, AttributeError):
+        if path.is_file() and path.stat().st_size < 10_000_000:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            return doc if isinstance(doc, dict) else {}
+    except (OSError, ValueError):
         pass
+    return {}
+
+
+def _unlisted(folder: Path, manifest: dict[str, Any]) -> Path | None:
+    """The first entry of an output folder that its manifest does not list, if any.
+
+    A ``run`` or ``compare`` manifest lists its ``files``; a run of several scenarios
+    lists each scenario's ``folder``, which has a manifest of its own.
+    """
+    def names(values: Any) -> set[str]:
+        return {v for v in values if isinstance(v, str)} if isinstance(values, list) else set()
+
+    files = names(manifest.get("files")) | {"manifest.json"}
+    entries = manifest.get("scenarios")
+    folders = names([e.get("folder") for e in entries if isinstance(e, dict)]
+                    if isinstance(entries, list) else [])
+    for entry in sorted(folder.iterdir()):
+        if entry.is_symlink():
+            return entry
+        if entry.is_file() and entry.name in files:
+            continue
+        if entry.is_dir() and entry.name in folders:
+            inner = _unlisted(entry, _manifest_of(entry))
+            if inner is None:
+                continue
+            return inner
+        return entry
     return None
 
 
@@ -194,17 +221,25 @@ def check_out(out: Path, command: str) -> None:
     """The one check of ``run --out`` and ``compare --out``, made before anything runs.
 
     ``out`` must be writable and either absent, empty, or an earlier ``run`` or
-    ``compare`` output (which the new one replaces as a whole); a sweep's folder or
-    any other non-empty folder is refused, so nothing else is ever overwritten.
+    ``compare`` output holding only what its manifest lists (the new output replaces
+    it as a whole); a sweep's folder, any other non-empty folder, or an output folder
+    to which a file was added is refused, so nothing else is ever overwritten.
     """
     check_writable(out)
-    if out.is_dir() and any(out.iterdir()):
-        writer = writer_of(out)
-        if writer not in REPLACEABLE:
-            held = (f"holds the results of a {writer}" if writer else
-                    "is not empty and holds no earlier run or compare output")
-            raise InputError(f"--out {out}: {held}; {command} would overwrite it, so choose a "
-                             "new or empty folder")
+    if not (out.is_dir() and any(out.iterdir())):
+        return
+    manifest = _manifest_of(out)
+    writer = manifest.get("command")
+    if writer not in REPLACEABLE:
+        held = (f"holds the results of a {writer}" if isinstance(writer, str) else
+                "is not empty and holds no earlier run or compare output")
+        raise InputError(f"--out {out}: {held}; {command} would overwrite it, so choose a new "
+                         "or empty folder")
+    extra = _unlisted(out, manifest)
+    if extra is not None:
+        raise InputError(f"--out {out}: holds {extra.relative_to(out)}, which no earlier "
+                         f"{writer} wrote; {command} replaces the whole folder, so move it or "
+                         "choose a new folder")
 
 
 @contextmanager
@@ -233,7 +268,10 @@ def replace_folder(out: Path, command: str) -> Iterator[Path]:
         raise InputError(f"--out {out}: cannot write ({exc.strerror or exc}); the folder was "
                          "left as it was") from None
     finally:
-        shutil.rmtree(stage, ignore_errors=True)  # after a swap this holds the old output
+        if stage.is_symlink():  # after a swap this holds the old output, which may be a link
+            stage.unlink()
+        else:
+            shutil.rmtree(stage, ignore_errors=True)
 
 
 def _swap(new: Path, out: Path) -> None:
