@@ -184,6 +184,16 @@ def test_a_file_added_to_an_output_folder_is_never_replaced(tmp_path, capsys, wh
         notes.unlink()
 
 
+@pytest.mark.parametrize("out", [".", "..", "", "sub/.."])
+def test_out_is_never_the_current_folder(tmp_path, capsys, monkeypatch, out):
+    monkeypatch.chdir(tmp_path)
+    ok = scenario(tmp_path, "ok")
+    no_runs(monkeypatch)
+    assert main(["run", ok, "--out", out]) == 2
+    one_line_error(capsys, "holds the current folder")
+    assert os.listdir(tmp_path) == ["ok_3.toml"]
+
+
 def test_out_is_checked_before_any_run(tmp_path, capsys, monkeypatch):
     afile = tmp_path / "afile"
     afile.write_text("x")

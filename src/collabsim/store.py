@@ -226,6 +226,9 @@ def check_out(out: Path, command: str) -> None:
     to which a file was added is refused, so nothing else is ever overwritten.
     """
     check_writable(out)
+    if Path.cwd().is_relative_to(out.resolve()):
+        raise InputError(f"--out {out}: holds the current folder, which {command} would "
+                         "replace; choose a folder inside it")
     if not (out.is_dir() and any(out.iterdir())):
         return
     manifest = _manifest_of(out)
