@@ -520,3 +520,27 @@ def test_sweep_out_under_a_file_is_a_one_line_error(tmp_path, capsys):
     assert main(["sweep", str(path), "--out", str(tmp_path / "afile" / "sub")]) == 2
     one_line_error(capsys, "afile is not a folder")
     assert (tmp_path / "afile").read_text() == "x"
+
+
+@pytest.mark.parametrize("design", ["grid", "lhs", "sobol", "morris"])
+def test_design_size_is_known_before_sampling(tmp_path, design):
+    from collabsim.experiment.design import points, size
+
+    path = tmp_path / "s.toml"
+    for second in ("false", "true"):
+        path.write_text(f'[sweep]\nmodel = "collabsim.experiment.toys:linear"\n'
+                        f'design = "{design}"\nsamples = 8\nsecond_order = {second}\n'
+                        "[parameters]\na = { range = [0.0, 1.0], points = 3 }\n"
+                        "b = [0.1, 0.2]\nc = { range = [0.0, 1.0], points = 4 }\n")
+        spec = load_sweep(path)
+        assert size(spec) == len(points(spec))
+
+
+def test_a_design_too_large_to_hold_is_refused_before_anything_is_written(tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    path.write_text('[sweep]\nmodel = "collabsim.experiment.toys:linear"\n[parameters]\n'
+                    + "".join(f"{k} = {{ range = [0, 1], points = 10000 }}\n" for k in "abc"))
+    assert main(["sweep", str(path), "--out", str(tmp_path / "o")]) == 2
+    one_line_error(capsys, f"{path}: parameters: the grid design would have "
+                   "1,000,000,000,000 points; at most 1,000,000")
+    assert not (tmp_path / "o").exists()
