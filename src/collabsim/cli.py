@@ -9,18 +9,31 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from collabsim.errors import InputError
+from collabsim.errors import InputError, visible
 from collabsim.metrics import ARCHETYPES
 from collabsim.runner import aggregate, run_replicates_full
 from collabsim.scenario import Scenario, load_scenario
 from collabsim.schema import ORGANISATION_FIELDS, PARAMS, SHOCK_FIELDS, Param
-from collabsim.store import git_commit, sha256, versions, write_json, write_parquet
+from collabsim.store import (
+    check_out,
+    check_writable,
+    folder_name,
+    git_commit,
+    replace_folder,
+    sha256,
+    unique,
+    versions,
+    write_csv,
+    write_json,
+    write_parquet,
+)
 
 EXIT_BAD_INPUT = 2
 
@@ -29,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors are one line and exit 2 like other bad input."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {visible(message)} (see --help)\n")
 
 
 def bundled_dir() -> Path:
@@ -47,6 +60,15 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _workers(text: str) -> int:
+    value = _positive(text)
+    most = 4 * (os.cpu_count() or 1)
+    if value > most:
+        raise argparse.ArgumentTypeError(f"{value} is more than 4 per CPU core; expected at "
+                                         f"most {most} on this machine")
     return value
 
 
@@ -123,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Run the design of SWEEP.toml, streaming results to DIR.")
     sw.add_argument("sweep_file", metavar="SWEEP.toml")
     sw.add_argument("--out", type=Path, required=True, metavar="DIR")
-    sw.add_argument("--workers", type=_positive, default=1, metavar="N",
+    sw.add_argument("--workers", type=_workers, default=1, metavar="N",
                     help="worker processes (default 1: run in this process)")
     sw.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
                     help="run on Dask: 'local' starts a LocalCluster of N workers; an address "
@@ -159,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "describe": cmd_describe, "sweep": cmd_sweep, "analyze": cmd_analyze,
                 "plot": cmd_plot, "compare": cmd_compare, "app": cmd_app}[args.command](args)
     except InputError as exc:
-        print(f"collabsim: error: {exc}", file=sys.stderr)
+        print(f"collabsim: error: {visible(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # e.g. `collabsim describe | head`
         return 0
@@ -179,39 +201,52 @@ def _load_all(paths: Sequence[str], overrides: Sequence[tuple[str, str]],
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """``collabsim run``."""
+    """``collabsim run``: everything is checked first; --out is written as a unit at the end."""
     scenarios = _load_all(args.scenarios, args.overrides, args.steps)  # validate everything first
-    if args.out is not None and args.out.exists() and not args.out.is_dir():
-        raise InputError(f"--out {args.out}: exists and is not a folder")
-    folders = _output_folders(args.out, scenarios)
-    for path, s, folder in zip(args.scenarios, scenarios, folders, strict=True):
-        started = time.perf_counter()
-        runs, steps, agents = run_replicates_full(
-            s, args.replicates, args.seed, agents=args.agents and args.out is not None
-        )
-        elapsed = time.perf_counter() - started
-        summary = aggregate(runs)
-        if args.json:
-            doc = {"scenario": s.name, "replicates": args.replicates, "seed": args.seed, **summary}
-            print(json.dumps(_finite(doc), sort_keys=False))
-        else:
-            print(format_table(s, args.replicates, args.seed, summary))
-        if folder is not None:
-            _write_outputs(folder, path, s, args, runs, steps, agents, summary, elapsed)
-            if not args.json:
-                print(f"wrote {folder}/")
+    if args.out is None:
+        for s in scenarios:
+            _run_one(s, args)
+        return 0
+    with replace_folder(args.out, "run") as stage:
+        folders = _output_folders(scenarios)
+        for path, s, folder in zip(args.scenarios, scenarios, folders, strict=True):
+            _write_outputs(stage / folder, path, s, args, *_run_one(s, args))
+        if len(scenarios) > 1:
+            write_json({"command": "run", "argv": sys.argv[1:], "scenarios": [
+                {"name": s.name, "file": str(path), "folder": folder}
+                for path, s, folder in zip(args.scenarios, scenarios, folders, strict=True)]},
+                stage / "manifest.json")
+    if not args.json:
+        for folder in folders:
+            print(f"wrote {visible(str(args.out / folder))}/")
     return 0
 
 
-def _output_folders(out: Path | None, scenarios: list[Scenario]) -> list[Path | None]:
-    """One scenario writes into OUT; several write into OUT/<scenario name>."""
-    if out is None:
-        return [None] * len(scenarios)
+def _run_one(s: Scenario, args: argparse.Namespace) -> tuple[Any, ...]:
+    """Run one scenario's replicates and print its summary; return what --out writes."""
+    started = time.perf_counter()
+    runs, steps, agents = run_replicates_full(
+        s, args.replicates, args.seed, agents=args.agents and args.out is not None
+    )
+    elapsed = time.perf_counter() - started
+    summary = aggregate(runs)
+    if args.json:
+        doc = {"scenario": s.name, "replicates": args.replicates, "seed": args.seed, **summary}
+        print(json.dumps(_finite(doc), sort_keys=False))
+    else:
+        print(format_table(s, args.replicates, args.seed, summary))
+    return runs, steps, agents, summary, elapsed
+
+
+def _output_folders(scenarios: list[Scenario]) -> list[str]:
+    """One scenario writes into OUT itself; several into safe, distinct OUT/<name> folders.
+
+    Names become one path component each (:func:`folder_name`) and are made distinct
+    ignoring case (:func:`unique`): ``x``, ``x``, ``x_2`` get ``x_1``, ``x_3``, ``x_2``.
+    """
     if len(scenarios) == 1:
-        return [out]
-    names = [s.name for s in scenarios]
-    return [out / (name if names.count(name) == 1 else f"{name}_{i + 1}")
-            for i, name in enumerate(names)]
+        return ["."]
+    return unique([folder_name(s.name) for s in scenarios])
 
 
 def _finite(obj: Any) -> Any:
@@ -226,6 +261,7 @@ def _finite(obj: Any) -> Any:
 
 
 def _write_outputs(folder, path, s, args, runs, steps, agents, summary, elapsed) -> None:
+    folder.mkdir(exist_ok=True)
     write_parquet(runs, folder / "runs.parquet")
     write_parquet(steps, folder / "steps.parquet")
     if agents is not None:
@@ -245,7 +281,7 @@ def _write_outputs(folder, path, s, args, runs, steps, agents, summary, elapsed)
         "elapsed_s": round(elapsed, 3),
         "versions": versions(),
         "git_commit": git_commit(),
-        "files": sorted(p.name for p in folder.glob("*.parquet")),
+        "files": sorted(p.name for p in folder.iterdir()),
         "summary": _finite(summary),
     }
     write_json(manifest, folder / "manifest.json")
@@ -253,7 +289,7 @@ def _write_outputs(folder, path, s, args, runs, steps, agents, summary, elapsed)
 
 def format_table(s: Scenario, n: int, seed: int, summary: dict[str, Any]) -> str:
     """A readable table of metric means, 95% CIs and archetype shares."""
-    lines = [f"{s.name}: {n} replicates, seed {seed}, {s['scenario.steps']} steps",
+    lines = [f"{visible(s.name)}: {n} replicates, seed {seed}, {s['scenario.steps']} steps",
              f"  {'metric':<26}{'mean':>12}   {'95% CI':<24}"]
     for name, m in summary["metrics"].items():
         lo, hi = m["ci95"]
@@ -297,16 +333,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from collabsim.report import write_report
 
     scenarios = _load_all(args.scenarios, args.overrides, args.steps)
-    if args.out is not None and args.out.exists() and not args.out.is_dir():
-        raise InputError(f"--out {args.out}: exists and is not a folder")
-    if args.out is not None and not args.force and args.out.is_dir() and any(args.out.iterdir()):
-        raise InputError(f"--out {args.out}: the folder is not empty (an earlier report?); "
-                         "choose another folder, or add --force to overwrite it")
+    if args.out is not None:
+        check_out(args.out, "compare")  # before the runs; write_report replaces it as a unit
+        if not args.force and args.out.is_dir() and any(args.out.iterdir()):
+            raise InputError(f"--out {visible(str(args.out))}: the folder is not empty (an "
+                             "earlier report?); choose another folder, or add --force to "
+                             "overwrite it")
     cmp = compare(scenarios, args.replicates, args.seed)
     print(format_comparison(cmp))
     if args.out is not None:
         path = write_report(cmp, args.out, sys.argv[1:])
-        print(f"report: {path}")
+        print(f"report: {visible(str(path))}")
     return 0
 
 
@@ -316,6 +353,7 @@ def format_comparison(cmp: Any) -> str:
     from collabsim.metrics import REGISTRY
 
     names = cmp.names
+    shown = [visible(n) for n in names]  # names as the terminal shows them
     out = [f"{len(names)} scenarios x {cmp.replicates} replicates, seed {cmp.seed} "
            "(common random numbers; mean [95% CI])", ""]
     rows = []
@@ -327,9 +365,9 @@ def format_comparison(cmp: Any) -> str:
             lo, hi = m["ci95"]
             cells.append(f"{spec.format(m['mean'])} [{spec.format(lo)}, {spec.format(hi)}]")
         rows.append([f"{metric} ({spec.unit})", *cells])
-    out += _columns(["metric (unit)", *names], rows)
+    out += _columns(["metric (unit)", *shown], rows)
     if len(names) > 1:
-        out += ["", f"difference from {names[0]} (paired mean [Monte Carlo 95% interval], "
+        out += ["", f"difference from {shown[0]} (paired mean [Monte Carlo 95% interval], "
                 "verdict)", ""]
         d = cmp.differences.set_index(["option", "metric"])
         rows = []
@@ -342,13 +380,13 @@ def format_comparison(cmp: Any) -> str:
                              f"[{spec.format(r['mc_ci_low'], True)}, "
                              f"{spec.format(r['mc_ci_high'], True)}] {r['verdict']}")
             rows.append([metric, *cells])
-        out += _columns(["metric", *names[1:]], rows)
+        out += _columns(["metric", *shown[1:]], rows)
     out.append("")
     rows = [[arch, *(f"{cmp.summary[n]['archetypes'][arch]:.0%}" for n in names)]
             for arch in ARCHETYPES if any(cmp.summary[n]["archetypes"][arch] for n in names)]
-    out += _columns(["archetype share", *names], rows)
+    out += _columns(["archetype share", *shown], rows)
     out.append("")
-    out.extend(f"- {line}" for line in headlines(cmp))
+    out.extend(f"- {visible(line)}" for line in headlines(cmp))
     return "\n".join(out)
 
 
@@ -365,11 +403,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """``collabsim sweep``."""
     from collabsim.experiment import sweep
 
+    check_writable(args.out)
     report = sweep(args.sweep_file, args.out, workers=args.workers, scheduler=args.scheduler,
                    resume=args.resume, progress=False if args.quiet else None)
     rate = report.ran / report.elapsed_s if report.elapsed_s > 0 else 0.0
-    print(f"{report.out}: {report.total} runs ({report.skipped} already done, {report.ran} run "
-          f"now, {report.failed} failed) in {report.elapsed_s:.1f} s ({rate:.1f} runs/s)")
+    print(f"{visible(str(report.out))}: {report.total} runs ({report.skipped} already done, "
+          f"{report.ran} run now, {report.failed} failed) in {report.elapsed_s:.1f} s "
+          f"({rate:.1f} runs/s)")
     return 0
 
 
@@ -386,10 +426,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     folder = args.folder / "analysis"
     folder.mkdir(exist_ok=True)
     csv = folder / f"{args.method}_indices.csv"
-    table.to_csv(csv, index=False)
+    write_csv(table, csv)
     png = plot_sensitivity(table, folder / f"{args.method}_indices.png")
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"wrote {csv} and {png}")
+    shown = table.map(lambda v: visible(v) if isinstance(v, str) else v)
+    print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"wrote {visible(str(csv))} and {visible(str(png))}")
     return 0
 
 
@@ -408,7 +449,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
         plot_heatmap(results, args.x, args.y, args.metric, png)
     else:
         plot_factor(results, args.x, args.metric, png)
-    print(f"wrote {png}")
+    print(f"wrote {visible(str(png))}")
     return 0
 
 
@@ -425,7 +466,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             desc = load_scenario(f)["scenario.description"] or "(no description)"
         except InputError as exc:
             desc = f"INVALID: {exc}"
-        print(f"{f.relative_to(folder)!s:<{width}}  {desc}")
+        print(f"{visible(str(f.relative_to(folder))):<{width}}  {visible(desc)}")
     return 0
 
 
@@ -436,10 +477,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         try:
             s = load_scenario(path)
         except InputError as exc:
-            print(f"collabsim: error: {exc}", file=sys.stderr)
+            print(f"collabsim: error: {visible(str(exc))}", file=sys.stderr)
             bad += 1
         else:
-            print(f"ok: {path} ({s.name}, {s.n_members} members)")
+            print(f"ok: {visible(path)} ({visible(s.name)}, {s.n_members} members)")
     return EXIT_BAD_INPUT if bad else 0
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from collabsim.metrics import REGISTRY, SERVICE_METRICS, Metric
 from collabsim.runner import aggregate, mean_ci, replicate_seed, run
 from collabsim.scenario import Scenario
+from collabsim.store import unique
 
 #: The outcomes a partnership board asks about first, in the order the verdict shows them.
 BOARD: tuple[str, ...] = ("collaborative_advantage", "emergency_bed_days",
@@ -83,9 +84,11 @@ class Comparison:
 
 
 def labels(scenarios: Sequence[Scenario]) -> list[str]:
-    """Scenario names, suffixed where two scenarios share one."""
-    names = [s.name for s in scenarios]
-    return [n if names.count(n) == 1 else f"{n} ({i + 1})" for i, n in enumerate(names)]
+    """Scenario names made distinct (ignoring case): ``x, x, x (2)`` give ``x (1), x (3), x (2)``.
+
+    Statistics are grouped by label, so two scenarios never share one.
+    """
+    return unique([s.name for s in scenarios], " ({})")
 
 
 def compare(

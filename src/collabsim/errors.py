@@ -8,6 +8,7 @@ the bad value and what is allowed, so the CLI can print it without a traceback.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
 
@@ -29,3 +30,18 @@ def suggest(word: str, options: Iterable[str]) -> str:
 def where(source: str | None, key: str) -> str:
     """Format the location prefix of an error message: ``file: key``."""
     return f"{source}: {key}" if source else key
+
+
+# Control characters, and invisible marks that reorder or split text (a regex class body).
+CONTROL = r"\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff"
+_INVISIBLE = re.compile(f"[{CONTROL}]")
+
+
+def visible(text: str) -> str:
+    r"""``text`` safe for a terminal: control characters and escape sequences made visible.
+
+    Every C0/C1 control character (ESC, BEL, CR, newline...), and the invisible
+    direction and line-separator marks, is shown as a Python escape (``\x1b``,
+    ``\u202e``), so a name can neither drive the terminal nor forge an output line.
+    """
+    return _INVISIBLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)

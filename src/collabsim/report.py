@@ -33,8 +33,9 @@ from collabsim.compare import (
     undeclared_changes,
     wrong_pocket,
 )
+from collabsim.errors import visible
 from collabsim.metrics import ARCHETYPES, REGISTRY
-from collabsim.store import atomic_write, sha256, versions, write_json, write_parquet
+from collabsim.store import replace_folder, sha256, versions, write_csv, write_json, write_parquet
 
 TRAJECTORIES = (
     ("advantage", "Cumulative collaborative advantage (£m)"),
@@ -76,6 +77,11 @@ def _png(fig: Any) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _label(name: str) -> str:
+    """A user's name as matplotlib text: control characters shown, ``$`` never mathtext."""
+    return visible(name).replace("$", r"\$")
 
 
 def _figure(**kwargs: Any) -> Any:
@@ -125,10 +131,10 @@ def forest_chart(cmp: Comparison) -> str:
         ax.tick_params(labelsize=7.5)
         plain_ticks(ax.xaxis)
         ax.grid(axis="x", alpha=0.3)
-    axes[0].set_yticks(y, options)
+    axes[0].set_yticks(y, [_label(o) for o in options])
     axes[0].invert_yaxis()
-    fig.supxlabel(f"difference from {cmp.names[0]} (option − reference), with its 95% interval",
-                  fontsize=8.5)
+    fig.supxlabel(f"difference from {_label(cmp.names[0])} (option − reference), "
+                  "with its 95% interval", fontsize=8.5)
     return _png(fig)
 
 
@@ -144,7 +150,7 @@ def trajectories_chart(cmp: Comparison) -> str:
             sub = cmp.steps[cmp.steps["scenario"] == name]
             grp = sub.groupby("step")[key]
             mean, lo, hi = grp.mean(), grp.quantile(0.1), grp.quantile(0.9)
-            line = ax.plot(mean.index, mean.to_numpy(), label=name)[0]
+            line = ax.plot(mean.index, mean.to_numpy(), label=_label(name))[0]
             ax.fill_between(mean.index, lo.to_numpy(), hi.to_numpy(), alpha=0.15,
                             color=line.get_color(), linewidth=0)
         ax.set_title(title, fontsize=10)
@@ -164,7 +170,8 @@ def archetype_chart(cmp: Comparison) -> str:
     for arch in ARCHETYPES:
         shares = np.array([cmp.summary[n]["archetypes"][arch] for n in cmp.names])
         if shares.any():
-            ax.barh(cmp.names, shares, left=left, label=arch.replace("_", " "))
+            ax.barh([_label(n) for n in cmp.names], shares, left=left,
+                    label=arch.replace("_", " "))
             left += shares
     ax.set_xlim(0, 1)
     ax.invert_yaxis()
@@ -196,7 +203,7 @@ def pocket_figure(table: pd.DataFrame, names: list[str]) -> Any:
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_xticks(x, [s.replace("_", " ") for s in sectors], rotation=40, ha="right",
                       fontsize=7)
-        ax.set_title(name, fontsize=9)
+        ax.set_title(_label(name), fontsize=9)
         ax.set_ylabel("£m over the run", fontsize=8)
         ax.yaxis.set_tick_params(labelleft=True)
         plain_ticks(ax.yaxis)
@@ -495,17 +502,21 @@ of runs. The first scenario, <b>{ref}</b>, is the reference. Verdicts:</p>
 
 
 def write_report(cmp: Comparison, out: Path, argv: list[str] | None = None) -> Path:
-    """Write ``report.html``, the data (Parquet and CSV) and ``manifest.json`` to ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    write_parquet(cmp.runs, out / "runs.parquet")
-    write_parquet(cmp.steps, out / "steps.parquet")
-    write_parquet(cmp.members, out / "members.parquet")
-    for name, df in (("runs", cmp.runs), ("differences", cmp.differences),
-                     ("scorecard", scorecard(cmp)), ("wrong_pocket", wrong_pocket(cmp)),
-                     ("summary", summary_table(cmp))):
-        atomic_write(out / f"{name}.csv", lambda tmp, df=df: df.to_csv(tmp, index=False))
-    write_json(manifest(cmp, argv), out / "manifest.json")
-    text = render(cmp, argv)
-    path = out / "report.html"
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    return path
+    """Write ``report.html``, the data (Parquet and CSV) and ``manifest.json`` to ``out``.
+
+    The folder is written as a unit (:func:`collabsim.store.replace_folder`): an earlier
+    run or compare output there is replaced whole, or left untouched if writing fails.
+    """
+    text = render(cmp, argv)  # a failure here stops before anything is written
+    with replace_folder(out, "compare") as stage:
+        write_parquet(cmp.runs, stage / "runs.parquet")
+        write_parquet(cmp.steps, stage / "steps.parquet")
+        write_parquet(cmp.members, stage / "members.parquet")
+        for name, df in (("runs", cmp.runs), ("differences", cmp.differences),
+                         ("scorecard", scorecard(cmp)), ("wrong_pocket", wrong_pocket(cmp)),
+                         ("summary", summary_table(cmp))):
+            write_csv(df, stage / f"{name}.csv")
+        (stage / "report.html").write_text(text, encoding="utf-8")
+        files = sorted(p.name for p in stage.iterdir())
+        write_json({**manifest(cmp, argv), "files": files}, stage / "manifest.json")
+    return out / "report.html"

@@ -7,6 +7,7 @@ written back with :meth:`Scenario.to_toml`; ``load(dump(s)) == s``.
 
 from __future__ import annotations
 
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -18,7 +19,9 @@ import tomli_w
 
 from collabsim.errors import InputError, suggest, where
 from collabsim.schema import (
+    BYTES_PER_PAIR,
     GOAL_DIMENSIONS,
+    MAX_MEMBERS,
     ORGANISATION_FIELDS,
     PARAMS,
     SECTIONS,
@@ -168,23 +171,60 @@ def load_scenario(path: str | Path) -> Scenario:
     return from_dict(doc, str(path))
 
 
+MAX_TOML_BYTES = 1_000_000  # larger scenario or sweep files are refused, not read
+MAX_DEPTH = 16  # tables and arrays nested deeper than this are refused
+MAX_BASES = 32  # longest chain of `base` scenarios
+
+
 def read_toml(path: Path, kind: str = "scenario") -> tuple[str, dict[str, Any]]:
-    """Read a TOML file: its text and parsed document, or a one-line InputError."""
+    """Read a TOML file: its text and parsed document, or a one-line InputError.
+
+    Only a regular file of at most ``MAX_TOML_BYTES`` is read: a directory, a device
+    such as ``/dev/zero``, a pipe or a socket is refused before it is opened, so
+    reading never hangs or fills memory.
+    """
     src = str(path)
+    expected = f"expected a {kind} .toml file"
     try:
-        text = path.read_text(encoding="utf-8")
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(f"{src}: is a directory, {expected}")
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"{src}: is not a regular file (a device, pipe or socket), "
+                             f"{expected}")
+        with path.open("rb") as fh:
+            data = fh.read(MAX_TOML_BYTES + 1)
     except FileNotFoundError:
         raise InputError(f"{src}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{src}: is a directory, expected a {kind} .toml file") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{src}: not UTF-8 text, expected a {kind} .toml file") from None
     except OSError as exc:
         raise InputError(f"{src}: cannot read ({exc.strerror})") from None
+    if len(data) > MAX_TOML_BYTES:
+        raise InputError(f"{src}: is larger than {MAX_TOML_BYTES:,} bytes, {expected}")
     try:
-        return text, tomllib.loads(text)
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError:
+        raise InputError(f"{src}: not UTF-8 text, {expected}") from None
+    return text, parse_toml(text, src)
+
+
+def parse_toml(text: str, source: str | None = None) -> dict[str, Any]:
+    """Parse TOML text; malformed or too deeply nested text is a one-line InputError."""
+    src = source or "<string>"
+    too_deep = InputError(f"{src}: tables or arrays are nested more than {MAX_DEPTH} deep")
+    try:
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{src}: malformed TOML: {exc}") from None
+    except RecursionError:
+        raise too_deep from None
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:  # iterative, so depth itself cannot overflow the stack
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise too_deep
+        items = value.values() if isinstance(value, dict) else value
+        stack.extend((v, depth + 1) for v in items if isinstance(v, dict | list))
+    return doc
 
 
 def _read_with_bases(path: Path, chain: list[Path]) -> dict[str, Any]:
@@ -196,10 +236,16 @@ def _read_with_bases(path: Path, chain: list[Path]) -> dict[str, Any]:
     key = where(str(path), f"scenario.{BASE_KEY}")
     if not isinstance(base, str) or not base:
         raise InputError(f"{key} = {base!r} is not allowed; expected a path to a .toml file")
-    base_path = (path.parent / base).resolve()
+    if len(chain) >= MAX_BASES:
+        raise InputError(f"{key} = {base!r} makes a chain of more than {MAX_BASES} base "
+                         "scenarios; expected a shorter chain")
+    try:
+        base_path = (path.parent / base).resolve()
+    except (OSError, RuntimeError) as exc:  # e.g. a symlink loop
+        raise InputError(f"{key} = {base!r}: cannot be resolved ({exc})") from None
     if base_path in chain or base_path == path.resolve():
         raise InputError(f"{key} = {base!r} makes a cycle of base scenarios")
-    if not base_path.is_file():
+    if not base_path.exists():
         raise InputError(f"{key} = {base!r}: no such file ({base_path})")
     merged = _read_with_bases(base_path, [*chain, path.resolve()])
     for section, value in doc.items():
@@ -212,11 +258,7 @@ def _read_with_bases(path: Path, chain: list[Path]) -> dict[str, Any]:
 
 def loads_scenario(text: str, source: str | None = None) -> Scenario:
     """Parse and validate a scenario from TOML text."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{source or '<string>'}: malformed TOML: {exc}") from None
-    return from_dict(doc, source)
+    return from_dict(parse_toml(text, source), source)
 
 
 def from_dict(doc: Mapping[str, Any], source: str | None = None) -> Scenario:
@@ -333,6 +375,15 @@ def _check_cross_fields(s: Scenario, source: str | None) -> None:
             f"{where(source, 'population.size')} = {s['population.size']} with "
             f"{len(names)} listed organisation(s) is not allowed; a partnership needs at least "
             "2 members (list [[organisation]] tables or set population.size)"
+        )
+    joiners = sum(shock.kind == "join" for shock in s.shocks)
+    most = s.n_members + joiners
+    if most > MAX_MEMBERS:
+        raise InputError(
+            f"{where(source, 'population.size')} = {s['population.size']} with {len(names)} "
+            f"listed organisation(s){f' and {joiners} joiner(s)' if joiners else ''} makes "
+            f"{most} members, which would need about {BYTES_PER_PAIR * most**2 / 2**30:,.1f} "
+            f"GiB of memory; at most {MAX_MEMBERS} members are allowed"
         )
     lead = s["governance.lead"]
     if lead and lead not in seen:

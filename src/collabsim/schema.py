@@ -176,6 +176,11 @@ def _p(key, kind, default, help, low=None, high=None, choices=(), ui=False) -> P
 
 
 _UNIT = (0.0, 1.0)
+#: Members' pairwise state (trust, goal distances...) is (n, n) arrays: peak memory is
+#: about BYTES_PER_PAIR × n² bytes (measured: 80 at n = 250 to 1000), so the number of
+#: members is capped where that stays near 2 GiB.
+BYTES_PER_PAIR = 80
+MAX_MEMBERS = 5_000
 
 PARAMS: tuple[Param, ...] = (
     # --- scenario -------------------------------------------------------------------------
@@ -307,7 +312,8 @@ PARAMS: tuple[Param, ...] = (
        "Share of the prevention stock's effect lost each quarter.", 0.0, 1.0),
     # --- population ----------------------------------------------------------------------
     _p("population.size", "int", 0,
-       "Number of organisations to generate (added to any listed ones).", 0, 100_000, ui=True),
+       "Number of organisations to generate (added to any listed ones); at most "
+       f"{MAX_MEMBERS:,} members in all.", 0, MAX_MEMBERS, ui=True),
     _p("population.initial_trust", "float", 0.5,
        "Mean initial trust between members (a cooperative prehistory is high).", *_UNIT,
        ui=True),

@@ -11,6 +11,7 @@ Every point is checked against the scenario schema before anything runs.
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import numpy as np
@@ -57,9 +58,25 @@ def from_unit(factor: Factor, u: np.ndarray) -> list[Any]:
     return [factor.levels[i] for i in idx]
 
 
+MAX_POINTS = 1_000_000  #: largest design; its points are held in memory
+
+
+def size(spec: SweepSpec) -> int | None:
+    """Number of points a design will have, known before sampling (None for a table)."""
+    d = len(spec.factors)
+    return {"grid": math.prod(len(f.levels) for f in spec.factors), "lhs": spec.samples,
+            "sobol": spec.samples * (2 * d + 2 if spec.second_order else d + 2),
+            "morris": spec.samples * (d + 1)}.get(spec.design)
+
+
 def points(spec: SweepSpec) -> pd.DataFrame:
     """The design's points: a ``point`` column, one column per factor, unit coordinates."""
     keys = [f.key for f in spec.factors]
+    n = size(spec)
+    if n is not None and n > MAX_POINTS:
+        setting = "parameters" if spec.design == "grid" else "sweep.samples"
+        raise InputError(f"{where(str(spec.path or 'sweep'), setting)}: the {spec.design} "
+                         f"design would have {n:,} points; at most {MAX_POINTS:,} are allowed")
     if spec.design == "grid":
         rows = list(itertools.product(*(f.levels for f in spec.factors)))
         df = pd.DataFrame(rows, columns=keys)

@@ -14,7 +14,6 @@ interruptions.
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import multiprocessing
@@ -35,6 +34,7 @@ import pandas as pd
 from collabsim.errors import InputError
 from collabsim.experiment.design import overrides, points, problem
 from collabsim.experiment.spec import COLLABSIM_MODEL, SweepSpec, load_sweep
+from collabsim.experiment.toys import response
 from collabsim.metrics import summarise
 from collabsim.model import PartnershipModel
 from collabsim.runner import replicate_seed
@@ -107,12 +107,8 @@ def execute(
 
 
 def resolve(ref: str) -> Callable[..., dict[str, float]]:
-    """Import ``module:function``."""
-    module, _, name = ref.partition(":")
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        raise InputError(f"sweep.model = {ref!r} cannot be imported ({exc})") from None
+    """The registered test response ``module:function`` names; nothing is imported."""
+    return response(ref)
 
 
 # Executors -------------------------------------------------------------------------------

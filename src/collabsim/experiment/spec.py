@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from collabsim.errors import InputError, suggest, where
+from collabsim.experiment.toys import response
 from collabsim.scenario import Scenario, load_scenario, read_toml
 from collabsim.schema import Param, check_value, lookup
 
@@ -34,7 +35,8 @@ SWEEP_FIELDS: tuple[Param, ...] = (
     Param("sweep.name", "str", "", "Name of the sweep (default: the file's stem)."),
     Param("sweep.scenario", "str", "", "Base scenario file, relative to the sweep file."),
     Param("sweep.model", "str", COLLABSIM_MODEL,
-          "What to run: the partnership model, or 'module:function' for a test response."),
+          "What to run: the partnership model, or a registered test response such as "
+          "'collabsim.experiment.toys:ishigami'."),
     Param("sweep.design", "choice", "grid", "How points are chosen.", choices=DESIGNS),
     Param("sweep.samples", "int", 16,
           "lhs: number of points; sobol: base sample N (N(D+2) points, or N(2D+2) with "
@@ -45,7 +47,8 @@ SWEEP_FIELDS: tuple[Param, ...] = (
     Param("sweep.replicates", "int", 1, "Runs per point.", 1, 100_000),
     Param("sweep.seed", "int", 0, "Base seed; run (point, replicate) uses "
           "SeedSequence(seed, spawn_key=(point, replicate)).", 0, 2**63 - 1),
-    Param("sweep.steps", "int", 0, "Steps per run (0: the scenario's).", 0, 100_000),
+    Param("sweep.steps", "int", 0, "Steps per run (0: the scenario's).", 0,
+          lookup("scenario.steps").high),
     Param("sweep.keep_steps", "bool", False, "Also store every run's per-step table."),
     Param("sweep.chunk_size", "int", 500, "Runs per Parquet chunk written.", 1, 1_000_000),
 )
@@ -139,9 +142,8 @@ def sweep_from_dict(
             raise InputError(f"{where(source, 'sweep.scenario')} is missing; give the base "
                              "scenario file, relative to the sweep file")
         base = load_scenario(_existing(folder, values, "sweep.scenario", source))
-    elif ":" not in model:
-        raise InputError(f"{where(source, 'sweep.model')} = {model!r} is not allowed; expected "
-                         f"'{COLLABSIM_MODEL}' or 'module:function'")
+    else:
+        response(model, source)  # only registered test responses: a sweep file runs no code
     params = doc.get("parameters", {})
     if not isinstance(params, dict) or not params:
         raise InputError(f"{where(source, 'parameters')} is missing or empty; list at least one "

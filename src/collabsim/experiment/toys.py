@@ -1,7 +1,9 @@
 """Test responses with known sensitivity, for validating the sweep and analysis chain.
 
 A response is a function ``f(params, rng) -> dict of outputs``; a sweep file names it
-with ``model = "collabsim.experiment.toys:ishigami"``.
+with ``model = "collabsim.experiment.toys:ishigami"``. Only the responses registered
+here (:data:`RESPONSES`) can be named: a sweep file is data, so it never imports or
+calls anything else.
 
 References:
     Ishigami, T. & Homma, T. (1990). An importance quantification technique in
@@ -11,11 +13,32 @@ References:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from collabsim.errors import InputError, where
 
+Response = Callable[[Mapping[str, float], np.random.Generator], dict[str, float]]
+RESPONSES: dict[str, Response] = {}
+
+
+def register(fn: Response) -> Response:
+    """Add a test response to the registry a sweep file may name."""
+    RESPONSES[f"{__name__}:{fn.__name__}"] = fn
+    return fn
+
+
+def response(ref: str, source: str | None = None) -> Response:
+    """The registered test response ``ref`` names, or a one-line InputError."""
+    if ref not in RESPONSES:
+        raise InputError(f"{where(source, 'sweep.model')} = {ref!r} is not allowed; expected "
+                         f"'collabsim' or a registered test response: {', '.join(RESPONSES)}")
+    return RESPONSES[ref]
+
+
+
+@register
 def ishigami(params: Mapping[str, float], rng: np.random.Generator) -> dict[str, float]:
     """The Ishigami function on x1, x2, x3 given in [0, 1] (mapped to [-π, π]).
 
@@ -27,11 +50,13 @@ def ishigami(params: Mapping[str, float], rng: np.random.Generator) -> dict[str,
     return {"y": y}
 
 
+@register
 def linear(params: Mapping[str, float], rng: np.random.Generator) -> dict[str, float]:
     """``y = 4 a + 2 b + c`` plus a little noise: the ordering a > b > c is known."""
     return {"y": 4 * params["a"] + 2 * params["b"] + params["c"] + 0.01 * rng.normal()}
 
 
+@register
 def fragile(params: Mapping[str, float], rng: np.random.Generator) -> dict[str, float]:
     """Like :func:`linear`, but raises for ``a > 0.8``: a run that fails."""
     if params["a"] > 0.8:
@@ -39,6 +64,7 @@ def fragile(params: Mapping[str, float], rng: np.random.Generator) -> dict[str, 
     return linear(params, rng)
 
 
+@register
 def slow(params: Mapping[str, float], rng: np.random.Generator) -> dict[str, float]:
     """Like :func:`linear`, taking 20 ms: for tests that interrupt a sweep."""
     import time
