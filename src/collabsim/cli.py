@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from collabsim.errors import InputError
+from collabsim.experiment.analysis import MAX_HALFWIDTH
 from collabsim.metrics import ARCHETYPES
 from collabsim.runner import aggregate, run_replicates_full
 from collabsim.scenario import Scenario, load_scenario
@@ -129,17 +130,30 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--resume", action="store_true", help="finish an interrupted sweep in DIR")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    an = sub.add_parser("analyze", help="Sobol or Morris sensitivity indices of a sweep")
+    an = sub.add_parser("analyze", help="Sobol or Morris sensitivity indices of a sweep, checked",
+                        description="Sensitivity indices of outputs of a sobol or morris sweep, "
+                        "with 95%% bootstrap intervals, a legend of every column and warnings "
+                        "when the indices are unreliable.")
     an.add_argument("folder", type=Path, metavar="DIR")
     an.add_argument("--method", choices=("sobol", "morris"), required=True)
     an.add_argument("--metric", action="append", default=[], metavar="M",
                     help="output to analyse (repeatable; default: collaborative_advantage or "
-                    "the first output)")
+                    "the first output); 'archetype' analyses the share of each archetype")
+    an.add_argument("--max-halfwidth", type=float, default=MAX_HALFWIDTH, metavar="W",
+                    help="warn when a Sobol interval is wider than ± W (default %(default)s)")
 
-    pl = sub.add_parser("plot", help="plot a metric against one or two swept parameters")
+    pl = sub.add_parser("plot", help="plot a metric against one or two swept parameters",
+                        description="Plot an output (or 'archetype': the share of each "
+                        "archetype) against one parameter (means, 95%% intervals, runs per "
+                        "bin), two (a heatmap), or over time (--over time, needs keep_steps). "
+                        "Parameters on no axis are averaged over, and the title says so.")
     pl.add_argument("folder", type=Path, metavar="DIR")
-    pl.add_argument("--x", required=True, metavar="PARAM")
+    pl.add_argument("--x", default=None, metavar="PARAM",
+                    help="parameter on the x axis (with --over time: one line per level)")
     pl.add_argument("--y", default=None, metavar="PARAM", help="second parameter: a heatmap")
+    pl.add_argument("--by", default=None, metavar="PARAM", help="one panel per level of PARAM")
+    pl.add_argument("--over", choices=("time",), default=None,
+                    help="time: the per-step column M over the kept steps, with bands")
     pl.add_argument("--metric", required=True, metavar="M")
     pl.add_argument("--png", type=Path, default=None, metavar="FILE",
                     help="where to write the figure (default: DIR/plots/...)")
@@ -367,40 +381,57 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    """``collabsim analyze``."""
+    """``collabsim analyze``: indices, their legend and diagnostics."""
     from collabsim.experiment import load_results, plot_sensitivity, sensitivity
 
+    if not args.max_halfwidth > 0:
+        raise InputError(f"--max-halfwidth {args.max_halfwidth}: expected a number above 0")
     results = load_results(args.folder)
     metrics = args.metric or [
         "collaborative_advantage" if "collaborative_advantage" in results.outputs
         else results.outputs[0]
     ]
-    table = sensitivity(results, args.method, metrics)
+    found = sensitivity(results, args.method, metrics, max_halfwidth=args.max_halfwidth)
     folder = args.folder / "analysis"
     folder.mkdir(exist_ok=True)
     csv = folder / f"{args.method}_indices.csv"
-    table.to_csv(csv, index=False)
-    png = plot_sensitivity(table, folder / f"{args.method}_indices.png")
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"wrote {csv} and {png}")
+    found.table.to_csv(csv, index=False)
+    png = folder / f"{args.method}_indices.png"
+    plot_sensitivity(found.table, png)
+    lines = [*(f"note: {n}" for n in found.notes), *(f"warning: {w}" for w in found.warnings)]
+    legend = folder / f"{args.method}_indices.txt"
+    legend.write_text("\n".join([f"Columns of {csv.name}:", *found.legend(), "", *lines]) + "\n",
+                      encoding="utf-8")
+    print(found.table.to_string(index=False, float_format=lambda v: f"{v:.3f}",
+                                na_rep=""))
+    print("\ncolumns:\n" + "\n".join(f"  {line}" for line in found.legend()))
+    for line in lines:
+        print(line, file=sys.stderr if line.startswith("warning") else sys.stdout)
+    print(f"wrote {csv}, {legend.name} and {png.name}")
     return 0
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
     """``collabsim plot``."""
-    from collabsim.experiment import load_results, plot_factor, plot_heatmap
+    from collabsim.experiment import load_results, plot_factor, plot_heatmap, plot_time
 
+    if args.over is None and args.x is None:
+        raise InputError("plot: give --x PARAM (or --over time)")
+    if args.over and args.y:
+        raise InputError("--over time: draws one line per level of --x; --y is not allowed")
     results = load_results(args.folder)
-    if args.metric not in results.outputs:
-        raise InputError(f"--metric {args.metric}: not an output of this sweep; expected one of "
-                         f"{', '.join(results.outputs)}")
-    name = f"{args.metric}_by_{args.x}" + (f"_and_{args.y}" if args.y else "")
-    png = args.png or args.folder / "plots" / f"{name}.png"
-    png.parent.mkdir(parents=True, exist_ok=True)
-    if args.y:
-        plot_heatmap(results, args.x, args.y, args.metric, png)
+    parts = [args.metric, *(f"{k}_{v}" for k, v in
+                            (("over", args.over), ("by", args.x), ("and", args.y),
+                             ("per", args.by)) if v)]
+    png = args.png or args.folder / "plots" / f"{'_'.join(parts)}.png"
+    if args.over:
+        fig = plot_time(results, args.metric, x=args.x, by=args.by)
+    elif args.y:
+        fig = plot_heatmap(results, args.x, args.y, args.metric, by=args.by)
     else:
-        plot_factor(results, args.x, args.metric, png)
+        fig = plot_factor(results, args.x, args.metric, by=args.by)
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, dpi=120)
     print(f"wrote {png}")
     return 0
 
