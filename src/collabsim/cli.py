@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 from collabsim.errors import InputError
 from collabsim.experiment.analysis import MAX_HALFWIDTH
+from collabsim.experiment.discovery import MAX_BOXES, MIN_COVERAGE
 from collabsim.metrics import ARCHETYPES
 from collabsim.runner import aggregate, run_replicates_full
 from collabsim.scenario import Scenario, load_scenario
@@ -158,6 +159,26 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--png", type=Path, default=None, metavar="FILE",
                     help="where to write the figure (default: DIR/plots/...)")
 
+    di = sub.add_parser("discover", help="find where in a sweep an outcome happens (PRIM)",
+                        description="Scenario discovery: boxes of the swept parameters where "
+                        "the outcome (M below or above X, or archetype NAME) is common, found "
+                        "with PRIM from EMA Workbench. Prints each box's coverage, density, "
+                        "mass and restricted parameters; writes a CSV and a plot.")
+    di.add_argument("folder", type=Path, metavar="DIR")
+    di.add_argument("--metric", required=True, metavar="M",
+                    help="an output of the sweep, or 'archetype' (with --equals)")
+    when = di.add_mutually_exclusive_group(required=True)
+    when.add_argument("--below", type=float, metavar="X", help="the outcome is M < X")
+    when.add_argument("--above", type=float, metavar="X", help="the outcome is M > X")
+    when.add_argument("--equals", metavar="NAME", help="the outcome is archetype NAME")
+    di.add_argument("--min-coverage", type=float, default=MIN_COVERAGE, metavar="SHARE",
+                    help="each box keeps at least this share of the runs where the outcome "
+                    "happens that no earlier box holds (default %(default)s)")
+    di.add_argument("--boxes", type=_positive, default=MAX_BOXES, metavar="N",
+                    help="at most N boxes (default %(default)s)")
+    di.add_argument("--png", type=Path, default=None, metavar="FILE",
+                    help="where to write the plot (default: DIR/discovery/...)")
+
     d = sub.add_parser("describe", help="every parameter with its default, range and meaning")
     d.add_argument("--markdown", action="store_true", help="print the scenario reference")
     return parser
@@ -169,7 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return {"run": cmd_run, "list": cmd_list, "validate": cmd_validate,
                 "describe": cmd_describe, "sweep": cmd_sweep, "analyze": cmd_analyze,
-                "plot": cmd_plot, "compare": cmd_compare, "app": cmd_app}[args.command](args)
+                "plot": cmd_plot, "discover": cmd_discover, "compare": cmd_compare,
+                "app": cmd_app}[args.command](args)
     except InputError as exc:
         print(f"collabsim: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -433,6 +455,29 @@ def cmd_plot(args: argparse.Namespace) -> int:
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, dpi=120)
     print(f"wrote {png}")
+    return 0
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    """``collabsim discover``: PRIM boxes where an outcome happens."""
+    from collabsim.experiment import load_results
+    from collabsim.experiment.discovery import describe, discover, plot_boxes
+
+    results = load_results(args.folder)
+    found = discover(results, args.metric, below=args.below, above=args.above,
+                     equals=args.equals, min_coverage=args.min_coverage, max_boxes=args.boxes)
+    print("\n".join(describe(found)))
+    how = next(f"{k}_{v:g}" if isinstance(v, float) else f"{k}_{v}"
+               for k, v in (("below", args.below), ("above", args.above),
+                            ("equals", args.equals)) if v is not None)
+    folder = args.folder / "discovery"
+    folder.mkdir(exist_ok=True)
+    csv = folder / f"{args.metric}_{how}.csv"
+    found.table().to_csv(csv, index=False)
+    png = args.png or folder / f"{args.metric}_{how}.png"
+    png.parent.mkdir(parents=True, exist_ok=True)
+    plot_boxes(found, png)
+    print(f"wrote {csv} and {png}")
     return 0
 
 
