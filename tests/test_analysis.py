@@ -25,7 +25,7 @@ from collabsim.experiment.toys import ishigami_indices
 from collabsim.metrics import ARCHETYPES
 from collabsim.runner import mean_ci
 
-from .conftest import SCENARIOS
+from .conftest import ROOT, SCENARIOS
 
 GENERIC = (SCENARIOS / "generic.toml").as_posix()
 
@@ -290,3 +290,9 @@ def test_plot_refuses_bad_requests_in_one_line(grid, capsys):
                  ["--x", "population.size", "--metric", "nope"]):
         assert main(["plot", str(grid), *argv]) == 2
         assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_the_docs_explain_every_column():
+    docs = (ROOT / "docs" / "experiments.md").read_text()
+    for column in COLUMNS:
+        assert f"| `{column}` |" in docs, column
