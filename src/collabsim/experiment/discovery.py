@@ -292,12 +292,13 @@ def describe(found: Discovery) -> list[str]:
         lines.append(f"box {i}: coverage {box.coverage:.2f} ({box.hits} of the {hits} such runs "
                      f"are in it), density {box.density:.2f} ({box.hits} of its {box.cases} "
                      f"runs), mass {box.mass:.2f} (share of all runs in it)")
-        width = max(len(k) for k in box.limits)
-        for name, lim in box.limits.items():
-            numeric = name in found.numeric
-            text = _limit(lim, numeric, found.x[name] if numeric else None)
-            lines.append(f"  {name:<{width}}  {text:<24}(swept "
-                         f"{_limit(found.ranges[name], numeric)})")
+        texts = {name: _limit(lim, name in found.numeric,
+                              found.x[name] if name in found.numeric else None)
+                 for name, lim in box.limits.items()}
+        width, room = max(map(len, texts)), max(map(len, texts.values()))
+        for name, text in texts.items():
+            lines.append(f"  {name:<{width}}  {text:<{room}}  (swept "
+                         f"{_limit(found.ranges[name], name in found.numeric)})")
     return lines
 
 
@@ -345,7 +346,8 @@ def plot_boxes(found: Discovery, path: Path | None = None) -> Figure:
                 lo, hi = (lim[0] - full[0]) / span, (lim[1] - full[0]) / span
                 ax.barh(j, 1.0, left=0.0, height=0.5, color="0.9")
                 ax.barh(j, hi - lo, left=lo, height=0.5, color="C0")
-                ax.text(0.5, j + 0.33, _limit(lim, True), ha="center", fontsize="x-small")
+                ax.text(0.5, j + 0.33, _limit(lim, True, found.x[name]), ha="center",
+                        fontsize="x-small")
             else:
                 k = len(full)
                 for m, level in enumerate(full):

@@ -180,11 +180,14 @@ def plot_factor(results: SweepResults, x: str, metric: str, path: Path | None = 
     position = {lvl: (lvl if numeric else i) for i, lvl in enumerate(levels)}
     for ax, (label, grp) in zip(axes, facets, strict=True):
         counts = grp.groupby("_x", observed=True).size()
-        for name in names:
-            stats = [(position[lvl], *_interval(sub[name].to_numpy(dtype=float), name))
+        for k, name in enumerate(names):
+            # categories: points side by side, not joined (their order means nothing)
+            shift = 0.0 if numeric else 0.08 * (k - (len(names) - 1) / 2)
+            stats = [(position[lvl] + shift, *_interval(sub[name].to_numpy(dtype=float), name))
                      for lvl, sub in grp.groupby("_x", observed=True, sort=True)]
             xs, mean, lo, hi = (np.array(v) for v in zip(*stats, strict=True))
             ax.errorbar(xs, mean, yerr=[mean - lo, hi - mean], marker="o", capsize=3,
+                        linestyle="-" if numeric else "none",
                         label=name[len(SHARE_PREFIX):] if name.startswith(SHARE_PREFIX) else None)
         ticks = [position[lvl] for lvl in levels]
         ax.set_xticks(ticks, [f"{_fmt(lvl)}\nn={counts.get(lvl, 0)}" for lvl in levels],
