@@ -81,7 +81,8 @@ def _interval(values: np.ndarray, name: str) -> tuple[float, float, float]:
         n, p = len(values), float(values.mean())
         centre = (p + Z95**2 / (2 * n)) / (1 + Z95**2 / n)
         half = Z95 / (1 + Z95**2 / n) * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n))
-        return p, max(0.0, centre - half), min(1.0, centre + half)
+        # the interval holds p; min/max only undo rounding at p = 0 or 1
+        return p, max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
     mean, lo, hi = mean_ci(values)
     low, high = bounds(name)
     return mean, max(lo, low), min(hi, high)
