@@ -1,5 +1,7 @@
 """Scenario discovery (PRIM) and the EMA Workbench adapter."""
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -167,6 +169,10 @@ def test_ema_runs_collabsim_and_prim_finds_a_box():
                                "governance.mode": row["governance__mode"]})["mean_trust"]
                      for k in range(2)])
     assert again == outcomes["mean_trust"][0]
+    # the model function pickles, as EMA's multiprocessing evaluator needs
+    clone = pickle.loads(pickle.dumps(runner))
+    assert clone(seed=3, replicate=0, **{"governance.mode": "nao"}) == runner(
+        seed=3, replicate=0, **{"governance.mode": "nao"})
 
     from ema_workbench.analysis import prim
 
