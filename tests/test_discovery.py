@@ -146,6 +146,7 @@ def test_ema_model_refuses_bad_input(kwargs, message):
 
 
 @pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside EMA Workbench's PRIM
+@pytest.mark.filterwarnings("ignore:ipyparallel not installed")  # EMA Workbench on import
 def test_ema_runs_collabsim_and_prim_finds_a_box():
     from ema_workbench import SequentialEvaluator, perform_experiments
 
