@@ -236,7 +236,7 @@ def test_sweep_killed_with_sigkill_resumes_to_the_same_data(tmp_path):
 # Analysis ---------------------------------------------------------------------------------------
 def test_sobol_recovers_the_ishigami_ordering(tmp_path):
     sweep(toy_sweep(tmp_path, "ishigami", samples=512), tmp_path / "out")
-    table = sensitivity(load_results(tmp_path / "out"), "sobol", ["y"]).set_index("parameter")
+    table = sensitivity(load_results(tmp_path / "out"), "sobol", ["y"]).table.set_index("parameter")
     st, s1 = table["ST"], table["S1"]
     assert st["x1"] > st["x2"] > st["x3"] > 0.1  # analytic: 0.56, 0.44, 0.24
     assert abs(s1["x3"]) < 0.1  # x3 acts only through its interaction with x1
@@ -246,7 +246,8 @@ def test_sobol_recovers_the_ishigami_ordering(tmp_path):
 def test_morris_recovers_a_linear_ordering(tmp_path):
     sweep(toy_sweep(tmp_path, "linear", design="morris", samples=20, names=("a", "b", "c")),
           tmp_path / "out")
-    table = sensitivity(load_results(tmp_path / "out"), "morris", ["y"]).set_index("parameter")
+    found = sensitivity(load_results(tmp_path / "out"), "morris", ["y"])
+    table = found.table.set_index("parameter")
     mu = table["mu_star"]
     assert mu["a"] > mu["b"] > mu["c"] > 0
     assert mu["a"] == pytest.approx(4.0, rel=0.05)

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from collabsim.errors import InputError, visible
+from collabsim.experiment.analysis import MAX_HALFWIDTH
+from collabsim.experiment.discovery import MAX_BOXES, MIN_COVERAGE
 from collabsim.metrics import ARCHETYPES
 from collabsim.runner import aggregate, run_replicates_full
 from collabsim.scenario import Scenario, load_scenario
@@ -153,20 +155,53 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--resume", action="store_true", help="finish an interrupted sweep in DIR")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    an = sub.add_parser("analyze", help="Sobol or Morris sensitivity indices of a sweep")
+    an = sub.add_parser("analyze", help="Sobol or Morris sensitivity indices of a sweep, checked",
+                        description="Sensitivity indices of outputs of a sobol or morris sweep, "
+                        "with 95%% bootstrap intervals, a legend of every column and warnings "
+                        "when the indices are unreliable.")
     an.add_argument("folder", type=Path, metavar="DIR")
     an.add_argument("--method", choices=("sobol", "morris"), required=True)
     an.add_argument("--metric", action="append", default=[], metavar="M",
                     help="output to analyse (repeatable; default: collaborative_advantage or "
-                    "the first output)")
+                    "the first output); 'archetype' analyses the share of each archetype")
+    an.add_argument("--max-halfwidth", type=float, default=MAX_HALFWIDTH, metavar="W",
+                    help="warn when a Sobol interval is wider than ± W (default %(default)s)")
 
-    pl = sub.add_parser("plot", help="plot a metric against one or two swept parameters")
+    pl = sub.add_parser("plot", help="plot a metric against one or two swept parameters",
+                        description="Plot an output (or 'archetype': the share of each "
+                        "archetype) against one parameter (means, 95%% intervals, runs per "
+                        "bin), two (a heatmap), or over time (--over time, needs keep_steps). "
+                        "Parameters on no axis are averaged over, and the title says so.")
     pl.add_argument("folder", type=Path, metavar="DIR")
-    pl.add_argument("--x", required=True, metavar="PARAM")
+    pl.add_argument("--x", default=None, metavar="PARAM",
+                    help="parameter on the x axis (with --over time: one line per level)")
     pl.add_argument("--y", default=None, metavar="PARAM", help="second parameter: a heatmap")
+    pl.add_argument("--by", default=None, metavar="PARAM", help="one panel per level of PARAM")
+    pl.add_argument("--over", choices=("time",), default=None,
+                    help="time: the per-step column M over the kept steps, with bands")
     pl.add_argument("--metric", required=True, metavar="M")
     pl.add_argument("--png", type=Path, default=None, metavar="FILE",
                     help="where to write the figure (default: DIR/plots/...)")
+
+    di = sub.add_parser("discover", help="find where in a sweep an outcome happens (PRIM)",
+                        description="Scenario discovery: boxes of the swept parameters where "
+                        "the outcome (M below or above X, or archetype NAME) is common, found "
+                        "with PRIM from EMA Workbench. Prints each box's coverage, density, "
+                        "mass and restricted parameters; writes a CSV and a plot.")
+    di.add_argument("folder", type=Path, metavar="DIR")
+    di.add_argument("--metric", required=True, metavar="M",
+                    help="an output of the sweep, or 'archetype' (with --equals)")
+    when = di.add_mutually_exclusive_group(required=True)
+    when.add_argument("--below", type=float, metavar="X", help="the outcome is M < X")
+    when.add_argument("--above", type=float, metavar="X", help="the outcome is M > X")
+    when.add_argument("--equals", metavar="NAME", help="the outcome is archetype NAME")
+    di.add_argument("--min-coverage", type=float, default=MIN_COVERAGE, metavar="SHARE",
+                    help="each box keeps at least this share of the runs where the outcome "
+                    "happens that no earlier box holds (default %(default)s)")
+    di.add_argument("--boxes", type=_positive, default=MAX_BOXES, metavar="N",
+                    help="at most N boxes (default %(default)s)")
+    di.add_argument("--png", type=Path, default=None, metavar="FILE",
+                    help="where to write the plot (default: DIR/discovery/...)")
 
     d = sub.add_parser("describe", help="every parameter with its default, range and meaning")
     d.add_argument("--markdown", action="store_true", help="print the scenario reference")
@@ -179,7 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return {"run": cmd_run, "list": cmd_list, "validate": cmd_validate,
                 "describe": cmd_describe, "sweep": cmd_sweep, "analyze": cmd_analyze,
-                "plot": cmd_plot, "compare": cmd_compare, "app": cmd_app}[args.command](args)
+                "plot": cmd_plot, "discover": cmd_discover, "compare": cmd_compare,
+                "app": cmd_app}[args.command](args)
     except InputError as exc:
         print(f"collabsim: error: {visible(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -414,42 +450,82 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    """``collabsim analyze``."""
+    """``collabsim analyze``: indices, their legend and diagnostics."""
     from collabsim.experiment import load_results, plot_sensitivity, sensitivity
 
+    if not args.max_halfwidth > 0:
+        raise InputError(f"--max-halfwidth {args.max_halfwidth}: expected a number above 0")
     results = load_results(args.folder)
     metrics = args.metric or [
         "collaborative_advantage" if "collaborative_advantage" in results.outputs
         else results.outputs[0]
     ]
-    table = sensitivity(results, args.method, metrics)
+    found = sensitivity(results, args.method, metrics, max_halfwidth=args.max_halfwidth)
     folder = args.folder / "analysis"
     folder.mkdir(exist_ok=True)
     csv = folder / f"{args.method}_indices.csv"
-    write_csv(table, csv)
-    png = plot_sensitivity(table, folder / f"{args.method}_indices.png")
-    shown = table.map(lambda v: visible(v) if isinstance(v, str) else v)
-    print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"wrote {visible(str(csv))} and {visible(str(png))}")
+    write_csv(found.table, csv)
+    png = folder / f"{args.method}_indices.png"
+    plot_sensitivity(found.table, png)
+    lines = [*(f"note: {n}" for n in found.notes), *(f"warning: {w}" for w in found.warnings)]
+    legend = folder / f"{args.method}_indices.txt"
+    legend.write_text("\n".join([f"Columns of {csv.name}:", *found.legend(), "", *lines]) + "\n",
+                      encoding="utf-8")
+    print(found.table.to_string(index=False, float_format=lambda v: f"{v:.3f}",
+                                na_rep=""))
+    print("\ncolumns:\n" + "\n".join(f"  {line}" for line in found.legend()))
+    for line in lines:
+        print(line, file=sys.stderr if line.startswith("warning") else sys.stdout)
+    print(f"wrote {visible(str(csv))}, {legend.name} and {png.name}")
     return 0
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
     """``collabsim plot``."""
-    from collabsim.experiment import load_results, plot_factor, plot_heatmap
+    from collabsim.experiment import load_results, plot_factor, plot_heatmap, plot_time
+
+    if args.over is None and args.x is None:
+        raise InputError("plot: give --x PARAM (or --over time)")
+    if args.over and args.y:
+        raise InputError("--over time: draws one line per level of --x; --y is not allowed")
+    results = load_results(args.folder)
+    parts = [args.metric, *(f"{k}_{v}" for k, v in
+                            (("over", args.over), ("by", args.x), ("and", args.y),
+                             ("per", args.by)) if v)]
+    png = args.png or args.folder / "plots" / f"{'_'.join(parts)}.png"
+    if args.over:
+        fig = plot_time(results, args.metric, x=args.x, by=args.by)
+    elif args.y:
+        fig = plot_heatmap(results, args.x, args.y, args.metric, by=args.by)
+    else:
+        fig = plot_factor(results, args.x, args.metric, by=args.by)
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, dpi=120)
+    print(f"wrote {visible(str(png))}")
+    return 0
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    """``collabsim discover``: PRIM boxes where an outcome happens."""
+    from collabsim.experiment import load_results
+    from collabsim.experiment.discovery import describe, discover, plot_boxes
 
     results = load_results(args.folder)
-    if args.metric not in results.outputs:
-        raise InputError(f"--metric {args.metric}: not an output of this sweep; expected one of "
-                         f"{', '.join(results.outputs)}")
-    name = f"{args.metric}_by_{args.x}" + (f"_and_{args.y}" if args.y else "")
-    png = args.png or args.folder / "plots" / f"{name}.png"
+    found = discover(results, args.metric, below=args.below, above=args.above,
+                     equals=args.equals, min_coverage=args.min_coverage, max_boxes=args.boxes)
+    print("\n".join(describe(found)))
+    how = next(f"{k}_{v:g}" if isinstance(v, float) else f"{k}_{v}"
+               for k, v in (("below", args.below), ("above", args.above),
+                            ("equals", args.equals)) if v is not None)
+    folder = args.folder / "discovery"
+    folder.mkdir(exist_ok=True)
+    stem = folder_name(f"{args.metric}_{how}")  # user text never leaves the folder
+    csv = folder / f"{stem}.csv"
+    write_csv(found.table(), csv)
+    png = args.png or folder / f"{stem}.png"
     png.parent.mkdir(parents=True, exist_ok=True)
-    if args.y:
-        plot_heatmap(results, args.x, args.y, args.metric, png)
-    else:
-        plot_factor(results, args.x, args.metric, png)
-    print(f"wrote {visible(str(png))}")
+    plot_boxes(found, png)
+    print(f"wrote {visible(str(csv))} and {visible(str(png))}")
     return 0
 
 

@@ -1,17 +1,19 @@
 """The experiment engine: sweep files, designs, executors, a resumable store, analysis."""
 
-from collabsim.experiment.analysis import (
+from collabsim.experiment.analysis import Sensitivity, point_means, sensitivity
+from collabsim.experiment.engine import SweepReport, open_executor, sweep
+from collabsim.experiment.plots import (
     factor_table,
     plot_factor,
     plot_heatmap,
     plot_sensitivity,
-    sensitivity,
+    plot_time,
 )
-from collabsim.experiment.engine import SweepReport, open_executor, sweep
 from collabsim.experiment.results import SweepResults, load_results
 from collabsim.experiment.spec import SweepSpec, load_sweep
 
 __all__ = [
+    "Sensitivity",
     "SweepReport",
     "SweepResults",
     "SweepSpec",
@@ -22,6 +24,8 @@ __all__ = [
     "plot_factor",
     "plot_heatmap",
     "plot_sensitivity",
+    "plot_time",
+    "point_means",
     "sensitivity",
     "sweep",
 ]

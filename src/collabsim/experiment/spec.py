@@ -29,6 +29,7 @@ from collabsim.scenario import Scenario, load_scenario, read_toml
 from collabsim.schema import Param, check_value, lookup
 
 DESIGNS = ("grid", "lhs", "sobol", "morris", "table")
+SOBOL_SAMPLES = 512  #: default base sample of the sobol design (a power of two)
 COLLABSIM_MODEL = "collabsim"
 
 SWEEP_FIELDS: tuple[Param, ...] = (
@@ -39,8 +40,9 @@ SWEEP_FIELDS: tuple[Param, ...] = (
           "'collabsim.experiment.toys:ishigami'."),
     Param("sweep.design", "choice", "grid", "How points are chosen.", choices=DESIGNS),
     Param("sweep.samples", "int", 16,
-          "lhs: number of points; sobol: base sample N (N(D+2) points, or N(2D+2) with "
-          "second_order); morris: number of trajectories.", 1, 1_000_000),
+          "lhs: number of points; sobol: base sample N, a power of two (default "
+          f"{SOBOL_SAMPLES}; N(D+2) points, or N(2D+2) with second_order); morris: number of "
+          "trajectories.", 1, 1_000_000),
     Param("sweep.second_order", "bool", False, "sobol: also sample for second-order indices."),
     Param("sweep.morris_levels", "int", 4, "morris: grid levels per factor.", 2, 100),
     Param("sweep.table", "str", "", "table: CSV of points, one column per parameter."),
@@ -150,6 +152,8 @@ def sweep_from_dict(
                          'parameter, e.g. "population.size" = [4, 8, 16]')
     factors = tuple(_factor(key, value, base, source) for key, value in params.items())
     design = values["sweep.design"]
+    if design == "sobol":
+        _check_sobol_samples(values, "samples" in raw, source)
     table = None
     if design == "table":
         if not values["sweep.table"]:
@@ -172,6 +176,17 @@ def sweep_from_dict(
         steps=values["sweep.steps"], keep_steps=values["sweep.keep_steps"],
         chunk_size=values["sweep.chunk_size"], text=text,
     )
+
+
+def _check_sobol_samples(values: dict[str, Any], given: bool, source: str | None) -> None:
+    """Sobol' points are balanced only in powers of two: default 512, refuse others."""
+    if not given:
+        values["sweep.samples"] = SOBOL_SAMPLES
+    n = values["sweep.samples"]
+    if n & (n - 1):
+        low = 1 << (n.bit_length() - 1)
+        raise InputError(f"{where(source, 'sweep.samples')} = {n} is not allowed; the sobol design "
+                         f"needs a power of two, such as {low} or {2 * low}")
 
 
 def _existing(folder: Path, values: dict[str, Any], key: str, source: str | None) -> Path:

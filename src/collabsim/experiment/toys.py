@@ -8,6 +8,8 @@ calls anything else.
 References:
     Ishigami, T. & Homma, T. (1990). An importance quantification technique in
     uncertainty analysis for computer models. Proc. ISUMA '90, 398–403.
+    Homma, T. & Saltelli, A. (1996). Importance measures in global sensitivity
+    analysis of nonlinear models. Reliability Engineering & System Safety 52:1–17.
 """
 
 from __future__ import annotations
@@ -50,10 +52,45 @@ def ishigami(params: Mapping[str, float], rng: np.random.Generator) -> dict[str,
     return {"y": y}
 
 
+def ishigami_indices(a: float = 7.0, b: float = 0.1) -> dict[str, dict[str, float]]:
+    """Analytic first-order (S1) and total (ST) Sobol indices of :func:`ishigami`.
+
+    The partial variances are V1 = (1 + bπ⁴/5)²/2, V2 = a²/8, V13 = 8b²π⁸/225 and
+    no other (Homma & Saltelli 1996).
+    """
+    v1 = 0.5 * (1 + b * math.pi**4 / 5) ** 2
+    v2 = a**2 / 8
+    v13 = 8 * b**2 * math.pi**8 / 225
+    v = v1 + v2 + v13
+    return {"S1": {"x1": v1 / v, "x2": v2 / v, "x3": 0.0},
+            "ST": {"x1": (v1 + v13) / v, "x2": v2 / v, "x3": v13 / v}}
+
+
+#: The region where :func:`box` responds: ``a`` in [0.2, 0.5] and ``b`` in [0.6, 1].
+BOX = {"a": (0.2, 0.5), "b": (0.6, 1.0)}
+
+
+@register
+def box(params: Mapping[str, float], rng: np.random.Generator) -> dict[str, float]:
+    """About 1 inside :data:`BOX` and about 0 outside, with a little noise; ``c`` is inert.
+
+    For scenario discovery: PRIM should restrict ``a`` and ``b`` to the box and leave
+    ``c`` free.
+    """
+    inside = all(low <= params[k] <= high for k, (low, high) in BOX.items())
+    return {"y": float(inside) + 0.1 * rng.normal(), "z": params["c"]}
+
+
 @register
 def linear(params: Mapping[str, float], rng: np.random.Generator) -> dict[str, float]:
     """``y = 4 a + 2 b + c`` plus a little noise: the ordering a > b > c is known."""
     return {"y": 4 * params["a"] + 2 * params["b"] + params["c"] + 0.01 * rng.normal()}
+
+
+@register
+def noisy(params: Mapping[str, float], rng: np.random.Generator) -> dict[str, float]:
+    """:func:`linear`'s signal buried in noise of standard deviation 5 (replicates disagree)."""
+    return {"y": 4 * params["a"] + 2 * params["b"] + params["c"] + 5.0 * rng.normal()}
 
 
 @register
