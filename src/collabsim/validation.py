@@ -20,10 +20,9 @@ import numpy as np
 import pandas as pd
 
 from collabsim.runner import mean_ci, replicate_seed, run, run_replicates
-from collabsim.scenario import Scenario, load_scenario
+from collabsim.scenario import Scenario, bundled_scenarios, load_scenario
 
-ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = ROOT / "scenarios"
+SCENARIOS = bundled_scenarios()
 SEED = 2026
 
 
