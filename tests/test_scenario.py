@@ -263,6 +263,14 @@ def test_a_key_with_no_effect_is_a_warning_naming_the_key_and_why(tmp_path):
     ]
 
 
+def test_a_saved_scenario_does_not_warn_about_keys_left_at_their_defaults(tmp_path, baseline):
+    path = tmp_path / "saved.toml"
+    path.write_text(baseline.to_toml())  # writes every key, population.* included
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScenarioWarning)
+        assert load_scenario(path) == baseline
+
+
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: str(p.relative_to(SCENARIOS)))
 def test_bundled_scenarios_set_nothing_without_effect(path):
     with warnings.catch_warnings():

@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     _replicate_options(c, "scenario files or bundled names; the first is the reference", 50,
                        "write report.html, the data (Parquet, CSV) and a manifest here")
 
-    ap = sub.add_parser("app", help="the teaching dashboard in the browser (Mesa SolaraViz)")
+    ap = sub.add_parser("app", help="the teaching dashboard in the browser (Solara)")
     ap.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO",
                     help="scenario to start with (default: the solid_partnership preset)")
     ap.add_argument("--host", default="127.0.0.1",

@@ -23,6 +23,7 @@ from collabsim.errors import InputError, suggest, where
 from collabsim.schema import (
     GOAL_DIMENSIONS,
     ORGANISATION_FIELDS,
+    PARAM_BY_KEY,
     PARAMS,
     SECTIONS,
     SECTOR_GOALS,
@@ -562,9 +563,12 @@ _NO_EFFECT: tuple[tuple[tuple[str, ...], Any, str], ...] = (
 
 
 def no_effect(scenario: Scenario, doc: Mapping[str, Any]) -> list[str]:
-    """One sentence for each key ``doc`` sets that cannot affect ``scenario``'s runs."""
+    """One sentence for each key ``doc`` sets that cannot affect ``scenario``'s runs.
+
+    A key written at its default value is left alone: saved scenarios write every key.
+    """
     written = {f"{section}.{name}" for section, table in doc.items() if isinstance(table, dict)
                for name in table}
     return [f"{key} has no effect: {why}"
             for keys, when, why in _NO_EFFECT if when(scenario)
-            for key in keys if key in written]
+            for key in keys if key in written and scenario[key] != PARAM_BY_KEY[key].default]

@@ -203,7 +203,7 @@ PARAMS: tuple[Param, ...] = (
        choices=ACCOUNTABILITY),
     _p("governance.admin_capacity", "float", 15.0,
        "Admin capacity of the hub (the lead or the broker), £m of joint money it can "
-       "process per step.", 0.0, 1e6),
+       "process per step.", 0.0, 1e6, ui=True),
     _p("governance.nao_cost", "float", 0.15,
        "Running cost of the broker under nao governance, £m per step, shared by members.",
        0.0, 1e6),
