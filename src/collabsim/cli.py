@@ -316,6 +316,10 @@ def cmd_app(args: argparse.Namespace) -> int:
     if importlib.util.find_spec("solara") is None or importlib.util.find_spec("altair") is None:
         raise InputError("the dashboard needs the app extra: pip install 'collabsim[app]'")
     env = dict(os.environ)
+    # Solara warns on every page load that it serves its cookie over plain http; on a
+    # loopback address that is expected, and the warning only buries the useful output.
+    env["PYTHONWARNINGS"] = ",".join(filter(None, [
+        env.get("PYTHONWARNINGS"), "ignore:Cookies with samesite=none require https:UserWarning"]))
     if args.scenario is not None:
         load_scenario(args.scenario)  # bad input: exit 2 before any server starts
         env["COLLABSIM_APP_SCENARIO"] = str(scenario_path(args.scenario).resolve())
