@@ -234,6 +234,7 @@ def test_overrides_reach_one_shock():
         ("organisation[1].name", "not a field that can be set"),
         ("organisation[1].goals.prevent", "did you mean 'prevention'"),
         ("environment.shocks[1].size", "has 0 shock(s)"),
+        ("shock[0].size", "environment.shocks[N].FIELD or organisation[NAME or N].FIELD"),
     ],
 )
 def test_bad_member_overrides_say_what_is_allowed(baseline, key, fragment):

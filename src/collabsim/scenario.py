@@ -217,6 +217,10 @@ def override_param(scenario: Scenario, key: str, source: str | None = None) -> P
     """
     member = MEMBER_KEY.match(key)
     if member is None:
+        if re.match(r"^(shocks?|organi[sz]ations?)\[", key):
+            raise InputError(f"{where(source, key)} is not a known parameter; one shock or "
+                             "member is environment.shocks[N].FIELD or "
+                             "organisation[NAME or N].FIELD, numbered from 1")
         return lookup(key, source)
     table, which, name = member.groups()
     _row_index(scenario, table, which, source, key)
