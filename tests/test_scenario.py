@@ -1,10 +1,14 @@
 """The scenario language: loading, validation, overrides, round trips."""
 
+import json
+import warnings
+
 import pytest
 from hypothesis import given
 
-from collabsim import InputError, Scenario, load_scenario, loads_scenario
-from collabsim.scenario import from_dict
+from collabsim import InputError, Scenario, load_results, load_scenario, loads_scenario, sweep
+from collabsim.cli import main, reference_markdown
+from collabsim.scenario import ScenarioWarning, from_dict
 from collabsim.schema import PARAMS, defaults
 from collabsim.testing import scenario_docs
 
@@ -108,3 +112,226 @@ def test_listed_organisations_keep_their_figures(baseline):
     assert acute.goals == (0.35, 0.95, 0.4, 0.4)
     assert baseline.n_members == 8
     assert isinstance(baseline, Scenario)
+
+
+# Starting from a base: organisations merge by name -------------------------------------
+BASE = """\
+[scenario]
+name = "county"
+[population]
+size = 0
+[[organisation]]
+name = "Riverton District Council"
+sector = "local_government"
+commitment = 0.8
+goals = { prevention = 0.7, acute_care = 0.2, safety = 0.5, independence = 0.6 }
+[[organisation]]
+name = "County NHS trust"
+sector = "health"
+[[organisation]]
+name = "County police"
+sector = "police"
+"""
+
+
+def _derived(tmp_path, text, base=BASE):
+    (tmp_path / "county.toml").write_text(base)
+    (tmp_path / "option.toml").write_text('[scenario]\nbase = "county.toml"\n' + text)
+    return tmp_path / "option.toml"
+
+
+def test_a_known_name_changes_only_the_fields_given(tmp_path):
+    path = _derived(tmp_path, '[[organisation]]\nname = "County police"\ncommitment = 0.1\n'
+                    '[[organisation]]\nname = "Riverton District Council"\n'
+                    'goals = { safety = 0.9 }\n')
+    base, s = load_scenario(tmp_path / "county.toml"), load_scenario(path)
+    assert [o.name for o in s.organisations] == [o.name for o in base.organisations]
+    police = s.organisations[2]
+    assert police.commitment == 0.1 and police.sector == "police"
+    assert police.budget == base.organisations[2].budget
+    council = s.organisations[0]
+    assert council.goals == (0.7, 0.2, 0.9, 0.6)  # one goal changed, the rest kept
+    assert council.commitment == 0.8
+    assert loads_scenario(s.to_toml()) == s
+
+
+def test_a_new_name_adds_a_member_and_remove_drops_one(tmp_path):
+    path = _derived(tmp_path, '[[organisation]]\nname = "Fire service"\nsector = "other"\n'
+                    '[[organisation]]\nname = "County police"\nremove = true\n')
+    s = load_scenario(path)
+    assert [o.name for o in s.organisations] == [
+        "Riverton District Council", "County NHS trust", "Fire service"]
+    assert s.n_members == 3
+
+
+def test_removing_an_unknown_member_names_the_file_and_the_base(tmp_path):
+    path = _derived(tmp_path, '[[organisation]]\nname = "County polise"\nremove = true\n')
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: organisation[1].name = 'County polise' cannot be removed")
+    assert "did you mean 'County police'" in message and "county.toml" in message
+
+
+def test_remove_needs_a_base_and_takes_only_a_name(tmp_path):
+    (tmp_path / "a.toml").write_text(BASE + 'remove = true\n')
+    with pytest.raises(InputError, match=r"organisation\[3\]\.remove: removing a member needs"):
+        load_scenario(tmp_path / "a.toml")
+    path = _derived(tmp_path, '[[organisation]]\nname = "County police"\nremove = true\n'
+                    'budget = 3.0\n')
+    with pytest.raises(InputError, match="remove = true takes only the name, not budget"):
+        load_scenario(path)
+
+
+def test_errors_point_at_the_file_and_table_the_user_wrote(tmp_path):
+    # A new member without a sector: the derived file's table, not the merged list's.
+    path = _derived(tmp_path, '[[organisation]]\nname = "Fire service"\n')
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    assert str(err.value) == f"{path}: organisation[1].sector is missing; it is required"
+    # A bad value for a known member: the derived file's table number.
+    path = _derived(tmp_path, '[[organisation]]\nname = "County police"\npower = 3\n')
+    with pytest.raises(InputError, match=rf"^{path}: organisation\[1\]\.power = 3(\.0)? is not"):
+        load_scenario(path)
+    # Removing all but one member: the message says so, not just population.size.
+    path = _derived(tmp_path, '[[organisation]]\nname = "County police"\nremove = true\n'
+                    '[[organisation]]\nname = "County NHS trust"\nremove = true\n')
+    with pytest.raises(InputError, match=r"1 listed organisation.*at least 2 members"):
+        load_scenario(path)
+
+
+def test_a_bundled_scenario_can_be_named_by_its_short_name():
+    assert load_scenario("baseline") == load_scenario(SCENARIOS / "baseline.toml")
+    assert load_scenario("teaching/tokenism").name == "tokenism"
+    assert load_scenario("tokenism").name == "tokenism"
+
+
+# --set for one organisation or one shock -------------------------------------------------
+def test_overrides_reach_one_organisation_by_name_or_number(baseline):
+    name = baseline.organisations[1].name
+    s = baseline.with_overrides({f"organisation[{name}].commitment": "0",
+                                 "organisation[1].goals.prevention": 0.9})
+    assert s.organisations[1].commitment == 0.0
+    assert s.organisations[0].goals == (0.9, *baseline.organisations[0].goals[1:])
+    unchanged = [i for i in range(len(s.organisations)) if i not in (0, 1)]
+    assert all(s.organisations[i] == baseline.organisations[i] for i in unchanged)
+    assert loads_scenario(s.to_toml()) == s
+
+
+def test_overrides_reach_one_shock():
+    s = load_scenario("teaching/amicable_divorce")
+    t = s.with_overrides({"environment.shocks[2].size": "0.05", "environment.shocks[1].step": 3})
+    assert t.shocks[1].size == 0.05 and t.shocks[0].step == 3
+    assert t.shocks[2:] == s.shocks[2:]
+
+
+@pytest.mark.parametrize(
+    ("key", "fragment"),
+    [
+        ("organisation[Acute trust].commitment", "did you mean 'Acute NHS trust'"),
+        ("organisation[99].commitment", "expected a number in [1, 8]"),
+        ("organisation[1].comitment", "did you mean 'commitment'"),
+        ("organisation[1].name", "not a field that can be set"),
+        ("organisation[1].goals.prevent", "did you mean 'prevention'"),
+        ("environment.shocks[1].size", "has 0 shock(s)"),
+        ("shock[0].size", "environment.shocks[N].FIELD or organisation[NAME or N].FIELD"),
+    ],
+)
+def test_bad_member_overrides_say_what_is_allowed(baseline, key, fragment):
+    with pytest.raises(InputError) as err:
+        baseline.with_overrides({key: "0.5"})
+    assert str(err.value).startswith(f"--set: {key}") and fragment in str(err.value)
+
+
+def test_member_override_values_are_validated(baseline):
+    with pytest.raises(InputError, match=r"organisation\[1\]\.commitment = 1\.5 is not allowed"):
+        baseline.with_overrides({"organisation[1].commitment": "1.5"})
+
+
+# Keys that cannot matter -----------------------------------------------------------------
+def test_a_key_with_no_effect_is_a_warning_naming_the_key_and_why(tmp_path):
+    path = tmp_path / "listed.toml"
+    path.write_text(BASE.replace("size = 0\n", "size = 0\nblocs = 3\n")
+                    + '[governance]\nsupermajority = 0.8\n')
+    with pytest.warns(ScenarioWarning) as caught:
+        load_scenario(path)
+    messages = sorted(str(w.message) for w in caught)
+    assert messages == [
+        f"{path}: governance.supermajority has no effect: governance.decision_rule is not "
+        "supermajority",
+        f"{path}: population.blocs has no effect: population.size = 0, so every member is "
+        "listed and none is generated",
+    ]
+
+
+def test_a_saved_scenario_does_not_warn_about_keys_left_at_their_defaults(tmp_path, baseline):
+    path = tmp_path / "saved.toml"
+    path.write_text(baseline.to_toml())  # writes every key, population.* included
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScenarioWarning)
+        assert load_scenario(path) == baseline
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: str(p.relative_to(SCENARIOS)))
+def test_bundled_scenarios_set_nothing_without_effect(path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScenarioWarning)
+        load_scenario(path)
+
+
+# The same language from the command line and in sweeps -----------------------------------
+def test_cli_set_reaches_an_organisation_and_warns_about_no_effect_keys(tmp_path, capsys):
+    path = tmp_path / "county.toml"
+    path.write_text(BASE.replace("size = 0\n", "size = 0\npower_inequality = 0.5\n"))
+    assert main(["run", str(path), "-n", "2", "--steps", "4", "--json",
+                 "--set", "organisation[Riverton District Council].commitment=0"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["replicates"] == 2
+    assert err == (f"collabsim: warning: {path}: population.power_inequality has no effect: "
+                   "population.size = 0, so every member is listed and none is generated\n")
+    assert main(["run", str(path), "-n", "2", "--set", "organisation[Riverton].commitment=0"]) == 2
+    assert "did you mean 'Riverton District Council'" in capsys.readouterr().err
+
+
+def test_a_sweep_can_vary_one_member(tmp_path):
+    (tmp_path / "county.toml").write_text(BASE)
+    (tmp_path / "s.toml").write_text(
+        '[sweep]\nscenario = "county.toml"\ndesign = "grid"\nreplicates = 1\nsteps = 4\n'
+        '[parameters]\n"organisation[County police].commitment" = [0.0, 1.0]\n')
+    sweep(tmp_path / "s.toml", tmp_path / "out", progress=False)
+    points = load_results(tmp_path / "out").points
+    assert sorted(points["organisation[County police].commitment"]) == [0.0, 1.0]
+    (tmp_path / "bad.toml").write_text(
+        (tmp_path / "s.toml").read_text().replace("County police", "County polce"))
+    with pytest.raises(InputError, match="did you mean 'County police'"):
+        sweep(tmp_path / "bad.toml", tmp_path / "out2", progress=False)
+
+
+def test_describe_one_key(capsys):
+    assert main(["describe", "governance.mode"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[:2] == [
+        "[governance]", '  governance.mode = "shared"    (one of shared, lead, nao)']
+    assert len(out.splitlines()) == 3
+    assert main(["describe", "scenario.base", "organisation[Riverton].remove"]) == 0
+    out = capsys.readouterr().out
+    assert "merge with the base's members by name" in out and "remove" in out
+    assert main(["describe", "governance.moed"]) == 2
+    assert "did you mean 'governance.mode'" in capsys.readouterr().err
+
+
+def test_help_is_plain_text_with_examples(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "``" not in out and "examples:" in out and "collabsim run baseline" in out
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = capsys.readouterr().out
+    assert "95%" in out and "%%" not in out
+
+
+def test_the_reference_documents_base_and_member_keys():
+    text = reference_markdown()
+    assert "`scenario.base`" in text and "remove = true" in text
+    assert "organisation[Riverton].commitment=0" in text

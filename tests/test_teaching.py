@@ -13,7 +13,7 @@ def test_there_is_one_teaching_scenario_per_archetype():
     assert sorted(p.stem for p in TEACHING.glob("*.toml")) == sorted(ARCHETYPES)
     for path in TEACHING.glob("*.toml"):
         text = path.read_text()
-        assert text.startswith("#") and ("seed" in text.lower() or "Huxham" in text)
+        assert text.startswith("#") and ("sources.md" in text or "Huxham" in text)
 
 
 @pytest.mark.parametrize("archetype", ARCHETYPES)

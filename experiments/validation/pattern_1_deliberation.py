@@ -1,4 +1,4 @@
-"""Pattern 1 of the model brief (section 11): see collabsim.validation.deliberation."""
+"""Pattern 1 (see docs/validation.md): see collabsim.validation.deliberation."""
 
 from common import main
 

@@ -1,4 +1,4 @@
-"""Pattern 2 of the model brief (section 11): see collabsim.validation.decision_rules."""
+"""Pattern 2 (see docs/validation.md): see collabsim.validation.decision_rules."""
 
 from common import main
 

@@ -1,4 +1,4 @@
-"""Pattern 3 of the model brief (section 11): see collabsim.validation.governance_fit."""
+"""Pattern 3 (see docs/validation.md): see collabsim.validation.governance_fit."""
 
 from common import main
 

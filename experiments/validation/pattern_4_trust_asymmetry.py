@@ -1,4 +1,4 @@
-"""Pattern 4 of the model brief (section 11): see collabsim.validation.trust_asymmetry."""
+"""Pattern 4 (see docs/validation.md): see collabsim.validation.trust_asymmetry."""
 
 from common import main
 

@@ -1,4 +1,4 @@
-"""Pattern 5 of the model brief (section 11): see collabsim.validation.narrow_funnel."""
+"""Pattern 5 (see docs/validation.md): see collabsim.validation.narrow_funnel."""
 
 from common import main
 

@@ -1,4 +1,4 @@
-"""Pattern 6 of the model brief (section 11): see collabsim.validation.mandate."""
+"""Pattern 6 (see docs/validation.md): see collabsim.validation.mandate."""
 
 from common import main
 

@@ -1,4 +1,4 @@
-"""Pattern 7 of the model brief (section 11): see collabsim.validation.pooled_budgets."""
+"""Pattern 7 (see docs/validation.md): see collabsim.validation.pooled_budgets."""
 
 from common import main
 

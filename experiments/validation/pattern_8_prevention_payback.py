@@ -1,4 +1,4 @@
-"""Pattern 8 of the model brief (section 11): see collabsim.validation.prevention_payback."""
+"""Pattern 8 (see docs/validation.md): see collabsim.validation.prevention_payback."""
 
 from common import main
 

@@ -1,4 +1,4 @@
-"""Pattern 9 of the model brief (section 11): see collabsim.validation.survey."""
+"""Pattern 9 (see docs/validation.md): see collabsim.validation.survey."""
 
 from common import main
 

@@ -1,4 +1,4 @@
-"""The ``collabsim`` command line.
+"""The collabsim command line: simulate partnerships between public-service organisations.
 
 Exit status 0 on success, 2 on bad input (with a one-line message and no
 traceback). Every input is validated before anything is written.
@@ -12,17 +12,27 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from collabsim.errors import InputError, visible
+from collabsim.errors import InputError, suggest, visible
 from collabsim.experiment.analysis import MAX_HALFWIDTH
 from collabsim.experiment.discovery import MAX_BOXES, MIN_COVERAGE
 from collabsim.metrics import ARCHETYPES
 from collabsim.runner import aggregate, run_replicates_full
-from collabsim.scenario import Scenario, load_scenario
-from collabsim.schema import ORGANISATION_FIELDS, PARAMS, SHOCK_FIELDS, Param
+from collabsim.scenario import (
+    BASE_KEY,
+    MEMBER_KEY,
+    REMOVE,
+    Scenario,
+    ScenarioWarning,
+    bundled_scenarios,
+    load_scenario,
+    scenario_path,
+)
+from collabsim.schema import ORGANISATION_FIELDS, PARAMS, SHOCK_FIELDS, Field, Param
 from collabsim.store import (
     check_out,
     check_writable,
@@ -47,12 +57,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {visible(message)} (see --help)\n")
 
 
-def bundled_dir() -> Path:
-    """The bundled scenarios: ./scenarios if present, else the source checkout's."""
-    here = Path("scenarios")
-    if here.is_dir():
-        return here
-    return Path(__file__).resolve().parents[2] / "scenarios"
+EXAMPLES = """\
+examples:
+  collabsim list                                 the bundled scenarios, by short name
+  collabsim run baseline -n 20                   20 replicates of a bundled scenario
+  collabsim run my_county.toml --set governance.mode=nao
+  collabsim run policy/place --set 'organisation[Northvale Police].commitment=0'
+  collabsim compare policy/status_quo policy/pooled_budget --out report
+  collabsim describe governance.mode             what one key means and allows
+  collabsim app teaching/tokenism                the teaching dashboard in the browser
+
+A SCENARIO is a .toml file or the short name of a bundled scenario (see `collabsim list`).
+"""
 
 
 def _positive(text: str) -> int:
@@ -107,15 +123,16 @@ def _replicate_options(p: argparse.ArgumentParser, what: str, replicates: int, o
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to generate docs)."""
-    parser = _Parser(prog="collabsim", description=__doc__.splitlines()[0] if __doc__ else "")
+    parser = _Parser(prog="collabsim", description=__doc__.splitlines()[0] if __doc__ else "",
+                     epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version",
                         version=f"%(prog)s {versions()['collabsim']}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     r = sub.add_parser("run", help="run scenarios and summarise their replicates",
                        description="Run each SCENARIO for N replicates and print each metric's "
-                       "mean with a 95%% confidence interval, and the share of each archetype.")
-    _replicate_options(r, "scenario .toml files", 20,
+                       "mean with a 95% confidence interval, and the share of each archetype.")
+    _replicate_options(r, "scenario .toml files or bundled short names", 20,
                        "write per-step and per-run tables (Parquet) and a manifest here")
     r.add_argument("--agents", action="store_true", help="with --out, also write the agent table")
     r.add_argument("--json", action="store_true",
@@ -125,15 +142,17 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run every SCENARIO N times (replicate k of each uses the "
                        "same seed) and report each metric, paired differences from the first "
                        "scenario, and archetype shares; --out writes an HTML report.")
-    _replicate_options(c, "scenario .toml files; the first is the reference", 50,
+    _replicate_options(c, "scenario files or bundled names; the first is the reference", 50,
                        "write report.html, the data (Parquet, CSV) and a manifest here")
     c.add_argument("--force", action="store_true",
                    help="with --out, overwrite what an earlier comparison wrote in DIR")
 
-    ap = sub.add_parser("app", help="the teaching dashboard in the browser (Mesa SolaraViz)")
+    ap = sub.add_parser("app", help="the teaching dashboard in the browser (Solara)")
     ap.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO",
                     help="scenario to start with (default: the solid_partnership preset)")
-    ap.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    ap.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default 127.0.0.1; the dashboard has no "
+                    "login, so any other address lets anyone who can reach it use it)")
     ap.add_argument("--port", type=int, default=8765, help="port (default 8765)")
 
     ls = sub.add_parser("list", help="list the bundled scenarios")
@@ -204,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="where to write the plot (default: DIR/discovery/...)")
 
     d = sub.add_parser("describe", help="every parameter with its default, range and meaning")
+    d.add_argument("keys", nargs="*", metavar="KEY",
+                   help="describe only these keys (e.g. governance.mode, population, "
+                   "organisation.commitment, scenario.base)")
     d.add_argument("--markdown", action="store_true", help="print the scenario reference")
     return parser
 
@@ -212,15 +234,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``collabsim`` console script."""
     args = build_parser().parse_args(argv)
     try:
-        return {"run": cmd_run, "list": cmd_list, "validate": cmd_validate,
-                "describe": cmd_describe, "sweep": cmd_sweep, "analyze": cmd_analyze,
-                "plot": cmd_plot, "discover": cmd_discover, "compare": cmd_compare,
-                "app": cmd_app}[args.command](args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", ScenarioWarning)
+            warnings.showwarning = _show_warning
+            return _dispatch(args)
     except InputError as exc:
         print(f"collabsim: error: {visible(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # e.g. `collabsim describe | head`
         return 0
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+    """Scenario warnings as one plain line on stderr; others as Python prints them."""
+    if issubclass(category, ScenarioWarning):
+        print(f"collabsim: warning: {message}", file=sys.stderr)
+    else:
+        print(warnings.formatwarning(message, category, *_, **__), end="", file=sys.stderr)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    return {"run": cmd_run, "list": cmd_list, "validate": cmd_validate,
+                "describe": cmd_describe, "sweep": cmd_sweep, "analyze": cmd_analyze,
+                "plot": cmd_plot, "discover": cmd_discover, "compare": cmd_compare,
+                "app": cmd_app}[args.command](args)
 
 
 # run --------------------------------------------------------------------------------------
@@ -307,7 +344,7 @@ def _write_outputs(folder, path, s, args, runs, steps, agents, summary, elapsed)
         "command": "run",
         "argv": sys.argv[1:],
         "scenario_file": str(path),
-        "scenario_file_sha256": sha256(Path(path).read_bytes()),
+        "scenario_file_sha256": sha256(scenario_path(path).read_bytes()),
         "scenario_sha256": sha256(toml),
         "scenario": s.to_dict(),
         "replicates": args.replicates,
@@ -340,26 +377,66 @@ def format_table(s: Scenario, n: int, seed: int, summary: dict[str, Any]) -> str
 
 # app ----------------------------------------------------------------------------------------
 def cmd_app(args: argparse.Namespace) -> int:
-    """``collabsim app``: validate the scenario, then serve the dashboard with Solara."""
+    """``collabsim app``: validate the scenario, then serve the dashboard with Solara.
+
+    The Solara server runs as a child process; it is stopped on every way out of this
+    one (Ctrl-C, SIGTERM, SIGHUP, an error), so the port is free when we exit.
+    """
     import importlib.util
     import os
+    import signal
     import subprocess
 
     if importlib.util.find_spec("solara") is None or importlib.util.find_spec("altair") is None:
         raise InputError("the dashboard needs the app extra: pip install 'collabsim[app]'")
     env = dict(os.environ)
+    # Solara warns on every page load that it serves its cookie over plain http; on a
+    # loopback address that is expected, and the warning only buries the useful output.
+    env["PYTHONWARNINGS"] = ",".join(filter(None, [
+        env.get("PYTHONWARNINGS"), "ignore:Cookies with samesite=none require https:UserWarning"]))
     if args.scenario is not None:
         load_scenario(args.scenario)  # bad input: exit 2 before any server starts
-        env["COLLABSIM_APP_SCENARIO"] = str(Path(args.scenario).resolve())
+        env["COLLABSIM_APP_SCENARIO"] = str(scenario_path(args.scenario).resolve())
     if not 0 < args.port < 65536:
         raise InputError(f"--port {args.port}: expected a port number in [1, 65535]")
+    if args.host not in LOOPBACK:
+        print(f"collabsim: warning: --host {args.host} lets anyone who can reach this machine "
+              "use the dashboard, which has no login; use 127.0.0.1 unless you mean it",
+              file=sys.stderr)
     cmd = [sys.executable, "-m", "solara", "run", "collabsim.app:Page", "--host", args.host,
            "--port", str(args.port), "--production", "--no-open", "--no-check-version"]
     print(f"collabsim dashboard on http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
+    child = subprocess.Popen(cmd, env=env)
+
+    def stop(signum: int, _frame: Any) -> NoReturn:
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
-        return subprocess.call(cmd, env=env)
+        return child.wait()
     except KeyboardInterrupt:
         return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _stop_child(child)
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _stop_child(child: Any, grace: float = 3.0) -> None:
+    """Terminate a child process, and kill it if it has not gone within ``grace`` s."""
+    import subprocess
+
+    if child.poll() is not None:
+        return
+    child.terminate()
+    try:
+        child.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
 
 
 # compare ------------------------------------------------------------------------------------
@@ -532,17 +609,18 @@ def cmd_discover(args: argparse.Namespace) -> int:
 # list / validate / describe -------------------------------------------------------------
 def cmd_list(args: argparse.Namespace) -> int:
     """``collabsim list``."""
-    folder = args.folder or bundled_dir()
+    folder = args.folder or bundled_scenarios()
     if not folder.is_dir():
         raise InputError(f"{folder}: no such folder")
     files = sorted(folder.rglob("*.toml"))
-    width = max((len(str(f.relative_to(folder))) for f in files), default=0)
-    for f in files:
+    names = [str(f.relative_to(folder).with_suffix("")) for f in files]
+    width = max(map(len, names), default=0)
+    for f, name in zip(files, names, strict=True):
         try:
             desc = load_scenario(f)["scenario.description"] or "(no description)"
         except InputError as exc:
             desc = f"INVALID: {exc}"
-        print(f"{visible(str(f.relative_to(folder))):<{width}}  {visible(desc)}")
+        print(f"{visible(name):<{width}}  {visible(desc)}")
     return 0
 
 
@@ -572,27 +650,84 @@ def _default_text(p: Param) -> str:
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
-    """``collabsim describe``."""
-    print(reference_markdown() if args.markdown else describe_text(), end="")
+    """``collabsim describe [KEY ...]``."""
+    if args.markdown:
+        print(reference_markdown(), end="")
+    else:
+        print(describe_text(args.keys), end="")
     return 0
 
 
-def describe_text() -> str:
-    """Every parameter, one block each, for the terminal."""
-    lines = []
-    section = None
+BASE_HELP = ("Another scenario file to start from (relative to this file, or a bundled "
+             "short name): this file's keys override the base's one by one, its "
+             "[[organisation]] tables merge with the base's members by name (a known name "
+             "changes only the fields given, a new name adds a member, `remove = true` drops "
+             "one), and its [[environment.shocks]], if any, replace the base's schedule.")
+REMOVE_HELP = ("With a base: true drops the base's member of this name (give only the name "
+               "and remove).")
+TABLE_FIELDS: tuple[tuple[str, str, tuple[Field, ...]], ...] = (
+    ("[[organisation]]", "organisation", ORGANISATION_FIELDS),
+    ("[[environment.shocks]]", "environment.shocks", SHOCK_FIELDS),
+)
+
+
+def _field_allowed(f: Field) -> str:
+    return ("a table of four numbers in [0, 1]" if f.kind == "goals"
+            else f.as_param("x").allowed())
+
+
+def describe_text(keys: Sequence[str] = ()) -> str:
+    """Parameters, one block each, for the terminal: all of them, or those ``keys`` name.
+
+    A key may be a dotted parameter (``governance.mode``), a section (``population``),
+    ``scenario.base``, or a field of a repeated table (``organisation.commitment``,
+    ``organisation[Riverton].commitment``, ``environment.shocks.size``).
+
+    Raises:
+        InputError: a key that names nothing, with the closest match.
+    """
+    blocks: list[tuple[str, list[str]]] = [
+        ("scenario.base", ["  scenario.base = (none)    (a path to a .toml file)",
+                           f"      {BASE_HELP}"])]
     for p in PARAMS:
-        if p.section != section:
-            section = p.section
-            lines.append(f"[{section}]")
-        lines.append(f"  {p.key} = {_default_text(p)}    ({p.allowed()})")
-        lines.append(f"      {p.help}")
-    for table, fields in (("[[organisation]]", ORGANISATION_FIELDS),
-                          ("[[environment.shocks]]", SHOCK_FIELDS)):
-        lines.append(table)
+        blocks.append((p.key, [f"  {p.key} = {_default_text(p)}    ({p.allowed()})",
+                               f"      {p.help}"]))
+    for title, table, fields in TABLE_FIELDS:
         for f in fields:
             req = "required" if f.required else f"default {f.default!r}"
-            lines.append(f"  {f.name}: {f.help} ({req})")
+            blocks.append((f"{table}.{f.name}", [f"  {title} {f.name}    ({_field_allowed(f)}, "
+                                                f"{req})", f"      {f.help}"]))
+        if table == "organisation":
+            blocks.append((f"{table}.{REMOVE}", [f"  {title} {REMOVE}    (true or false)",
+                                                 f"      {REMOVE_HELP}"]))
+    if not keys:
+        return _with_headings(blocks)
+    chosen = []
+    known = [k for k, _ in blocks]
+    for key in keys:
+        member = MEMBER_KEY.match(key)
+        key = f"{member.group(1)}.{member.group(3).split('.')[0]}" if member else key
+        key = "scenario.base" if key == BASE_KEY else key
+        hits = [b for b in blocks if b[0] == key or b[0].startswith(key + ".")]
+        if not hits:
+            raise InputError(f"describe {key}: not a known key{suggest(key, known)}; "
+                             "run `collabsim describe` for all of them")
+        chosen += [b for b in hits if b not in chosen]
+    return _with_headings(chosen)
+
+
+def _with_headings(blocks: list[tuple[str, list[str]]]) -> str:
+    lines: list[str] = []
+    heading = None
+    for key, text in blocks:
+        head = next((f"{t}" for t, table, _ in TABLE_FIELDS if key.startswith(table + ".")),
+                    f"[{key.split('.', 1)[0]}]")
+        if key.startswith("environment.shocks."):
+            head = "[[environment.shocks]]"
+        if head != heading:
+            heading = head
+            lines.append(head)
+        lines += text
     return "\n".join(lines) + "\n"
 
 
@@ -605,8 +740,20 @@ def reference_markdown() -> str:
         "do not edit by hand.",
         "",
         "A scenario is a TOML file. Every key below is optional and takes its default when "
-        "left out. Unknown keys are rejected. Any key can be overridden on the command line "
-        "with `--set KEY=VALUE`.",
+        "left out. Unknown keys are rejected, and a key that cannot affect the scenario (for "
+        "example `population.blocs` when every member is listed) is reported as a warning. "
+        "Any key can be overridden on the command line with `--set KEY=VALUE`, and so can "
+        "one listed organisation's field, by name or number (`--set "
+        "'organisation[Riverton].commitment=0'`, `organisation[2].goals.prevention=0.8`), and "
+        "one shock's (`environment.shocks[1].size=0.3`; numbers count from 1, as in error "
+        "messages). Sweeps accept the same keys in `[parameters]`.",
+        "",
+        "## Starting from another scenario",
+        "",
+        "| key | default | allowed | meaning |",
+        "|---|---|---|---|",
+        f"| `scenario.base` | none | a path to a .toml file | {BASE_HELP} |",
+        f"| `[[organisation]]` `{REMOVE}` | `false` | true or false | {REMOVE_HELP} |",
     ]
     section = None
     for p in PARAMS:
@@ -622,8 +769,7 @@ def reference_markdown() -> str:
         for f in fields:
             default = "required" if f.required else (
                 "sector's typical goals" if f.kind == "goals" else f"`{f.default!r}`")
-            allowed = ("a table of four numbers in [0, 1]" if f.kind == "goals"
-                       else f.as_param("x").allowed())
+            allowed = _field_allowed(f)
             out.append(f"| `{f.name}` | {default} | {allowed} | {f.help} |")
     return "\n".join(out) + "\n"
 

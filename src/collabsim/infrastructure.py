@@ -1,9 +1,10 @@
 """Collaborative infrastructure, participation and facilitation as named mechanisms.
 
-Seed 001 names nine elements of collaborative infrastructure that pull a place
-towards or away from collaboration. Each lever in ``[infrastructure]`` acts through
-exactly one mechanism below; the model reads the resulting :class:`Effects` and never
-the raw levers, so every lever's influence is in one place.
+Collaborate CIC (Randle; docs/sources.md) names nine elements of collaborative
+infrastructure that pull a place towards or away from collaboration. Each lever in
+``[infrastructure]`` acts through exactly one mechanism below; the model reads the
+resulting :class:`Effects` and never the raw levers, so every lever's influence is in
+one place.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The partnership model: one step is one quarter of a year.
 
 Read :meth:`PartnershipModel.step` first; each phase it calls is a short method below,
-in the order of the model brief (section 3) and of docs/ODD.md. Per-member state is
+in the order of the process overview in docs/ODD.md. Per-member state is
 held in numpy arrays with one row per active member; pairwise state (trust, cultural
 distance) in ``(n, n)`` arrays. All randomness comes from ``self.rng``.
 """

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from collabsim.metrics import explain, summarise
+from collabsim.metrics import RULES, summarise
 
 if TYPE_CHECKING:
     from collabsim.model import PartnershipModel
@@ -33,7 +33,7 @@ def narrate(model: PartnershipModel) -> tuple[str, str, list[str]]:
         return "", "Press Step or Play to start the partnership.", []
     summary = summarise(model)
     archetype = summary["archetype"]
-    reasons = [f"Rule: {explain(summary)}."]
+    reasons = [because(model, summary)]
     last = model.history[-1]
     n = model.n
 
@@ -69,6 +69,70 @@ def narrate(model: PartnershipModel) -> tuple[str, str, list[str]]:
         reasons.append(f"Joint output so far is {ratio:.2f} times what the same money would buy "
                        f"spent alone ({verdict} than going it alone).")
     return archetype, HEADLINE[archetype], reasons
+
+
+#: Each archetype rule's diagnostics, the sentence stating each one's value in the run so
+#: far, and a value of it that could not on its own make the rule hold (used to find which
+#: of a rule's conditions fired, with the thresholds left to the rule itself).
+EVIDENCE: dict[str, tuple[tuple[str, str, float], ...]] = {
+    "ditch_and_run": (("key_partner_ditched", "{ditched}", 0.0),),
+    "amicable_divorce": (("retention", "{retained} of {founders} founding members remain",
+                          1.0),),
+    "narrow_funnel": (("queued_share", "{queued_share:.0%} of the money put in is still "
+                       "queued at the hub", 0.0),),
+    "tug_of_war": (("polarisation", "trust within blocs exceeds trust across them by "
+                    "{polarisation:.2f}", 0.0),
+                   ("contested_share", "{stalled:.0%} of meetings ended contested or "
+                    "undecided", -1.0)),
+    "tokenism": (("contribution_rate", "members paid {contribution_rate:.0%} of what was "
+                  "asked", 1.0),
+                 ("decision_success_rate", "{decided} of the last {recent} meetings reached a "
+                  "decision", 1.0)),
+    "collaborative_inertia": (("decision_success_rate", "{decided} of the last {recent} "
+                               "meetings reached a decision ({decided_all} of {held} so far)",
+                               1.0),
+                              ("advantage_ratio", "joint output is {advantage_ratio:.2f} times "
+                               "what the same money buys spent alone", np.inf),
+                              ("mean_trust", "mean trust is {mean_trust:.2f}", 1.0)),
+    "solid_partnership": (("advantage_ratio", "joint output is {advantage_ratio:.2f} times "
+                           "what the same money buys spent alone", np.inf),
+                          ("retention", "{retained} of {founders} founding members remain",
+                           1.0),
+                          ("mean_trust", "mean trust is {mean_trust:.2f}", 1.0)),
+}
+
+
+def because(model: PartnershipModel, summary: dict) -> str:
+    """"Labelled X because ...": the rule's conditions that hold, with the run's numbers.
+
+    A condition counts as having fired when the rule still holds with every other
+    diagnostic it reads set to a value that could not trigger it; when none does alone
+    (conditions that must hold together), all are given.
+    """
+    archetype = summary["archetype"]
+    rule = next(r for r in RULES if r.archetype == archetype)
+    evidence = EVIDENCE[archetype]
+    neutral = {key: safe for key, _, safe in evidence}
+    fired = [text for key, text, _ in evidence
+             if rule.test({**summary, **neutral, key: summary[key]})]
+    if not fired:  # conditions that only hold jointly
+        fired = [text for _, text, _ in evidence]
+    h = model.history
+    recent = h[-8:]
+    held = [r for r in h if r["meeting_time"] > 0]
+    ditched = [a for a in model.founders if a.exit_reason == "ditched"]
+    numbers = {
+        **summary,
+        "recent": len(recent), "decided": sum(bool(r["decided"]) for r in recent),
+        "decided_all": sum(bool(r["decided"]) for r in held), "held": len(held),
+        "retained": sum(a.active for a in model.founders), "founders": len(model.founders),
+        "stalled": summary["contested_share"] + 1 - summary["decision_success_rate"],
+        "ditched": (f"{ditched[0].name} handed over its work and left at quarter "
+                    f"{ditched[0].exit_step}") if ditched else "a key partner left",
+    }
+    joined = "; ".join(text.format(**numbers) for text in fired)
+    return (f"Labelled {archetype.replace('_', ' ')} because {joined} (the rule: "
+            f"{rule.reading}).")
 
 
 def _trust_story(model: PartnershipModel) -> list[str]:

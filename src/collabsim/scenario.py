@@ -7,10 +7,13 @@ written back with :meth:`Scenario.to_toml`; ``load(dump(s)) == s``.
 
 from __future__ import annotations
 
+import re
 import stat
 import tomllib
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -23,18 +26,53 @@ from collabsim.schema import (
     GOAL_DIMENSIONS,
     MAX_MEMBERS,
     ORGANISATION_FIELDS,
+    PARAM_BY_KEY,
     PARAMS,
     SECTIONS,
     SECTOR_GOALS,
     SECTORS,
     SHOCK_FIELDS,
     Field,
+    Param,
     defaults,
     lookup,
 )
 
 TABLES = "organisation"  # the repeated top-level table of listed organisations
 SHOCKS = "environment.shocks"
+REMOVE = "remove"  # [[organisation]] name = "X"  remove = true: drop a base's member
+
+#: Where the error for one field of a listed organisation points: (file, "organisation[k]").
+Origin = dict[str, tuple[str | None, str]]
+
+
+class ScenarioWarning(UserWarning):
+    """A scenario sets something that cannot affect its runs."""
+
+
+def bundled_scenarios() -> Path:
+    """The folder of scenarios shipped with the package (package data)."""
+    return Path(str(files("collabsim") / "scenarios"))
+
+
+def scenario_path(name: str | Path) -> Path:
+    """A scenario file: ``name`` itself if it exists, else a bundled scenario by short name.
+
+    ``baseline``, ``teaching/tokenism`` and ``policy/status_quo.toml`` all name bundled
+    files; a path that exists always wins.
+    """
+    path = Path(name)
+    if path.exists():
+        return path
+    short = str(name).removesuffix(".toml")
+    if short and ".." not in Path(short).parts and not Path(short).is_absolute():
+        bundled = bundled_scenarios() / f"{short}.toml"
+        if bundled.is_file():
+            return bundled
+        matches = sorted(bundled_scenarios().rglob(f"{Path(short).name}.toml"))
+        if len(matches) == 1 and "/" not in short:
+            return matches[0]
+    return path
 
 
 @dataclass(frozen=True)
@@ -108,12 +146,26 @@ class Scenario:
             source: What to name in error messages.
         """
         params = dict(self.params)
+        orgs, shocks = list(self.organisations), list(self.shocks)
         for key, value in overrides.items():
-            spec = lookup(key, source)
+            spec = override_param(self, key, source)
             if isinstance(value, str) and spec.kind not in ("str", "choice"):
                 value = parse_value(value, spec.kind)
-            params[key] = spec.check(value, source, key)
-        new = replace(self, params=params)
+            value = spec.check(value, source, key)
+            member = MEMBER_KEY.match(key)
+            if member is None:
+                params[key] = value
+                continue
+            table, _, name = member.groups()
+            rows = orgs if table == TABLES else shocks
+            k = _row_index(self, table, member.group(2))
+            if name.startswith("goals."):
+                goals = list(rows[k].goals)
+                goals[GOAL_DIMENSIONS.index(name.split(".", 1)[1])] = value
+                rows[k] = replace(rows[k], goals=tuple(goals))
+            else:
+                rows[k] = replace(rows[k], **{name: value})
+        new = replace(self, params=params, organisations=tuple(orgs), shocks=tuple(shocks))
         _check_cross_fields(new, source)
         return new
 
@@ -153,22 +205,91 @@ def parse_value(text: str, kind: str) -> Any:
         return text
 
 
+#: A key that reaches one listed organisation or shock: ``organisation[Riverton].commitment``,
+#: ``organisation[2].goals.prevention``, ``environment.shocks[1].size`` (numbers count from 1).
+MEMBER_KEY = re.compile(
+    r"^(organisation|environment\.shocks)\[([^\]]+)\]\.([a-z_]+(?:\.[a-z_]+)?)$")
+
+
+def override_param(scenario: Scenario, key: str, source: str | None = None) -> Param:
+    """The parameter a ``--set`` or sweep key names in ``scenario``, or a one-line InputError.
+
+    Besides every dotted key of the schema, ``organisation[NAME or N].FIELD`` (and
+    ``.goals.DIMENSION``) and ``environment.shocks[N].FIELD`` reach a listed member or a
+    scheduled shock. The sweep engine calls this to check its ``[parameters]`` keys.
+    """
+    member = MEMBER_KEY.match(key)
+    if member is None:
+        if re.match(r"^(shocks?|organi[sz]ations?)\[", key):
+            raise InputError(f"{where(source, key)} is not a known parameter; one shock or "
+                             "member is environment.shocks[N].FIELD or "
+                             "organisation[NAME or N].FIELD, numbered from 1")
+        return lookup(key, source)
+    table, which, name = member.groups()
+    _row_index(scenario, table, which, source, key)
+    specs = ORGANISATION_FIELDS if table == TABLES else SHOCK_FIELDS
+    names = [f.name for f in specs if f.name != "name"]
+    if table == TABLES and name.startswith("goals."):
+        dim = name.split(".", 1)[1]
+        if dim not in GOAL_DIMENSIONS:
+            raise InputError(f"{where(source, key)}: {dim!r} is not a goal dimension"
+                             f"{suggest(dim, GOAL_DIMENSIONS)}; expected one of "
+                             f"{', '.join(GOAL_DIMENSIONS)}")
+        return Param(key, "float", 0.5, "goal", 0.0, 1.0)
+    spec = next((f for f in specs if f.name == name and f.name != "name"), None)
+    if spec is None or spec.kind == "goals":
+        allowed = [n if n != "goals" else "goals.DIMENSION" for n in names]
+        raise InputError(f"{where(source, key)}: {name!r} is not a field that can be set"
+                         f"{suggest(name, names)}; expected one of {', '.join(allowed)}")
+    return spec.as_param(key.rsplit(".", 1)[0])
+
+
+def _row_index(scenario: Scenario, table: str, which: str, source: str | None = None,
+               key: str = "") -> int:
+    """The position of ``organisation[which]`` or ``environment.shocks[which]``."""
+    rows = scenario.organisations if table == TABLES else scenario.shocks
+    if which.isdigit():
+        if 1 <= int(which) <= len(rows):
+            return int(which) - 1
+        raise InputError(f"{where(source, key)}: the scenario has {len(rows)} "
+                         f"{'listed organisation(s)' if table == TABLES else 'shock(s)'}; "
+                         f"expected a number in [1, {len(rows)}]")
+    names = [o.name for o in scenario.organisations] if table == TABLES else []
+    if which in names:
+        return names.index(which)
+    expected = ", ".join(names) if names else "a number"
+    hint = suggest(which, names)
+    partial = [n for n in names if which.lower() in n.lower()]
+    if not hint and len(partial) == 1:
+        hint = f" (did you mean '{partial[0]}'?)"
+    raise InputError(f"{where(source, key)}: {which!r} is not a listed organisation{hint}; "
+                     f"expected one of {expected}")
+
+
 BASE_KEY = "base"  # [scenario] base = "other.toml": start from that scenario
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Load and validate a scenario file.
+    """Load and validate a scenario file (or a bundled scenario by short name).
 
     A file may start from another scenario with ``[scenario] base = "other.toml"``
-    (relative to the file): its tables then override the base's keys, and its
-    ``[[organisation]]`` or ``[[environment.shocks]]`` tables, if any, replace the
-    base's lists.
+    (relative to the file). Its tables then override the base's keys one by one;
+    its ``[[organisation]]`` tables merge with the base's members by name (a known
+    name changes only the fields given, a new name adds a member, ``remove = true``
+    drops one); its ``[[environment.shocks]]``, if any, replace the base's schedule.
 
     Raises:
         InputError: one line naming the file, the key, the value and what is allowed.
+
+    Warns:
+        ScenarioWarning: for each key the file sets that cannot affect the runs.
     """
-    doc = _read_with_bases(Path(path), [])
-    return from_dict(doc, str(path))
+    path = scenario_path(path)
+    doc, origins = _read_with_bases(path, [])
+    scenario = from_dict(doc, str(path), origins)
+    for message in no_effect(scenario, doc):
+        warnings.warn(f"{path}: {message}", ScenarioWarning, stacklevel=2)
+    return scenario
 
 
 MAX_TOML_BYTES = 1_000_000  # larger scenario or sweep files are refused, not read
@@ -227,11 +348,20 @@ def parse_toml(text: str, source: str | None = None) -> dict[str, Any]:
     return doc
 
 
-def _read_with_bases(path: Path, chain: list[Path]) -> dict[str, Any]:
+def _read_with_bases(path: Path, chain: list[Path]) -> tuple[dict[str, Any], list[Origin]]:
+    """The document with its bases merged in, and where each organisation's fields came from."""
     _, doc = read_toml(path)
     table = doc.get("scenario")
+    rows = doc.get(TABLES, [])
     if not isinstance(table, dict) or BASE_KEY not in table:
-        return doc
+        if isinstance(rows, list):
+            for i, row in enumerate(rows, start=1):
+                if isinstance(row, dict) and REMOVE in row:
+                    raise InputError(f"{where(str(path), f'{TABLES}[{i}].{REMOVE}')}: removing "
+                                     "a member needs a base; set [scenario] base = \"…\"")
+        origins = [{"": (str(path), f"{TABLES}[{i}]")} for i in range(1, len(rows) + 1)] \
+            if isinstance(rows, list) else []
+        return doc, origins
     base = table.pop(BASE_KEY)
     key = where(str(path), f"scenario.{BASE_KEY}")
     if not isinstance(base, str) or not base:
@@ -241,19 +371,67 @@ def _read_with_bases(path: Path, chain: list[Path]) -> dict[str, Any]:
                          "scenarios; expected a shorter chain")
     try:
         base_path = (path.parent / base).resolve()
+        if not base_path.exists():
+            base_path = scenario_path(base).resolve()
     except (OSError, RuntimeError) as exc:  # e.g. a symlink loop
         raise InputError(f"{key} = {base!r}: cannot be resolved ({exc})") from None
     if base_path in chain or base_path == path.resolve():
         raise InputError(f"{key} = {base!r} makes a cycle of base scenarios")
     if not base_path.exists():
         raise InputError(f"{key} = {base!r}: no such file ({base_path})")
-    merged = _read_with_bases(base_path, [*chain, path.resolve()])
+    merged, origins = _read_with_bases(base_path, [*chain, path.resolve()])
     for section, value in doc.items():
-        if isinstance(value, dict) and isinstance(merged.get(section), dict):
+        if section == TABLES:
+            merged[TABLES], origins = _merge_members(merged.get(TABLES, []), origins, value,
+                                                     str(path), base)
+        elif isinstance(value, dict) and isinstance(merged.get(section), dict):
             merged[section] = {**merged[section], **value}
         else:
             merged[section] = value
-    return merged
+    return merged, origins
+
+
+def _merge_members(
+    base_rows: list[dict[str, Any]], base_origins: list[Origin], value: Any, src: str, base: str
+) -> tuple[list[dict[str, Any]], list[Origin]]:
+    """Merge a file's ``[[organisation]]`` tables into its base's, by name."""
+    rows, origins = list(base_rows), list(base_origins)
+    names = [r.get("name") for r in rows]
+    for i, row in enumerate(_rows(value, TABLES, src), start=1):
+        label = f"{TABLES}[{i}]"
+        name = row.get("name")
+        if not isinstance(name, str):
+            raise InputError(f"{where(src, label + '.name')} is missing; in a file with a base "
+                             "each [[organisation]] needs a name: a base member's name changes "
+                             "that member, a new name adds one")
+        row = dict(row)
+        remove = row.pop(REMOVE, False)
+        if not isinstance(remove, bool):
+            raise InputError(f"{where(src, f'{label}.{REMOVE}')} = {remove!r} is not allowed; "
+                             "expected true or false")
+        here: Origin = {"": (src, label), **{k: (src, label) for k in row}}
+        if remove:
+            if name not in names:
+                raise InputError(
+                    f"{where(src, label + '.name')} = {name!r} cannot be removed: it is not a "
+                    f"member of the base {base!r}{suggest(name, [str(n) for n in names])}")
+            if set(row) != {"name"}:
+                raise InputError(f"{where(src, label)}: remove = true takes only the name, "
+                                 f"not {', '.join(sorted(set(row) - {'name'}))}")
+            k = names.index(name)
+            del rows[k], origins[k], names[k]
+        elif name in names:
+            k = names.index(name)
+            old = rows[k]
+            new = {**old, **row}
+            if isinstance(old.get("goals"), dict) and isinstance(row.get("goals"), dict):
+                new["goals"] = {**old["goals"], **row["goals"]}
+            rows[k], origins[k] = new, {**origins[k], **here}
+        else:
+            rows.append(row)
+            origins.append(here)
+            names.append(name)
+    return rows, origins
 
 
 def loads_scenario(text: str, source: str | None = None) -> Scenario:
@@ -261,15 +439,24 @@ def loads_scenario(text: str, source: str | None = None) -> Scenario:
     return from_dict(parse_toml(text, source), source)
 
 
-def from_dict(doc: Mapping[str, Any], source: str | None = None) -> Scenario:
-    """Validate a nested mapping (a parsed TOML document) into a Scenario."""
+def from_dict(
+    doc: Mapping[str, Any], source: str | None = None, origins: list[Origin] | None = None
+) -> Scenario:
+    """Validate a nested mapping (a parsed TOML document) into a Scenario.
+
+    Args:
+        doc: The document.
+        source: The file to name in error messages.
+        origins: For each ``[[organisation]]`` row, the file and table each field was
+            written in (when rows were merged from base files), for error messages.
+    """
     params = defaults()
     organisations: list[OrganisationSpec] = []
     shocks: list[Shock] = []
     top_level = (*SECTIONS, TABLES)
     for section, table in doc.items():
         if section == TABLES:
-            organisations = _organisations(table, source)
+            organisations = _organisations(table, source, origins)
             continue
         if section not in SECTIONS:
             raise InputError(
@@ -297,27 +484,32 @@ def _rows(value: Any, table: str, source: str | None) -> list[dict[str, Any]]:
 
 
 def _fields(
-    row: dict[str, Any], specs: tuple[Field, ...], label: str, source: str | None
+    row: dict[str, Any], specs: tuple[Field, ...], label: str, source: str | None,
+    origin: Origin | None = None,
 ) -> dict[str, Any]:
+    def at(name: str) -> tuple[str | None, str]:
+        src, where_label = (origin or {}).get(name) or (origin or {}).get("") or (source, label)
+        return src, f"{where_label}.{name}"
+
     names = [f.name for f in specs]
     for name in row:
         if name not in names:
             raise InputError(
-                f"{where(source, f'{label}.{name}')} is not a known field{suggest(name, names)}; "
+                f"{where(*at(name))} is not a known field{suggest(name, names)}; "
                 f"expected one of {', '.join(names)}"
             )
     out: dict[str, Any] = {}
     for f in specs:
-        key = f"{label}.{f.name}"
+        src, key = at(f.name)
         if f.name not in row:
             if f.required:
-                raise InputError(f"{where(source, key)} is missing; it is required")
+                raise InputError(f"{where(src, key)} is missing; it is required")
             out[f.name] = f.default
             continue
         if f.kind == "goals":
-            out[f.name] = _goals(row[f.name], key, source)
+            out[f.name] = _goals(row[f.name], key, src)
         else:
-            out[f.name] = f.as_param(label).check(row[f.name], source, key)
+            out[f.name] = f.as_param(key.rsplit(".", 1)[0]).check(row[f.name], src, key)
     return out
 
 
@@ -343,10 +535,13 @@ def _goals(value: Any, key: str, source: str | None) -> tuple[float, ...]:
     return tuple(out)
 
 
-def _organisations(value: Any, source: str | None) -> list[OrganisationSpec]:
+def _organisations(
+    value: Any, source: str | None, origins: list[Origin] | None = None
+) -> list[OrganisationSpec]:
     orgs = []
     for i, row in enumerate(_rows(value, TABLES, source), start=1):
-        data = _fields(row, ORGANISATION_FIELDS, f"{TABLES}[{i}]", source)
+        origin = origins[i - 1] if origins and len(origins) >= i else None
+        data = _fields(row, ORGANISATION_FIELDS, f"{TABLES}[{i}]", source, origin)
         if data["goals"] is None:
             data["goals"] = SECTOR_GOALS[data["sector"]]
         orgs.append(OrganisationSpec(**data))
@@ -372,9 +567,10 @@ def _check_cross_fields(s: Scenario, source: str | None) -> None:
         seen.add(name)
     if s.n_members < 2:
         raise InputError(
-            f"{where(source, 'population.size')} = {s['population.size']} with "
-            f"{len(names)} listed organisation(s) is not allowed; a partnership needs at least "
-            "2 members (list [[organisation]] tables or set population.size)"
+            f"{source or '<scenario>'}: {len(names)} listed organisation(s) and "
+            f"population.size = {s['population.size']} make {s.n_members} member(s); a "
+            "partnership needs at least 2 members (list more [[organisation]] tables or set "
+            "population.size)"
         )
     joiners = sum(shock.kind == "join" for shock in s.shocks)
     most = s.n_members + joiners
@@ -404,3 +600,30 @@ def _check_cross_fields(s: Scenario, source: str | None) -> None:
                 f"{where(source, f'{SHOCKS}[{i}].step')} = {shock.step} is not allowed; "
                 f"expected an integer in [1, {s['scenario.steps']}] (scenario.steps)"
             )
+
+
+#: Keys that cannot change a run in some scenarios: (keys, when, why).
+_NO_EFFECT: tuple[tuple[tuple[str, ...], Any, str], ...] = (
+    (("population.goal_conflict", "population.blocs", "population.power_inequality"),
+     lambda s: s["population.size"] == 0,
+     "population.size = 0, so every member is listed and none is generated"),
+    (("population.mean_budget", "population.admin_capacity", "population.prosociality",
+      "population.sectors"),
+     lambda s: s["population.size"] == 0 and not any(x.kind == "join" for x in s.shocks),
+     "population.size = 0 and no join shock, so no member is generated"),
+    (("governance.supermajority",),
+     lambda s: s["governance.decision_rule"] != "supermajority",
+     "governance.decision_rule is not supermajority"),
+)
+
+
+def no_effect(scenario: Scenario, doc: Mapping[str, Any]) -> list[str]:
+    """One sentence for each key ``doc`` sets that cannot affect ``scenario``'s runs.
+
+    A key written at its default value is left alone: saved scenarios write every key.
+    """
+    written = {f"{section}.{name}" for section, table in doc.items() if isinstance(table, dict)
+               for name in table}
+    return [f"{key} has no effect: {why}"
+            for keys, when, why in _NO_EFFECT if when(scenario)
+            for key in keys if key in written and scenario[key] != PARAM_BY_KEY[key].default]

@@ -38,7 +38,7 @@ FUNDING_RULES = ("separate", "aligned", "pooled", "lead_commissioning", "integra
 ACCOUNTABILITY = ("none", "mutual", "formal")
 SHOCK_KINDS = ("budget_cut", "turnover", "political_shift", "scandal", "join", "leave")
 
-#: The nine elements of collaborative infrastructure (seed 001), in order.
+#: The nine elements of collaborative infrastructure (Collaborate CIC; docs/sources.md).
 INFRASTRUCTURE = (
     "strategy",
     "governance",
@@ -51,7 +51,7 @@ INFRASTRUCTURE = (
     "communications",
 )
 
-#: Rungs of the ladder of participation (seed 004).
+#: Rungs of the ladder of participation (Hart 1992; docs/sources.md).
 PARTICIPATION_RUNGS = {
     1: "manipulation",
     2: "decoration",
@@ -212,7 +212,7 @@ PARAMS: tuple[Param, ...] = (
        choices=ACCOUNTABILITY),
     _p("governance.admin_capacity", "float", 15.0,
        "Admin capacity of the hub (the lead or the broker), £m of joint money it can "
-       "process per step.", 0.0, 1e6),
+       "process per step.", 0.0, 1e6, ui=True),
     _p("governance.nao_cost", "float", 0.15,
        "Running cost of the broker under nao governance, £m per step, shared by members.",
        0.0, 1e6),

@@ -12,7 +12,7 @@ returns, the independence share buys extra care packages.
 Wrong-pocket accounting: every member's contributions are what it paid; the acute cost
 avoided (bed-days not used) is saved by the health members, the care-package cost
 avoided by adult social care, each in proportion to budget (Section 75 guidance and
-seed 003's "the NHS saves bed-days, social care pays").
+the "NHS saves bed-days, social care pays" of Goemans' lecture; docs/sources.md).
 
 Defaults and their sources are in docs/ODD.md (service-demand submodel).
 """

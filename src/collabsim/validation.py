@@ -20,10 +20,9 @@ import numpy as np
 import pandas as pd
 
 from collabsim.runner import mean_ci, replicate_seed, run, run_replicates
-from collabsim.scenario import Scenario, load_scenario
+from collabsim.scenario import Scenario, bundled_scenarios, load_scenario
 
-ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = ROOT / "scenarios"
+SCENARIOS = bundled_scenarios()
 SEED = 2026
 
 
@@ -225,7 +224,7 @@ def narrow_funnel(quick: bool = False) -> PatternResult:
     d = _paired(low["advantage_ratio"], high["advantage_ratio"])
     queued = low["funds_queued"].mean() > high["funds_queued"].mean()
     return PatternResult(
-        5, "The narrow funnel", "Bitterman & Koliba (2020); seed 003",
+        5, "The narrow funnel", "Bitterman & Koliba (2020); Allen's models of integration",
         "with a lead hub of £2m a quarter against £16m, funds queue and the advantage ratio "
         "falls; effect: advantage ratio at £16m minus at £2m", d[0], d[1:],
         bool(queued and d[1] > 0), _means(df, "governance.admin_capacity", metrics))
@@ -245,7 +244,8 @@ def mandate(quick: bool = False) -> PatternResult:
     table = pd.DataFrame({"mandated": [False, True],
                           **{m: [voluntary[m].mean(), mandated[m].mean()] for m in metrics}})
     return PatternResult(
-        6, "A mandate keeps members at the table", "Bitterman & Koliba (2020); seed 002",
+        6, "A mandate keeps members at the table",
+        "Bitterman & Koliba (2020); Police Reform and Social Responsibility Act 2011",
         "under modest austerity and low trust, with voluntary contributions (the default "
         "separate budgets), a legal duty raises retention (effect) and collaborative "
         f"advantage ({d_adv[0]:+.1f}, 95% CI {d_adv[1]:.1f} to {d_adv[2]:.1f}): members "
@@ -313,9 +313,10 @@ def prevention_payback(quick: bool = False) -> PatternResult:
     runs = run_replicates(load_scenario(SCENARIOS / "policy" / "popp_pilot.toml"), n, SEED)
     mean, lo, hi = mean_ci(runs["acute_saving_per_pound"].to_numpy())
     return PatternResult(
-        8, "Prevention roughly pays back", "seed 003; Windle et al. (2009)",
+        8, "Prevention roughly pays back", "Goemans (POPP, £0.73); Windle et al. (2009)",
         "acute bed-day costs saved per £1 of prevention in the POPP-like scenario lie in "
-        "[0.7, 1.6] (seed 003: £0.73; final evaluation: £1.20, range £0.80-£1.60)", mean,
+        "[0.7, 1.6] (as reported by Goemans: £0.73; final evaluation: £1.20, range "
+        "£0.80-£1.60)", mean,
         (lo, hi), bool(lo >= 0.7 and hi <= 1.6),
         pd.DataFrame({"statistic": ["mean", "ci_low", "ci_high", "min", "max"],
                       "acute_saving_per_pound": [mean, lo, hi,
@@ -324,7 +325,7 @@ def prevention_payback(quick: bool = False) -> PatternResult:
 
 
 # 9 ---------------------------------------------------------------------------------------
-SURVEY = {  # seed 000 (People Matters Network 2014): successful, unsuccessful
+SURVEY = {  # Bostock (2014), People Matters Network: successful, unsuccessful
     "health": (0.72, 0.04), "adult_social_care": (0.66, 0.22),
     "local_government": (0.60, 0.13), "childrens_services": (0.57, 0.14),
     "other": (0.63, 0.07),
@@ -405,7 +406,7 @@ def survey(quick: bool = False) -> PatternResult:
     order = list(table["successful"].sort_values(ascending=False).index)
     holds = bool(0.57 <= overall <= 0.72 and not misfits and 0.04 <= failed <= 0.22)
     return PatternResult(
-        9, "Success shares match the 2014 survey", "seed 000 (People Matters Network 2014)",
+        9, "Success shares match the 2014 survey", "Bostock (2014), People Matters Network",
         "across a varied population of generated partnerships working for a cohort with "
         "complex needs, the share of members judging theirs successful lies in the "
         "survey's 57-72% (effect: overall share), each sector's share is within 15 points "

@@ -19,7 +19,8 @@ import pandas as pd
 
 from collabsim.errors import InputError, where
 from collabsim.experiment.spec import Factor, SweepSpec
-from collabsim.schema import check_value, lookup
+from collabsim.scenario import override_param
+from collabsim.schema import check_value
 
 UNIT_PREFIX = "u:"  #: columns holding a point's unit-cube coordinates (sampling designs)
 
@@ -123,7 +124,7 @@ def _read_table(spec: SweepSpec) -> pd.DataFrame:
     df = df[keys].copy()
     if spec.is_collabsim:
         for key in keys:
-            param = lookup(key, src)
+            param = override_param(spec.base, key, src)
             df[key] = [check_value(param, v.item() if hasattr(v, "item") else v, src,
                                    f"{key} (row {i + 1})") for i, v in enumerate(df[key])]
     elif df.isna().any().any():

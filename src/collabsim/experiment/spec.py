@@ -25,7 +25,7 @@ from typing import Any
 
 from collabsim.errors import InputError, suggest, where
 from collabsim.experiment.toys import response
-from collabsim.scenario import Scenario, load_scenario, read_toml
+from collabsim.scenario import Scenario, load_scenario, override_param, read_toml
 from collabsim.schema import Param, check_value, lookup
 
 DESIGNS = ("grid", "lhs", "sobol", "morris", "table")
@@ -199,7 +199,7 @@ def _existing(folder: Path, values: dict[str, Any], key: str, source: str | None
 
 def _factor(key: str, value: Any, base: Scenario | None, source: str | None) -> Factor:
     loc = f"parameters.{key}"
-    spec = lookup(key, source) if base is not None else Param(key, "float", 0.0, "")
+    spec = override_param(base, key, source) if base is not None else Param(key, "float", 0.0, "")
     if spec.kind in ("str", "strlist"):
         raise InputError(f"{where(source, loc)}: {key} cannot be swept (it is a {spec.kind})")
 
