@@ -356,10 +356,24 @@ def _columns(header: list[str], rows: list[list[str]]) -> list[str]:
 # sweep / analyze / plot ---------------------------------------------------------------------
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``collabsim sweep``."""
-    from collabsim.experiment import sweep
+    import warnings
 
-    report = sweep(args.sweep_file, args.out, workers=args.workers, scheduler=args.scheduler,
-                   resume=args.resume, progress=False if args.quiet else None)
+    from collabsim.experiment import sweep
+    from collabsim.experiment.engine import ResultsWarning, SweepInterrupted
+
+    def one_line(message: Warning | str, *_: Any, **__: Any) -> None:
+        print(f"collabsim: warning: {message}", file=sys.stderr)
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", ResultsWarning)
+            warnings.showwarning = one_line
+            report = sweep(args.sweep_file, args.out, workers=args.workers,
+                           scheduler=args.scheduler, resume=args.resume,
+                           progress=False if args.quiet else None)
+    except SweepInterrupted as exc:
+        print(f"collabsim: {exc}", file=sys.stderr)
+        return 128 + exc.signum
     rate = report.ran / report.elapsed_s if report.elapsed_s > 0 else 0.0
     print(f"{report.out}: {report.total} runs ({report.skipped} already done, {report.ran} run "
           f"now, {report.failed} failed) in {report.elapsed_s:.1f} s ({rate:.1f} runs/s)")

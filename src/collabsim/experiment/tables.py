@@ -1,0 +1,232 @@
+"""The tables of a results folder: one declared schema each, with units and meanings.
+
+A results folder (of ``sweep``, ``run --out`` or ``compare --out``) holds each table in
+its own folder of Parquet files, ``<table>/part-NNNNNN.parquet``, and nothing else
+there, so ``<table>/*.parquet`` is read whole by pandas, pyarrow, polars or duckdb.
+Every file of a table has the table's full schema: a value a run did not produce (an
+output of a switched-off submodel, the outputs of a failed run) is a typed null. Each
+column carries its unit and meaning as Parquet field metadata (``unit``, ``meaning``),
+and each file names its table and sweep in the schema metadata.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from collabsim.store import atomic_write
+
+PART = re.compile(r"part-(\d{6})\.parquet")  #: the name of a table's file
+
+
+def part_name(index: int) -> str:
+    """The file name of a table's chunk ``index``."""
+    return f"part-{index:06d}.parquet"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One declared column.
+
+    Attributes:
+        name: Column name.
+        type: Arrow type.
+        unit: Unit ("" for counts, shares and labels without one).
+        meaning: What the value is.
+    """
+
+    name: str
+    type: pa.DataType
+    unit: str = ""
+    meaning: str = ""
+
+    def field(self) -> pa.Field:
+        """The Arrow field, with unit and meaning as metadata."""
+        return pa.field(self.name, self.type, nullable=True,
+                        metadata={"unit": self.unit, "meaning": self.meaning})
+
+
+F, INT, B, S = pa.float64(), pa.int64(), pa.bool_(), pa.string()
+MONEY, STEPS_UNIT, SHARE = "£m", "steps", "share in [0, 1]"
+
+
+def _cols(rows: Iterable[tuple[str, pa.DataType, str, str]]) -> tuple[Column, ...]:
+    return tuple(Column(*row) for row in rows)
+
+
+#: Key columns of per-run tables.
+SWEEP = Column("sweep", S, "", "name of the sweep (or scenario) the run belongs to")
+POINT = Column("point", INT, "", "design point, numbered from 0 in design order")
+REPLICATE = Column("replicate", INT, "", "replicate of the point, numbered from 0")
+SEED = Column("seed", INT, "", "base seed; the run's random numbers come from "
+              "collabsim.replicate_seed(seed, replicate, point)")
+KEYS = (SWEEP, POINT, REPLICATE)
+
+#: Outputs of one run of the partnership model (collabsim.metrics.summarise).
+MODEL_OUTPUTS = _cols([
+    ("collaborative_advantage", F, MONEY, "cumulative joint output minus what members "
+     "would have produced alone"),
+    ("advantage_ratio", F, "", "joint output over the solo counterfactual (0 if nothing "
+     "was contributed)"),
+    ("inertia", F, SHARE, "share of meeting time spent in meetings that decided nothing"),
+    ("decision_success_rate", F, SHARE, "share of meetings held that adopted a decision"),
+    ("acceptability", F, SHARE, "mean acceptability of adopted decisions to members"),
+    ("equity_sd", F, "", "spread across members of the acceptability of adopted decisions"),
+    ("mean_trust", F, SHARE, "mean trust between members at the end"),
+    ("trust_density", F, SHARE, "share of directed member pairs with trust >= 0.5 at the end"),
+    ("retention", F, SHARE, "share of founding members still members at the end"),
+    ("total_contribution", F, MONEY, "money members paid into joint work"),
+    ("funds_queued", F, MONEY, "money waiting at the hub at the end"),
+    ("free_riding", F, SHARE, "mean shortfall from the fair share when a share was asked"),
+    ("net_benefit_gini", F, SHARE, "inequality of founders' cumulative net benefit"),
+    ("contribution_rate", F, "", "money paid over money asked"),
+    ("queued_share", F, "", "money queued at the end over money contributed"),
+    ("polarisation", F, "", "trust within goal blocs minus trust across them"),
+    ("contested_share", F, SHARE, "share of meetings held that ended contested"),
+    ("key_partner_ditched", B, "", "a powerful founder handed over and left early"),
+    ("unspent_pot", F, MONEY, "money in the joint pot at the end"),
+    ("total_spent", F, MONEY, "money spent on joint work"),
+    ("emergency_bed_days", F, "bed-days", "service submodel: emergency bed-days "
+     "(null when the submodel is off)"),
+    ("delayed_transfer_days", F, "days", "service submodel: delayed transfers of care"),
+    ("unmet_need", F, "people-steps", "service submodel: people waiting for care"),
+    ("acute_saving_per_pound", F, "", "service submodel: acute cost avoided per pound of "
+     "prevention spending"),
+    ("archetype", S, "", "outcome archetype (collabsim.metrics.RULES)"),
+])
+
+#: One row per step of the model table (PartnershipModel.history).
+STEP_COLUMNS = _cols([
+    ("step", INT, STEPS_UNIT, "step (quarter) the row describes, from 1"),
+    ("decided", B, "", "the meeting adopted a decision"),
+    ("rounds", INT, "", "deliberation rounds held"),
+    ("meeting_time", INT, "person-rounds", "time spent in meetings"),
+    ("acceptability", F, SHARE, "mean acceptability of the decision (null if none)"),
+    ("acceptability_sd", F, "", "spread of acceptability across members"),
+    ("contested", B, "", "at least a quarter of members voted no"),
+    ("contribution", F, MONEY, "money paid in this step"),
+    ("fair_total", F, MONEY, "fair shares of what was asked"),
+    ("asked_total", F, MONEY, "money asked of members"),
+    ("free_riding", F, SHARE, "mean shortfall from the fair share"),
+    ("admissions", F, "people", "service submodel: emergency admissions"),
+    ("avoided_admissions", F, "people", "service submodel: admissions avoided"),
+    ("emergency_bed_days", F, "bed-days", "service submodel: emergency bed-days"),
+    ("delayed_transfer_days", F, "days", "service submodel: delayed transfer days"),
+    ("unmet_need", F, "people", "service submodel: people waiting for care"),
+    ("care_capacity", F, "people", "service submodel: care places available"),
+    ("prevention_spend", F, MONEY, "service submodel: prevention spending"),
+    ("prevention_stock", F, "", "service submodel: accumulated prevention effect"),
+    ("acute_cost_avoided", F, MONEY, "service submodel: acute cost avoided"),
+    ("care_cost_avoided", F, MONEY, "service submodel: care cost avoided"),
+    ("spent", F, MONEY, "money spent on joint work"),
+    ("capacity", F, MONEY, "delivery capacity of the hub"),
+    ("queued", F, MONEY, "money waiting at the hub"),
+    ("pot", F, MONEY, "money in the joint pot"),
+    ("joint_output", F, MONEY, "output of joint work"),
+    ("solo_output", F, MONEY, "what members would have produced alone"),
+    ("coordination_cost", F, MONEY, "cost of coordinating joint work"),
+    ("productivity", F, "", "productivity of joint work"),
+    ("diversity", F, "", "diversity of members' goals"),
+    ("shared_understanding", F, SHARE, "shared understanding among members"),
+    ("fit", F, SHARE, "fit of what is delivered to members' goals"),
+    ("advantage", F, MONEY, "cumulative collaborative advantage"),
+    ("plan_currency", F, "", "how current the adopted plan is"),
+    ("members", INT, "organisations", "members at the end of the step"),
+    ("governance", S, "", "governance mode"),
+    ("mean_trust", F, SHARE, "mean trust between members"),
+    ("trust_density", F, SHARE, "share of directed pairs with trust >= 0.5"),
+    ("prosociality", F, SHARE, "mean prosociality of members"),
+    ("satisfaction", F, SHARE, "mean satisfaction of members"),
+    ("budget", F, MONEY, "members' budgets in all"),
+    ("pressure", F, "", "mean pressure on members"),
+])
+
+#: One row per member per step (PartnershipModel.agent_rows).
+AGENT_COLUMNS = _cols([
+    ("step", INT, STEPS_UNIT, "step the row describes"),
+    ("name", S, "", "organisation"),
+    ("sector", S, "", "organisation's sector"),
+    ("power", F, "", "power of the organisation"),
+    ("budget", F, MONEY, "budget"),
+    ("contribution", F, MONEY, "money paid in this step"),
+    ("benefit", F, MONEY, "benefit received in this step"),
+    ("net_benefit", F, MONEY, "benefit minus contribution in this step"),
+    ("satisfaction", F, SHARE, "satisfaction"),
+    ("prosociality", F, SHARE, "prosociality"),
+    ("trust_out", F, SHARE, "mean trust it places in the others"),
+    ("trust_in", F, SHARE, "mean trust the others place in it"),
+    ("paid", F, MONEY, "money paid so far"),
+    ("saved", F, MONEY, "service savings booked to it so far"),
+])
+
+STATUS = Column("status", S, "", "ok or failed")
+ERROR = Column("error", S, "", "why the run failed (one line; empty if ok)")
+TRACEBACK = Column("traceback", S, "", "Python traceback of the failure")
+FAILURE_COLUMNS = (*KEYS, SEED, ERROR, TRACEBACK)
+
+
+def response_column(name: str, value: object) -> Column:
+    """The column of a test response's output, typed from one value."""
+    kind = B if isinstance(value, bool) else S if isinstance(value, str) else F
+    return Column(name, kind, "", "output of the test response")
+
+
+def factor_columns(points: pd.DataFrame) -> tuple[Column, ...]:
+    """The swept parameters' columns, typed as in the design's points table."""
+    schema = pa.Schema.from_pandas(points, preserve_index=False)
+    return tuple(Column(f.name, _plain(f.type), "",
+                        "unit-cube coordinate of the design" if f.name.startswith("u:")
+                        else "swept parameter")
+                 for f in schema if f.name != "point")
+
+
+def _plain(t: pa.DataType) -> pa.DataType:
+    return S if pa.types.is_large_string(t) or pa.types.is_string(t) else t
+
+
+def schema(columns: Iterable[Column], table: str, name: str = "") -> pa.Schema:
+    """The Arrow schema of a table, naming the table and sweep in its metadata."""
+    return pa.schema([c.field() for c in columns],
+                     metadata={"collabsim.table": table, "collabsim.name": name})
+
+
+def conform(df: pd.DataFrame, target: pa.Schema) -> pa.Table:
+    """``df`` with exactly the columns of ``target``: missing ones as typed nulls.
+
+    Raises:
+        ValueError: ``df`` has a column the schema does not declare.
+    """
+    extra = [c for c in df.columns if c not in target.names]
+    if extra:
+        raise ValueError(f"column {extra[0]!r} is not declared in the table's schema")
+    arrays = []
+    for field in target:
+        if field.name in df.columns:
+            arrays.append(pa.array(df[field.name], type=field.type, from_pandas=True))
+        else:
+            arrays.append(pa.nulls(len(df), type=field.type))
+    return pa.Table.from_arrays(arrays, schema=target)
+
+
+def write_table(table: pa.Table, path: Path) -> None:
+    """Write an Arrow table to Parquet atomically."""
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+
+
+def write_tables(folder: Path, frames: Mapping[str, tuple[pd.DataFrame, pa.Schema]]) -> None:
+    """Write whole tables as ``folder/<table>/part-000000.parquet`` (for run and compare)."""
+    for table, (df, target) in frames.items():
+        write_table(conform(df, target), folder / table / part_name(0))
+
+
+def run_schema(table: str, name: str, extra: Iterable[Column] = ()) -> pa.Schema:
+    """Schema of the runs, steps or agents table of ``run`` and ``compare`` outputs."""
+    body = {"runs": (*MODEL_OUTPUTS,), "steps": STEP_COLUMNS, "agents": AGENT_COLUMNS}[table]
+    scenario = Column("scenario", S, "", "scenario name")
+    return schema((scenario, *extra, REPLICATE, *body), table, name)
