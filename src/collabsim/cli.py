@@ -20,7 +20,7 @@ from collabsim.metrics import ARCHETYPES
 from collabsim.runner import aggregate, run_replicates_full
 from collabsim.scenario import Scenario, load_scenario
 from collabsim.schema import ORGANISATION_FIELDS, PARAMS, SHOCK_FIELDS, Param
-from collabsim.store import git_commit, sha256, versions, write_json, write_parquet
+from collabsim.store import git_commit, sha256, versions, write_json
 
 EXIT_BAD_INPUT = 2
 
@@ -224,10 +224,10 @@ def _finite(obj: Any) -> Any:
 
 
 def _write_outputs(folder, path, s, args, runs, steps, agents, summary, elapsed) -> None:
-    write_parquet(runs, folder / "runs.parquet")
-    write_parquet(steps, folder / "steps.parquet")
-    if agents is not None:
-        write_parquet(agents, folder / "agents.parquet")
+    from collabsim.experiment.tables import write_run_tables
+
+    files = write_run_tables(folder, {"runs": runs, "steps": steps, "agents": agents}, s.name,
+                             args.seed)
     toml = s.to_toml()
     manifest = {
         "command": "run",
@@ -243,7 +243,7 @@ def _write_outputs(folder, path, s, args, runs, steps, agents, summary, elapsed)
         "elapsed_s": round(elapsed, 3),
         "versions": versions(),
         "git_commit": git_commit(),
-        "files": sorted(p.name for p in folder.glob("*.parquet")),
+        "files": files,
         "summary": _finite(summary),
     }
     write_json(manifest, folder / "manifest.json")

@@ -19,7 +19,7 @@ import pandas as pd
 
 from collabsim.compare import Comparison, differing_parameters, headlines, number, wrong_pocket
 from collabsim.metrics import ARCHETYPES
-from collabsim.store import atomic_write, sha256, versions, write_json, write_parquet
+from collabsim.store import atomic_write, sha256, versions, write_json
 
 TRAJECTORIES = (
     ("advantage", "Cumulative collaborative advantage (£m)"),
@@ -272,9 +272,10 @@ replicates in which the option did better. Green: clearly better; red: clearly w
 def write_report(cmp: Comparison, out: Path, argv: list[str] | None = None) -> Path:
     """Write ``report.html``, the data (Parquet and CSV) and ``manifest.json`` to ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    write_parquet(cmp.runs, out / "runs.parquet")
-    write_parquet(cmp.steps, out / "steps.parquet")
-    write_parquet(cmp.members, out / "members.parquet")
+    from collabsim.experiment.tables import write_run_tables
+
+    write_run_tables(out, {"runs": cmp.runs, "steps": cmp.steps, "members": cmp.members},
+                     "compare", cmp.seed)
     for name, df in (("runs", cmp.runs), ("differences", cmp.differences),
                      ("wrong_pocket", wrong_pocket(cmp)), ("summary", summary_table(cmp))):
         atomic_write(out / f"{name}.csv", lambda tmp, df=df: df.to_csv(tmp, index=False))

@@ -5,6 +5,7 @@ from collabsim.experiment.analysis import (
     plot_factor,
     plot_heatmap,
     plot_sensitivity,
+    point_means,
     sensitivity,
 )
 from collabsim.experiment.engine import SweepReport, open_executor, sweep
@@ -22,6 +23,7 @@ __all__ = [
     "plot_factor",
     "plot_heatmap",
     "plot_sensitivity",
+    "point_means",
     "sensitivity",
     "sweep",
 ]

@@ -64,8 +64,9 @@ def _cols(rows: Iterable[tuple[str, pa.DataType, str, str]]) -> tuple[Column, ..
 SWEEP = Column("sweep", S, "", "name of the sweep (or scenario) the run belongs to")
 POINT = Column("point", INT, "", "design point, numbered from 0 in design order")
 REPLICATE = Column("replicate", INT, "", "replicate of the point, numbered from 0")
-SEED = Column("seed", INT, "", "base seed; the run's random numbers come from "
-              "collabsim.replicate_seed(seed, replicate, point)")
+SEED = Column("seed", INT, "", "base seed: the run's random numbers come from "
+              "collabsim.replicate_seed(seed, replicate, point) in a sweep, "
+              "replicate_seed(seed, replicate) in run and compare")
 KEYS = (SWEEP, POINT, REPLICATE)
 
 #: Outputs of one run of the partnership model (collabsim.metrics.summarise).
@@ -219,14 +220,43 @@ def write_table(table: pa.Table, path: Path) -> None:
     atomic_write(path, lambda tmp: pq.write_table(table, tmp))
 
 
-def write_tables(folder: Path, frames: Mapping[str, tuple[pd.DataFrame, pa.Schema]]) -> None:
-    """Write whole tables as ``folder/<table>/part-000000.parquet`` (for run and compare)."""
-    for table, (df, target) in frames.items():
-        write_table(conform(df, target), folder / table / part_name(0))
+#: One row per organisation that was ever a member of a run (collabsim.runner.members_table).
+MEMBER_COLUMNS = _cols([
+    ("name", S, "", "organisation"),
+    ("sector", S, "", "organisation's sector"),
+    ("founding", B, "", "a founding member"),
+    ("active", B, "", "still a member at the end"),
+    ("exit_step", INT, STEPS_UNIT, "step it left (null if it stayed)"),
+    ("exit_reason", S, "", "why it left (empty if it stayed)"),
+    ("budget", F, MONEY, "budget at the start"),
+    ("paid", F, MONEY, "money it paid into joint work"),
+    ("saved", F, MONEY, "service savings booked to it"),
+    ("net_benefit", F, MONEY, "what it gained in all, net of what it paid"),
+])
+SCENARIO = Column("scenario", S, "", "scenario name")
+RUN_TABLES = {"runs": MODEL_OUTPUTS, "steps": STEP_COLUMNS, "agents": AGENT_COLUMNS,
+              "members": MEMBER_COLUMNS}
 
 
-def run_schema(table: str, name: str, extra: Iterable[Column] = ()) -> pa.Schema:
-    """Schema of the runs, steps or agents table of ``run`` and ``compare`` outputs."""
-    body = {"runs": (*MODEL_OUTPUTS,), "steps": STEP_COLUMNS, "agents": AGENT_COLUMNS}[table]
-    scenario = Column("scenario", S, "", "scenario name")
-    return schema((scenario, *extra, REPLICATE, *body), table, name)
+def write_run_tables(folder: Path, frames: Mapping[str, pd.DataFrame | None], name: str,
+                     seed: int) -> list[str]:
+    """Write the tables of ``run --out`` and ``compare --out``, one folder each.
+
+    Each table becomes ``folder/<table>/part-000000.parquet`` with its declared schema:
+    ``scenario`` (``name`` unless the frame has one), ``replicate`` (the runs table also
+    ``seed``), then the table's columns.
+
+    Returns:
+        The paths written, relative to ``folder``.
+    """
+    written = []
+    for table, df in frames.items():
+        if df is None:
+            continue
+        keys = (SCENARIO, SEED, REPLICATE) if table == "runs" else (SCENARIO, REPLICATE)
+        df = df.assign(**({"scenario": name} if "scenario" not in df else {}),
+                       **({"seed": seed} if table == "runs" else {}))
+        path = folder / table / part_name(0)
+        write_table(conform(df, schema((*keys, *RUN_TABLES[table]), table, name)), path)
+        written.append(f"{table}/{path.name}")
+    return written
