@@ -344,3 +344,35 @@ def test_a_signal_saves_finished_runs_and_stops_every_worker(tmp_path, signum, c
     report = sweep(path, out, resume=True)
     assert report.ran == 150 - saved and report.skipped == saved
     assert len(runs(out)) == 150
+
+
+# A cluster that is used ---------------------------------------------------------------------------
+def most_at_once(data):
+    """The largest number of runs whose [start, end] intervals overlap."""
+    events = sorted([(t, 1) for t in data["start"]] + [(t, -1) for t in data["end"]],
+                    key=lambda e: (e[0], e[1]))
+    now = peak = 0
+    for _, step in events:
+        now += step
+        peak = max(peak, now)
+    return peak
+
+
+def test_an_external_dask_cluster_is_kept_full(tmp_path):
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    path = toy(tmp_path, "timed", samples=64)
+    with LocalCluster(n_workers=4, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+            Client(cluster) as client:
+        sweep(path, tmp_path / "executor", executor=client.get_executor())
+        sweep(path, tmp_path / "address", scheduler=cluster.scheduler_address)
+    for folder in ("executor", "address"):
+        res = load_results(tmp_path / folder)
+        assert most_at_once(res.runs) == 4
+        used = res.manifest["executor"]
+        assert (used["kind"], used["workers"], used["threads"]) == ("dask", 4, 4)
+    pd.testing.assert_frame_equal(runs(tmp_path / "executor").drop(columns=["start", "end"]),
+                                  runs(tmp_path / "address").drop(columns=["start", "end"]))
