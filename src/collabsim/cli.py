@@ -374,6 +374,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     except SweepInterrupted as exc:
         print(f"collabsim: {exc}", file=sys.stderr)
         return 128 + exc.signum
+    except KeyboardInterrupt:  # while starting, before any run
+        print("collabsim: interrupted; resume with --resume", file=sys.stderr)
+        return 130
     rate = report.ran / report.elapsed_s if report.elapsed_s > 0 else 0.0
     print(f"{report.out}: {report.total} runs ({report.skipped} already done, {report.ran} run "
           f"now, {report.failed} failed) in {report.elapsed_s:.1f} s ({rate:.1f} runs/s)")

@@ -119,7 +119,7 @@ class SweepReport:
 
 # Worker side -----------------------------------------------------------------------------
 Item = tuple[int, int, dict[str, Any]]
-Result = tuple[dict[str, Any], list[dict[str, Any]] | None, pd.DataFrame | None]
+Result = tuple[dict[str, Any], list[dict[str, Any]] | None, dict[str, np.ndarray] | None]
 
 
 def execute(
@@ -134,8 +134,10 @@ def execute(
 ) -> list[Result]:
     """Run a batch of ``(point, replicate, overrides)``; failures become records.
 
-    Returns one ``(summary record, step rows or None, agent table or None)`` per run.
-    A run that raises, or calls ``sys.exit``, is a record with ``status = "failed"``.
+    Returns one ``(summary record, step rows or None, agent columns or None)`` per run;
+    steps and agents stay plain rows and arrays, so a whole chunk becomes one DataFrame
+    at once. A run that raises, or calls ``sys.exit``, is a record with
+    ``status = "failed"``.
     """
     response = None if model == COLLABSIM_MODEL else resolve(model)
     out: list[Result] = []
@@ -153,10 +155,13 @@ def execute(
                 m.run(steps or None)
                 record.update(summarise(m))
                 if keep_steps:
-                    table = m.history
+                    table = [{**row, "point": point, "replicate": replicate}
+                             for row in m.history]
                 if keep_agents and m.agent_rows:
-                    agents = pd.DataFrame({k: np.concatenate([r[k] for r in m.agent_rows])
-                                           for k in m.agent_rows[0]})
+                    agents = {k: np.concatenate([r[k] for r in m.agent_rows])
+                              for k in m.agent_rows[0]}
+                    n = len(agents["step"])
+                    agents.update(point=np.full(n, point), replicate=np.full(n, replicate))
             else:
                 record.update(response(values, np.random.default_rng(seq)))
         except (Exception, SystemExit) as exc:  # a failed run is data, not the end of the sweep
@@ -287,8 +292,10 @@ class FolderLock:
 
     def acquire(self) -> None:
         """Take the lock, or raise a one-line InputError naming its holder."""
-        import fcntl
-
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - no flock (Windows): the folder is not locked
+            return
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -761,19 +768,18 @@ class _Buffer:
         self.factors = pts.set_index("point")[keys]
         self.index = store.next_index()
         self.records: list[dict[str, Any]] = []
-        self.steps: list[pd.DataFrame] = []
-        self.agents: list[pd.DataFrame] = []
+        self.steps: list[dict[str, Any]] = []
+        self.agents: list[dict[str, np.ndarray]] = []
         self.since = time.monotonic()
         self.written = 0
 
     def add(self, batch: list[Result]) -> None:
         for record, steps, agents in batch:
             self.records.append(record)
-            key = {"point": record["point"], "replicate": record["replicate"]}
             if steps is not None:
-                self.steps.append(pd.DataFrame(steps).assign(**key))
+                self.steps.extend(steps)
             if agents is not None:
-                self.agents.append(agents.assign(**key))
+                self.agents.append(agents)
         if len(self.records) >= self.spec.chunk_size:
             self.flush()
 
@@ -793,20 +799,19 @@ class _Buffer:
             seed=self.spec.seed, **tag)
         frames = {RUNS: runs, FAILURES: failed.assign(seed=self.spec.seed, **tag)}
         if self.spec.keep_steps and self.spec.is_collabsim:
-            frames[STEPS] = _stack(self.steps, tag)
+            frames[STEPS] = pd.DataFrame(self.steps, columns=None if self.steps else KEY)
         if self.spec.keep_agents and self.spec.is_collabsim:
-            frames[AGENTS] = _stack(self.agents, tag)
+            frames[AGENTS] = pd.DataFrame(
+                {k: np.concatenate([a[k] for a in self.agents]) for k in self.agents[0]}
+                if self.agents else {k: [] for k in KEY})
+        for table in (STEPS, AGENTS):
+            if table in frames:
+                frames[table]["sweep"] = self.spec.name
         self.store.write_chunk(self.index, frames, time.monotonic() - self.since)
         self.written += len(self.records)
         self.index += 1
         self.records, self.steps, self.agents = [], [], []
         self.since = time.monotonic()
-
-
-def _stack(frames: list[pd.DataFrame], tag: dict[str, str]) -> pd.DataFrame:
-    if not frames:
-        return pd.DataFrame(columns=KEY)
-    return pd.concat(frames, ignore_index=True).assign(**tag)
 
 
 def _run(store: Store, spec: SweepSpec, pts: pd.DataFrame, manifest: dict[str, Any],
