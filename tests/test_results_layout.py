@@ -130,7 +130,7 @@ def test_declared_schemas_match_what_the_model_produces():
 
 def test_runs_are_stored_in_point_replicate_order(tmp_path):
     path = tmp_path / "s.toml"
-    path.write_text('[sweep]\nmodel = "collabsim.experiment.toys:slow"\ndesign = "sobol"\n'
+    path.write_text('[sweep]\nmodel = "collabsim.experiment.toys:linear"\ndesign = "sobol"\n'
                     'samples = 16\nreplicates = 3\nchunk_size = 7\n[parameters]\n'
                     'a = { range = [0, 1] }\nb = { range = [0, 1] }\nc = { range = [0, 1] }\n')
     sweep(path, tmp_path / "out", workers=2)

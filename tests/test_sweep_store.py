@@ -263,9 +263,20 @@ def test_a_killed_start_leaves_a_folder_resume_can_use(tmp_path):
     pd.testing.assert_frame_equal(runs(tmp_path / "ref"), runs(out))
 
 
-def test_a_sweep_that_cannot_start_leaves_nothing(tmp_path, capsys):
-    path = toy(tmp_path, model="nosuch")
-    assert main(["sweep", str(path), "--out", str(tmp_path / "out")]) == 2
+@pytest.mark.parametrize("case", ["no such model", "no scheduler", "header-only table"])
+def test_a_sweep_that_cannot_start_leaves_nothing(tmp_path, capsys, monkeypatch, case):
+    monkeypatch.setattr(engine, "CONNECT_SECONDS", 1)
+    path, extra = toy(tmp_path), []
+    if case == "no such model":
+        path = toy(tmp_path, model="nosuch")
+    elif case == "no scheduler":
+        extra = ["--scheduler", "tcp://127.0.0.1:1"]
+    else:
+        (tmp_path / "pts.csv").write_text("a,b,c\n")
+        path = toy(tmp_path, design="table", extra='table = "pts.csv"')
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "out").exists()
 
 
@@ -287,10 +298,11 @@ def test_a_model_that_calls_sys_exit_is_a_failed_run(tmp_path, workers):
 
 
 def test_a_run_that_kills_its_worker_is_recorded_and_the_rest_finish(tmp_path):
-    report = sweep(toy(tmp_path, "crashes", samples=30), tmp_path / "out", workers=2)
+    # A Latin hypercube of 10 puts exactly one point in a > 0.9.
+    report = sweep(toy(tmp_path, "crashes", samples=10), tmp_path / "out", workers=2)
     data = runs(tmp_path / "out")
     dead = data[data["status"] == "failed"]
-    assert len(data) == 30 and report.failed == len(dead) > 0
+    assert len(data) == 10 and report.failed == len(dead) == 1
     assert (dead["a"] > 0.9).all() and (data.loc[data["status"] == "ok", "a"] <= 0.9).all()
     assert dead["error"].str.startswith("WorkerDied").all()
 

@@ -65,6 +65,7 @@ POINTS, RUNS, STEPS, AGENTS, FAILURES = "points", "runs", "steps", "agents", "fa
 TABLES = (POINTS, RUNS, STEPS, AGENTS, FAILURES)
 KEY = ["point", "replicate"]
 FLUSH_SECONDS = 5.0  #: finished runs are written at least this often
+CONNECT_SECONDS = 10  #: how long to try to reach a Dask scheduler
 LOCK_FILE = ".lock"
 QUARANTINE = "_quarantine"  #: where damaged or stray files of a table folder are moved
 WORKER_DIED = ("WorkerDied: the worker process died while running this run, twice (killed, "
@@ -234,7 +235,7 @@ def open_executor(
             client = Client(cluster)
         else:
             try:
-                client = Client(scheduler, timeout=10)
+                client = Client(scheduler, timeout=CONNECT_SECONDS)
             except OSError as exc:
                 raise InputError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
         try:
@@ -666,17 +667,19 @@ def sweep(
     out.mkdir(parents=True, exist_ok=True)
     lock = FolderLock(out)
     lock.acquire()
-    try:
-        store = Store(out)
-        try:
+    try:  # the executor first: a scheduler that cannot be reached leaves nothing written
+        with _signals() as stopped, open_executor(workers, executor, scheduler) as ex:
+            store = Store(out)
             manifest, pts = _open(store, spec, pts, resume)
-        except InputError:
-            lock.release()
-            if created and {p.name for p in out.iterdir()} <= {LOCK_FILE}:
-                shutil.rmtree(out, ignore_errors=True)
-            raise
-        return _run(store, spec, pts, manifest, workers, executor, scheduler, progress,
-                    started)
+            renew = ((lambda: _new_pool(workers))
+                     if isinstance(ex, ProcessPoolExecutor) and executor is None else None)
+            return _run(store, spec, pts, manifest, ex, workers, renew, stopped, progress,
+                        started)
+    except InputError:
+        lock.release()
+        if created and {p.name for p in out.iterdir()} <= {LOCK_FILE}:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     finally:
         lock.release()
 
@@ -815,8 +818,8 @@ class _Buffer:
 
 
 def _run(store: Store, spec: SweepSpec, pts: pd.DataFrame, manifest: dict[str, Any],
-         workers: int, executor: Executor | None, scheduler: str | None,
-         progress: bool | None, started: float) -> SweepReport:
+         ex: Executor | None, workers: int, renew: Callable[[], ProcessPoolExecutor] | None,
+         stopped: threading.Event, progress: bool | None, started: float) -> SweepReport:
     done = store.read_keys(warn=False)[0]
     values = overrides(pts, spec)
     todo = [(p, r, values[p]) for p in range(len(pts)) for r in range(spec.replicates)
@@ -835,33 +838,29 @@ def _run(store: Store, spec: SweepSpec, pts: pd.DataFrame, manifest: dict[str, A
         bar.set_postfix(failed=failed_before + failed_now, refresh=False)
 
     args = (spec.model, spec.base, spec.seed, spec.steps, spec.keep_steps, spec.keep_agents)
-    with _signals() as stopped:
-        try:
-            with open_executor(workers, executor, scheduler) as ex:
-                used = capacity(ex, workers)
-                manifest["executor"] = used
-                write_json(manifest, store.manifest_path)
-                if ex is None:
-                    cache: dict[int, Scenario] = {}
-                    for item in todo:  # one at a time: an interrupt loses no finished run
-                        collect(execute(*args[:2], [item], *args[2:], cache=cache))
-                        if buffer.due():
-                            buffer.flush()
-                else:
-                    _Stream(ex, args, collect, buffer, used["threads"],
-                            renew=(lambda: _new_pool(workers)) if executor is None
-                            and not scheduler else None).run(todo)
-        except (KeyboardInterrupt, _Stop) as exc:
-            _hold_signals()
-            signum = exc.signum if isinstance(exc, _Stop) else signal.SIGINT
-            stopped.set()
-            buffer.flush()
-            bar.close()
-            write_json({**manifest, "status": "interrupted"}, store.manifest_path)
-            raise SweepInterrupted(len(done) + buffer.written, signum) from None
-        except BaseException:
-            buffer.flush()  # keep what finished, whatever went wrong
-            raise
+    used = capacity(ex, workers)
+    manifest["executor"] = used
+    write_json(manifest, store.manifest_path)
+    try:
+        if ex is None:
+            cache: dict[int, Scenario] = {}
+            for item in todo:  # one at a time: an interrupt loses no finished run
+                collect(execute(*args[:2], [item], *args[2:], cache=cache))
+                if buffer.due():
+                    buffer.flush()
+        else:
+            _Stream(ex, args, collect, buffer, used["threads"], renew).run(todo)
+    except (KeyboardInterrupt, _Stop) as exc:
+        _hold_signals()
+        signum = exc.signum if isinstance(exc, _Stop) else signal.SIGINT
+        stopped.set()
+        buffer.flush()
+        bar.close()
+        write_json({**manifest, "status": "interrupted"}, store.manifest_path)
+        raise SweepInterrupted(len(done) + buffer.written, signum) from None
+    except BaseException:
+        buffer.flush()  # keep what finished, whatever went wrong
+        raise
     buffer.flush()
     bar.close()
 
