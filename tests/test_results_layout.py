@@ -166,3 +166,18 @@ def test_run_and_compare_write_the_same_layout(tmp_path, capsys):
         assert len(pl.read_parquet(f"{tmp_path}/{folder}/agents/*.parquet")) > 0
     members = pq.read_schema(tmp_path / "cmp" / "members" / "part-000000.parquet")
     assert members.field("exit_step").type == "int64"
+
+
+def test_a_response_output_first_seen_late_is_added_to_earlier_chunks(tmp_path):
+    (tmp_path / "pts.csv").write_text("a,b,c\n0.9,0,0\n0.95,0,0\n0.1,0,0\n0.2,0,0\n")
+    path = tmp_path / "s.toml"
+    path.write_text('[sweep]\nmodel = "collabsim.experiment.toys:fragile"\ndesign = "table"\n'
+                    'table = "pts.csv"\nchunk_size = 2\n[parameters]\n'
+                    'a = { range = [0, 1] }\nb = { range = [0, 1] }\nc = { range = [0, 1] }\n')
+    sweep(path, tmp_path / "out")
+    glob = f"{tmp_path}/out/runs/*.parquet"
+    assert len(list((tmp_path / "out" / "runs").iterdir())) == 2
+    rows = duckdb.sql(f"SELECT status, count(*), count(y) FROM '{glob}' GROUP BY ALL "
+                      "ORDER BY ALL").fetchall()
+    assert rows == [("failed", 2, 0), ("ok", 2, 2)]
+    assert pl.scan_parquet(glob).collect_schema()["y"] == pl.Float64
