@@ -401,6 +401,8 @@ class Store:
             if folder.is_dir():
                 for tmp in folder.glob(".*"):
                     tmp.unlink(missing_ok=True)
+        for tmp in (*self.out.glob(".manifest.json.*"), *self.out.glob(".sweep.toml.*")):
+            tmp.unlink(missing_ok=True)
         _, bad = self.read_keys()
         for path in bad:
             self._quarantine(path)
