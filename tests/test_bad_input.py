@@ -79,10 +79,13 @@ def test_bad_input_does_not_touch_earlier_output(tmp_path, capsys):
     out = tmp_path / "out"
     base = str(SCENARIOS / "baseline.toml")
     assert main(["run", base, "-n", "2", "--out", str(out)]) == 0
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    def files():
+        return {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    before = files()
     assert main(["run", base, "-n", "2", "--out", str(out), "--set", "funding.rule=pool"]) == 2
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
-    assert not list(out.glob(".*"))  # no temporary files left behind
+    assert files() == before
+    assert not list(out.rglob(".*"))  # no temporary files left behind
 
 
 def test_cli_process_prints_no_traceback(tmp_path):

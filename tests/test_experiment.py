@@ -202,12 +202,61 @@ def test_resume_finishes_only_what_is_missing(tmp_path):
     assert not list((tmp_path / "part" / "runs").glob(".*"))
 
 
-def test_resume_refuses_a_different_sweep_file(tmp_path, capsys):
+def test_a_sweep_grown_from_2_to_5_replicates_runs_only_the_new_ones(tmp_path):
+    path = model_sweep(tmp_path, replicates=2)
+    sweep(path, tmp_path / "grown")
+    report = sweep(model_sweep(tmp_path, replicates=5), tmp_path / "grown", resume=True)
+    assert (report.ran, report.skipped, report.total) == (12 * 3, 12 * 2, 12 * 5)
+    sweep(model_sweep(tmp_path, replicates=5), tmp_path / "scratch")
+    grown, scratch = load_results(tmp_path / "grown"), load_results(tmp_path / "scratch")
+    pd.testing.assert_frame_equal(scratch.runs, grown.runs)
+    assert grown.manifest["history"][0]["replicates"] == [2, 5]
+
+
+def test_more_sobol_samples_grow_the_same_design(tmp_path):
+    sweep(toy_sweep(tmp_path, "linear", samples=8, names=("a", "b")), tmp_path / "grown")
+    path = toy_sweep(tmp_path, "linear", samples=16, names=("a", "b"))
+    report = sweep(path, tmp_path / "grown", resume=True)
+    assert (report.ran, report.skipped) == (16 * 4 - 8 * 4, 8 * 4)
+    sweep(path, tmp_path / "scratch")
+    pd.testing.assert_frame_equal(runs(tmp_path / "scratch"), runs(tmp_path / "grown"))
+    pd.testing.assert_frame_equal(load_results(tmp_path / "scratch").points,
+                                  load_results(tmp_path / "grown").points)
+
+
+def test_extra_levels_grow_a_grid(tmp_path):
     path = model_sweep(tmp_path)
     sweep(path, tmp_path / "out")
-    other = model_sweep(tmp_path, replicates=3)
-    assert main(["sweep", str(other), "--out", str(tmp_path / "out"), "--resume"]) == 2
-    assert "different sweep file" in capsys.readouterr().err
+    path.write_text(path.read_text().replace('["shared", "nao"]', '["shared", "nao", "lead"]'))
+    report = sweep(path, tmp_path / "out", resume=True)
+    assert (report.ran, report.skipped) == (12, 24)
+    data = load_results(tmp_path / "out")
+    assert data.points["point"].tolist() == list(range(18))
+    assert set(data.runs.loc[data.runs["point"] >= 12, "governance.mode"]) == {"lead"}
+    assert (data.runs.groupby("point").size() == 2).all()
+
+
+@pytest.mark.parametrize(("old", "new", "says"), [
+    ('replicates = 2', 'replicates = 1', "sweep.replicates 2 -> 1 (a sweep can only grow)"),
+    ('["shared", "nao"]', '["shared", "lead"]', "parameters.governance.mode lost levels"),
+    ('range = [0.2, 0.8]', 'range = [0.2, 0.9]', "parameters.population.initial_trust range"),
+    ('"population.size" = [3, 6]', '"population.size" = [3, 6]\n"population.goal_conflict" = [0.5]',
+     "parameters governance.mode"),
+])
+def test_a_resume_refuses_any_change_but_growth(tmp_path, capsys, old, new, says):
+    path = model_sweep(tmp_path)
+    sweep(path, tmp_path / "out")
+    path.write_text(path.read_text().replace(old, new))
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and says in err
+
+
+def test_more_lhs_samples_are_refused(tmp_path, capsys):
+    sweep(toy_sweep(tmp_path, "linear", design="lhs", samples=8), tmp_path / "out")
+    path = toy_sweep(tmp_path, "linear", design="lhs", samples=12)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--resume"]) == 2
+    assert "the design's points changed" in capsys.readouterr().err
 
 
 def test_sweep_killed_with_sigkill_resumes_to_the_same_data(tmp_path):
@@ -287,7 +336,9 @@ def test_manifest_records_provenance(tmp_path):
     sweep(path, tmp_path / "out", workers=2)
     m = load_results(tmp_path / "out").manifest
     assert m["status"] == "complete" and m["runs"] == {"total": 24, "ok": 24, "failed": 0}
-    assert len(m["sweep_sha256"]) == 64 and m["scenario_file"]["sha256"]
+    assert len(m["inputs"]["sweep_file"]["sha256"]) == 64
+    assert m["inputs"]["scenario_files"][0]["path"] == GENERIC
     assert m["design"]["kind"] == "grid" and m["design"]["points"] == 12
     assert m["versions"]["SALib"] != "not installed" and m["versions"]["mesa"].startswith("3.5")
     assert m["seeds"]["seed"] == 11
+    assert m["layout"]["runs"] == "runs/part-*.parquet"

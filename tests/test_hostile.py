@@ -72,7 +72,7 @@ def test_scenario_names_cannot_write_outside_out(tmp_path, capsys):
     for folder in folders:
         assert (out / folder).resolve().parent == out.resolve()
         assert not folder.startswith(".") and len(folder.encode()) <= 100
-        assert (out / folder / "runs.parquet").is_file()
+        assert (out / folder / "runs" / "part-000000.parquet").is_file()
 
 
 def test_repeated_names_get_distinct_folders_stated_in_the_manifest(tmp_path, capsys):
@@ -118,7 +118,7 @@ def test_compare_never_merges_two_scenarios_under_one_label(tmp_path, capsys):
              scenario(tmp_path, "x (2)", 7, stem="xp2")]
     out = tmp_path / "cmp"
     assert main(["compare", *files, "-n", "3", "--out", str(out)]) == 0
-    runs = pd.read_parquet(out / "runs.parquet")
+    runs = pd.read_parquet(out / "runs")
     assert runs.groupby("scenario").size().tolist() == [3, 3, 3]
     members = runs.groupby("scenario", sort=False)["final_members"].first().tolist() \
         if "final_members" in runs else None
@@ -211,13 +211,13 @@ def test_a_plain_run_after_run_agents_leaves_no_stale_file(tmp_path, capsys):
     ok = scenario(tmp_path, "ok", 4)
     out = tmp_path / "st"
     assert main(["run", ok, "-n", "2", "--seed", "1", "--agents", "--out", str(out)]) == 0
-    assert (out / "agents.parquet").exists()
+    assert (out / "agents" / "part-000000.parquet").exists()
     other = scenario(tmp_path, "other", 3)
     assert main(["run", other, "-n", "3", "--seed", "2", "--out", str(out)]) == 0
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["files"] == ["runs.parquet", "steps.parquet"]
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", *manifest["files"]]
-    assert len(pd.read_parquet(out / "runs.parquet")) == 3
+    assert manifest["files"] == ["runs/part-000000.parquet", "steps/part-000000.parquet"]
+    assert sorted(snapshot(out)) == sorted(["manifest.json", *manifest["files"]])
+    assert len(pd.read_parquet(out / "runs")) == 3
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
@@ -226,8 +226,8 @@ def test_several_scenarios_then_one_replace_the_whole_folder(tmp_path, capsys):
     files = [scenario(tmp_path, "a"), scenario(tmp_path, "b")]
     assert main(["run", *files, "-n", "1", "--out", str(out)]) == 0
     assert main(["run", files[0], "-n", "1", "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "runs.parquet",
-                                                      "steps.parquet"]
+    assert sorted(snapshot(out)) == ["manifest.json", "runs/part-000000.parquet",
+                                     "steps/part-000000.parquet"]
 
 
 def full_disk_after(n, real):
@@ -244,14 +244,14 @@ def full_disk_after(n, real):
 
 
 def test_a_full_disk_mid_run_leaves_the_old_output_intact(tmp_path, capsys, monkeypatch):
-    import collabsim.cli
+    import collabsim.experiment.tables
 
     ok = scenario(tmp_path, "ok", 4)
     out = tmp_path / "full"
     assert main(["run", ok, "-n", "2", "--seed", "1", "--out", str(out)]) == 0
     before = snapshot(out)
-    monkeypatch.setattr(collabsim.cli, "write_parquet",
-                        full_disk_after(2, collabsim.cli.write_parquet))
+    monkeypatch.setattr(collabsim.experiment.tables, "write_table",
+                        full_disk_after(2, collabsim.experiment.tables.write_table))
     capsys.readouterr()
     assert main(["run", ok, "-n", "4", "--seed", "2", "--agents", "--out", str(out)]) == 2
     one_line_error(capsys, f"--out {out}", "No space left on device", "left as it was")

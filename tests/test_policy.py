@@ -188,7 +188,8 @@ def test_report_is_self_contained(tmp_path, status_quo):
     for marker in ("http://", "https://", "<script", "<link", "@import", "url("):
         assert marker not in text.replace("https://", "") or marker == "https://"
     assert "<script" not in text and "<link" not in text and "http://" not in text
-    for name in ("runs.parquet", "steps.parquet", "members.parquet", "runs.csv",
+    for name in ("runs/part-000000.parquet", "steps/part-000000.parquet",
+                 "members/part-000000.parquet", "runs.csv",
                  "differences.csv", "scorecard.csv", "wrong_pocket.csv", "manifest.json"):
         assert (tmp_path / "rep" / name).exists()
     assert "Who pays, who saves" in text and "funding.rule" in text

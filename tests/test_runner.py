@@ -59,9 +59,9 @@ def test_out_writes_tables_and_manifest(tmp_path, capsys):
     assert main(["run", BASELINE, "-n", "3", "--steps", "5", "--out", str(out), "--agents",
                  "--set", "governance.mode=nao"]) == 0
     assert "wrote" in capsys.readouterr().out
-    runs = pd.read_parquet(out / "runs.parquet")
-    steps = pd.read_parquet(out / "steps.parquet")
-    agents = pd.read_parquet(out / "agents.parquet")
+    runs = pd.read_parquet(out / "runs")
+    steps = pd.read_parquet(out / "steps")
+    agents = pd.read_parquet(out / "agents")
     assert len(runs) == 3 and set(METRICS) <= set(runs.columns)
     assert len(steps) == 15 and set(steps["replicate"]) == {0, 1, 2}
     assert len(agents) >= 3 * 5 * 6
@@ -78,8 +78,8 @@ def test_several_scenarios_get_their_own_folders(tmp_path, capsys):
     assert main(["run", *files, "-n", "2", "--steps", "3", "--out", str(out)]) == 0
     table = capsys.readouterr().out
     assert "funding_pooled" in table and "governance_nao" in table
-    assert (out / "funding_pooled" / "runs.parquet").exists()
-    assert (out / "governance_nao" / "runs.parquet").exists()
+    assert (out / "funding_pooled" / "runs" / "part-000000.parquet").exists()
+    assert (out / "governance_nao" / "runs" / "part-000000.parquet").exists()
 
 
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: str(p.relative_to(SCENARIOS)))

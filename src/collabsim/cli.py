@@ -44,7 +44,6 @@ from collabsim.store import (
     versions,
     write_csv,
     write_json,
-    write_parquet,
 )
 
 EXIT_BAD_INPUT = 2
@@ -335,10 +334,10 @@ def _finite(obj: Any) -> Any:
 
 def _write_outputs(folder, path, s, args, runs, steps, agents, summary, elapsed) -> None:
     folder.mkdir(exist_ok=True)
-    write_parquet(runs, folder / "runs.parquet")
-    write_parquet(steps, folder / "steps.parquet")
-    if agents is not None:
-        write_parquet(agents, folder / "agents.parquet")
+    from collabsim.experiment.tables import write_run_tables
+
+    files = write_run_tables(folder, {"runs": runs, "steps": steps, "agents": agents}, s.name,
+                             args.seed)
     toml = s.to_toml()
     manifest = {
         "command": "run",
@@ -354,7 +353,7 @@ def _write_outputs(folder, path, s, args, runs, steps, agents, summary, elapsed)
         "elapsed_s": round(elapsed, 3),
         "versions": versions(),
         "git_commit": git_commit(),
-        "files": sorted(p.name for p in folder.iterdir()),
+        "files": files,
         "summary": _finite(summary),
     }
     write_json(manifest, folder / "manifest.json")
@@ -514,11 +513,26 @@ def _columns(header: list[str], rows: list[list[str]]) -> list[str]:
 # sweep / analyze / plot ---------------------------------------------------------------------
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``collabsim sweep``."""
-    from collabsim.experiment import sweep
-
     check_writable(args.out)
-    report = sweep(args.sweep_file, args.out, workers=args.workers, scheduler=args.scheduler,
-                   resume=args.resume, progress=False if args.quiet else None)
+    from collabsim.experiment import sweep
+    from collabsim.experiment.engine import ResultsWarning, SweepInterrupted
+
+    def one_line(message: Warning | str, *_: Any, **__: Any) -> None:
+        print(f"collabsim: warning: {message}", file=sys.stderr)
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", ResultsWarning)
+            warnings.showwarning = one_line
+            report = sweep(args.sweep_file, args.out, workers=args.workers,
+                           scheduler=args.scheduler, resume=args.resume,
+                           progress=False if args.quiet else None)
+    except SweepInterrupted as exc:
+        print(f"collabsim: {exc}", file=sys.stderr)
+        return 128 + exc.signum
+    except KeyboardInterrupt:  # while starting, before any run
+        print("collabsim: interrupted; resume with --resume", file=sys.stderr)
+        return 130
     rate = report.ran / report.elapsed_s if report.elapsed_s > 0 else 0.0
     print(f"{visible(str(report.out))}: {report.total} runs ({report.skipped} already done, "
           f"{report.ran} run now, {report.failed} failed) in {report.elapsed_s:.1f} s "

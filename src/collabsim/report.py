@@ -35,7 +35,7 @@ from collabsim.compare import (
 )
 from collabsim.errors import visible
 from collabsim.metrics import ARCHETYPES, REGISTRY
-from collabsim.store import replace_folder, sha256, versions, write_csv, write_json, write_parquet
+from collabsim.store import replace_folder, sha256, versions, write_csv, write_json
 
 TRAJECTORIES = (
     ("advantage", "Cumulative collaborative advantage (£m)"),
@@ -507,16 +507,17 @@ def write_report(cmp: Comparison, out: Path, argv: list[str] | None = None) -> P
     The folder is written as a unit (:func:`collabsim.store.replace_folder`): an earlier
     run or compare output there is replaced whole, or left untouched if writing fails.
     """
+    from collabsim.experiment.tables import write_run_tables
+
     text = render(cmp, argv)  # a failure here stops before anything is written
     with replace_folder(out, "compare") as stage:
-        write_parquet(cmp.runs, stage / "runs.parquet")
-        write_parquet(cmp.steps, stage / "steps.parquet")
-        write_parquet(cmp.members, stage / "members.parquet")
+        write_run_tables(stage, {"runs": cmp.runs, "steps": cmp.steps, "members": cmp.members},
+                         "compare", cmp.seed)
         for name, df in (("runs", cmp.runs), ("differences", cmp.differences),
                          ("scorecard", scorecard(cmp)), ("wrong_pocket", wrong_pocket(cmp)),
                          ("summary", summary_table(cmp))):
             write_csv(df, stage / f"{name}.csv")
         (stage / "report.html").write_text(text, encoding="utf-8")
-        files = sorted(p.name for p in stage.iterdir())
+        files = sorted(str(p.relative_to(stage)) for p in stage.rglob("*") if p.is_file())
         write_json({**manifest(cmp, argv), "files": files}, stage / "manifest.json")
     return out / "report.html"

@@ -198,6 +198,12 @@ def _unlisted(folder: Path, manifest: dict[str, Any]) -> Path | None:
             if inner is None:
                 continue
             return inner
+        if entry.is_dir():  # a table folder: every file in it must be listed
+            stray = next((p for p in sorted(entry.rglob("*")) if p.is_symlink() or (
+                p.is_file() and str(p.relative_to(folder)) not in files)), None)
+            if stray is None and any(entry.iterdir()):
+                continue
+            return stray or entry
         return entry
     return None
 

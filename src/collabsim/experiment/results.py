@@ -8,12 +8,24 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from collabsim.errors import InputError
 from collabsim.experiment.design import UNIT_PREFIX
-from collabsim.experiment.engine import KEY, RUNS, STEPS, Store
+from collabsim.experiment.engine import (
+    AGENTS,
+    FAILURES,
+    KEY,
+    POINTS,
+    RUNS,
+    STEPS,
+    Store,
+    _warn,
+)
+from collabsim.experiment.tables import part_name
 
-ID_COLUMNS = ("point", "replicate", "status", "error", "traceback")
+ID_COLUMNS = ("point", "replicate", "status", "error", "traceback", "seed", "sweep")
 
 
 @dataclass
@@ -22,12 +34,14 @@ class SweepResults:
 
     Attributes:
         points: One row per design point: ``point`` and one column per factor.
-        runs: One row per run: point, replicate, status, error, traceback, the factors,
-            every summary metric and diagnostic, and the archetype; sorted.
+        runs: One row per run: point, replicate, status, error, traceback, seed, sweep,
+            the factors, every summary metric and diagnostic, and the archetype; sorted
+            by point and replicate.
         metrics: Long form of the numeric outputs of successful runs: ``point``,
             ``replicate``, the factors, ``metric``, ``value``.
         steps: Per-step tables of every run, when the sweep kept them (else None).
         manifest: The sweep's manifest.
+        agents: Per-member, per-step tables, when the sweep kept them (else None).
     """
 
     points: pd.DataFrame
@@ -35,6 +49,7 @@ class SweepResults:
     metrics: pd.DataFrame
     steps: pd.DataFrame | None
     manifest: dict[str, Any]
+    agents: pd.DataFrame | None = None
 
     @property
     def factors(self) -> list[str]:
@@ -54,34 +69,67 @@ class SweepResults:
 def load_results(folder: str | Path) -> SweepResults:
     """Load a sweep's results folder.
 
+    Files that are not chunks of a table, chunks that cannot be read and chunks that
+    only repeat runs recorded earlier are skipped with a :class:`ResultsWarning`; a run
+    recorded twice is kept once.
+
     Raises:
-        InputError: the folder holds no sweep.
+        InputError: the folder holds no sweep, or its manifest or points are damaged.
     """
     folder = Path(folder)
     store = Store(folder)
     if not store.manifest_path.is_file():
         raise InputError(f"{folder}: holds no sweep results (no manifest.json)")
-    manifest = json.loads(store.manifest_path.read_text(encoding="utf-8"))
-    points = pd.read_parquet(folder / "points.parquet")
-    chunks = store.chunks()
-    runs = (pd.concat([pd.read_parquet(c) for c in chunks], ignore_index=True)
-            if chunks else pd.DataFrame(columns=list(ID_COLUMNS)))
+    try:
+        manifest = json.loads(store.manifest_path.read_text(encoding="utf-8"))
+        points = pq.read_table(folder / POINTS / part_name(0)).to_pandas()
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise InputError(f"{folder}: damaged sweep results ({str(exc).splitlines()[0][:100]})"
+                         ) from None
+    for table in (RUNS, STEPS, AGENTS, FAILURES):
+        for stray in store.strays(table):
+            _warn(f"{stray}: not a chunk of the {table} table; skipped")
+    _, bad = store.read_keys()
+    chunks = [c for c in store.parts(RUNS) if c not in bad]
     factors = [c for c in points.columns if c != "point" and not c.startswith(UNIT_PREFIX)]
-    runs = (runs.merge(points[["point", *factors]], on="point", how="left")
-            .sort_values(KEY, kind="stable").reset_index(drop=True))
-    ordered = [*ID_COLUMNS, *factors]
+    if chunks:
+        runs = pd.concat([pq.read_table(c).to_pandas() for c in chunks], ignore_index=True)
+    else:
+        runs = pd.DataFrame({c: pd.Series(dtype=points[c].dtype if c in points else object)
+                             for c in [*ID_COLUMNS, *factors] if c != "traceback"})
+    if runs.duplicated(KEY).any():
+        _warn(f"{folder}: {int(runs.duplicated(KEY).sum())} runs are recorded twice; "
+              "each is kept once")
+        runs = runs.drop_duplicates(KEY, keep="first")
+    committed = {c.name for c in chunks}
+    failures = _table(store, FAILURES, committed)
+    tb = (failures[[*KEY, "traceback"]].drop_duplicates(KEY) if failures is not None
+          else pd.DataFrame({"point": [], "replicate": [], "traceback": []}).astype(
+              {"point": "int64", "replicate": "int64", "traceback": object}))
+    runs = (runs.merge(tb, on=KEY, how="left").sort_values(KEY, kind="stable")
+            .reset_index(drop=True))
+    runs["traceback"] = runs["traceback"].fillna("")
+    ordered = [c for c in (*ID_COLUMNS, *factors) if c in runs.columns]
     runs = runs[[*ordered, *[c for c in runs.columns if c not in ordered]]]
     ok = runs[runs["status"] == "ok"]
     numeric = [c for c in ok.columns if c not in ordered
                and pd.api.types.is_numeric_dtype(ok[c]) and not pd.api.types.is_bool_dtype(ok[c])]
     metrics = ok.melt(id_vars=["point", "replicate", *factors], value_vars=numeric,
                       var_name="metric", value_name="value")
-    steps = None
-    step_files = sorted((folder / STEPS).glob("part-*.parquet"))
-    if step_files:
-        steps = (pd.concat([pd.read_parquet(f) for f in step_files], ignore_index=True)
-                 .sort_values([*KEY, "step"], kind="stable").reset_index(drop=True))
-    return SweepResults(points, runs, metrics, steps, manifest)
+    return SweepResults(points, runs, metrics, _table(store, STEPS, committed, "step"),
+                        manifest, _table(store, AGENTS, committed, "step"))
+
+
+def _table(store: Store, table: str, committed: set[str],
+           then: str | None = None) -> pd.DataFrame | None:
+    """A per-run table's committed chunks, sorted by run (and ``then``); None if none."""
+    files = [p for p in store.parts(table) if p.name in committed]
+    if not files:
+        return None
+    df = pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True)
+    df = df.drop(columns=[c for c in ("sweep",) if c in df.columns])
+    order = [*KEY, then] if then else KEY
+    return df.sort_values(order, kind="stable").reset_index(drop=True)
 
 
 __all__ = ["RUNS", "SweepResults", "load_results"]

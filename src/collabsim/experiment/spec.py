@@ -25,7 +25,7 @@ from typing import Any
 
 from collabsim.errors import InputError, suggest, where
 from collabsim.experiment.toys import response
-from collabsim.scenario import Scenario, load_scenario, override_param, read_toml
+from collabsim.scenario import BASE_KEY, Scenario, load_scenario, override_param, read_toml
 from collabsim.schema import Param, check_value, lookup
 
 DESIGNS = ("grid", "lhs", "sobol", "morris", "table")
@@ -52,6 +52,8 @@ SWEEP_FIELDS: tuple[Param, ...] = (
     Param("sweep.steps", "int", 0, "Steps per run (0: the scenario's).", 0,
           lookup("scenario.steps").high),
     Param("sweep.keep_steps", "bool", False, "Also store every run's per-step table."),
+    Param("sweep.keep_agents", "bool", False,
+          "Also store every run's agent table (one row per member per step)."),
     Param("sweep.chunk_size", "int", 500, "Runs per Parquet chunk written.", 1, 1_000_000),
 )
 SWEEP_BY_KEY = {p.key: p for p in SWEEP_FIELDS}
@@ -99,6 +101,7 @@ class SweepSpec:
     seed: int = 0
     steps: int = 0
     keep_steps: bool = False
+    keep_agents: bool = False
     chunk_size: int = 500
     text: str = field(default="", compare=False)
 
@@ -174,7 +177,7 @@ def sweep_from_dict(
         second_order=values["sweep.second_order"], morris_levels=values["sweep.morris_levels"],
         table=table, replicates=values["sweep.replicates"], seed=values["sweep.seed"],
         steps=values["sweep.steps"], keep_steps=values["sweep.keep_steps"],
-        chunk_size=values["sweep.chunk_size"], text=text,
+        keep_agents=values["sweep.keep_agents"], chunk_size=values["sweep.chunk_size"], text=text,
     )
 
 
@@ -187,6 +190,21 @@ def _check_sobol_samples(values: dict[str, Any], given: bool, source: str | None
         low = 1 << (n.bit_length() - 1)
         raise InputError(f"{where(source, 'sweep.samples')} = {n} is not allowed; the sobol design "
                          f"needs a power of two, such as {low} or {2 * low}")
+
+
+def scenario_files(path: str | Path) -> list[Path]:
+    """A scenario file and every file it inherits from (``base = ...``), in that order.
+
+    The chain is the one :func:`~collabsim.scenario.load_scenario` follows; call this
+    only on a file that loads.
+    """
+    chain = [Path(path)]
+    while True:
+        _, doc = read_toml(chain[-1])
+        table = doc.get("scenario")
+        if not isinstance(table, dict) or not isinstance(table.get(BASE_KEY), str):
+            return chain
+        chain.append((chain[-1].parent / table[BASE_KEY]).resolve())
 
 
 def _existing(folder: Path, values: dict[str, Any], key: str, source: str | None) -> Path:

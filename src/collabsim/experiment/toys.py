@@ -108,3 +108,37 @@ def slow(params: Mapping[str, float], rng: np.random.Generator) -> dict[str, flo
 
     time.sleep(0.02)
     return linear(params, rng)
+
+
+@register
+def quits(params: Mapping[str, float], rng: np.random.Generator) -> dict[str, float]:
+    """Like :func:`linear`, but calls ``sys.exit(0)`` for ``a > 0.8``: a run that exits."""
+    import sys
+
+    if params["a"] > 0.8:
+        sys.exit(0)
+    return linear(params, rng)
+
+
+@register
+def crashes(params: Mapping[str, float], rng: np.random.Generator) -> dict[str, float]:
+    """Like :func:`linear`, but ends its process with ``os._exit`` for ``a > 0.9``.
+
+    Only for sweeps with worker processes: it stands for a run that is killed (for
+    lack of memory, say) every time it runs.
+    """
+    import os
+
+    if params["a"] > 0.9:
+        os._exit(3)
+    return linear(params, rng)
+
+
+@register
+def timed(params: Mapping[str, float], rng: np.random.Generator) -> dict[str, float]:
+    """Like :func:`linear`, taking 50 ms and reporting when it ran (for concurrency tests)."""
+    import time
+
+    start = time.time()
+    time.sleep(0.05)
+    return {**linear(params, rng), "start": start, "end": time.time()}
