@@ -41,6 +41,7 @@ bench: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/collabsim describe --markdown > docs/scenario-reference.md
+	$(BIN)/python -m collabsim.odd docs/ODD.md
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .hypothesis .ruff_cache

@@ -146,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("describe", help="every parameter with its default, range and meaning")
     d.add_argument("--markdown", action="store_true", help="print the scenario reference")
+    d.add_argument("--advanced", action="store_true",
+                   help="also list the advanced behavioural constants")
     return parser
 
 
@@ -449,15 +451,19 @@ def _default_text(p: Param) -> str:
 
 def cmd_describe(args: argparse.Namespace) -> int:
     """``collabsim describe``."""
-    print(reference_markdown() if args.markdown else describe_text(), end="")
+    print(reference_markdown() if args.markdown else describe_text(args.advanced), end="")
     return 0
 
 
-def describe_text() -> str:
-    """Every parameter, one block each, for the terminal."""
+def describe_text(advanced: bool = False) -> str:
+    """Every parameter, one block each, for the terminal (advanced ones when asked)."""
     lines = []
     section = None
+    hidden = 0
     for p in PARAMS:
+        if p.advanced and not advanced:
+            hidden += 1
+            continue
         if p.section != section:
             section = p.section
             lines.append(f"[{section}]")
@@ -469,6 +475,9 @@ def describe_text() -> str:
         for f in fields:
             req = "required" if f.required else f"default {f.default!r}"
             lines.append(f"  {f.name}: {f.help} ({req})")
+    if hidden:
+        lines.append(f"({hidden} advanced behavioural constants not shown; "
+                     "`collabsim describe --advanced` lists them)")
     return "\n".join(lines) + "\n"
 
 
@@ -482,7 +491,8 @@ def reference_markdown() -> str:
         "",
         "A scenario is a TOML file. Every key below is optional and takes its default when "
         "left out. Unknown keys are rejected. Any key can be overridden on the command line "
-        "with `--set KEY=VALUE`.",
+        "with `--set KEY=VALUE`. Keys marked *advanced* are behavioural constants most "
+        "users leave alone; docs/ODD.md gives the source of each.",
     ]
     section = None
     for p in PARAMS:
@@ -490,7 +500,8 @@ def reference_markdown() -> str:
             section = p.section
             out += ["", f"## `[{section}]`", "", "| key | default | allowed | meaning |",
                     "|---|---|---|---|"]
-        out.append(f"| `{p.key}` | `{_default_text(p)}` | {p.allowed()} | {p.help} |")
+        flag = " *(advanced)*" if p.advanced else ""
+        out.append(f"| `{p.key}`{flag} | `{_default_text(p)}` | {p.allowed()} | {p.help} |")
     for title, fields in (("[[organisation]]", ORGANISATION_FIELDS),
                           ("[[environment.shocks]]", SHOCK_FIELDS)):
         out += ["", f"## `{title}`", "", "| field | default | allowed | meaning |",

@@ -27,8 +27,14 @@ from collabsim.rules import DECISION, FUNDING, GOVERNANCE
 from collabsim.rules.decision import Ballot
 from collabsim.rules.governance import BROKER
 from collabsim.scenario import Scenario, Shock
-from collabsim.schema import CARE_PROFESSIONS, SECTOR_GOALS, SECTORS
-from collabsim.services import ServiceDemand
+from collabsim.schema import (
+    CARE_PROFESSIONS,
+    NEUTRAL_TRUST,
+    QUARTERS_PER_YEAR,
+    SECTOR_GOALS,
+    SECTORS,
+)
+from collabsim.services import Partnership, ServiceDemand
 
 #: Per-member arrays, kept row-aligned with ``self.members``.
 MEMBER_ARRAYS = (
@@ -37,7 +43,6 @@ MEMBER_ARRAYS = (
     "satisfaction", "exp_return", "obligation", "low_steps", "cum_net", "sector_code",
     "care", "plan_acc", "last_contribution", "last_benefit", "last_net", "cum_paid", "cum_saved",
 )
-LIVE_PLAN = 0.25  #: plan currency above which pooled money is committed to delivery
 
 
 class _ScheduledShock:
@@ -72,9 +77,9 @@ class PartnershipModel(mesa.Model):
         super().__init__(rng=rng)
         self.p = scenario
         self.fx = effects(scenario)
-        self.governance = GOVERNANCE[scenario["governance.mode"]]
-        self.decision = DECISION[scenario["governance.decision_rule"]]
-        self.funding = FUNDING[scenario["funding.rule"]]
+        self.governance = GOVERNANCE[scenario["governance.mode"]](scenario.params, self.rng)
+        self.decision = DECISION[scenario["governance.decision_rule"]]()
+        self.funding = FUNDING[scenario["funding.rule"]](scenario.params)
         self.collect_agents = collect_agents
 
         f = generate(scenario, self.rng)
@@ -86,7 +91,7 @@ class PartnershipModel(mesa.Model):
         self.goals = f.goals
         self.understanding = f.goals.copy()
         self.trust = f.trust
-        self.culture = cultural_distance(f.sectors, self.cultural_scale())
+        self.culture = self.culture_between(f.sectors)
         self.sector_code = np.array([SECTORS.index(s) for s in f.sectors])
         self.care = np.isin(f.sectors, list(CARE_PROFESSIONS))
         for name in ("satisfaction", "cum_net", "plan_acc", "last_contribution",
@@ -108,14 +113,13 @@ class PartnershipModel(mesa.Model):
         self.currency = 0.0
         self.pot = 0.0
         self.queue = 0.0
-        self.proposers: Any = None
         self.advantage = 0.0
         self.governance_switch_step: int | None = None
         self.history: list[dict[str, Any]] = []
         self.agent_rows: list[dict[str, np.ndarray]] = []
         self.events: list[tuple[int, str, str]] = []
         self._joined = 0
-        self.services = ServiceDemand(self) if scenario["services.enabled"] else None
+        self.services = ServiceDemand(scenario.params) if scenario["services.enabled"] else None
 
         self._scheduled = [_ScheduledShock(self, s) for s in scenario.shocks]
         for ev in self._scheduled:
@@ -148,6 +152,11 @@ class PartnershipModel(mesa.Model):
         """Cultural distance between sectors under this funding rule."""
         return self.fx.cultural_distance * self.funding.culture_merge
 
+    def culture_between(self, sectors: list[str]) -> np.ndarray:
+        """``(n, n)`` cultural distance between members of ``sectors``."""
+        return cultural_distance(sectors, self.cultural_scale(),
+                                 self.p["dynamics.family_distance"])
+
     def preferences(self) -> np.ndarray:
         """Plans members prefer: their interests blended with their understanding."""
         w = self.p["dynamics.understanding_weight"]
@@ -172,13 +181,25 @@ class PartnershipModel(mesa.Model):
         p = self.p
         threshold = p["dynamics.acceptance_threshold"]
         acc = self.acceptability(alts, pref)
-        broker_trust = 0.5 + 0.5 * p["governance.facilitation"]
+        base = p["dynamics.broker_credibility"]
+        broker_trust = base + (1.0 - base) * p["governance.facilitation"]
         credit = np.where(proposers[:, None] == BROKER, broker_trust,
                           self.trust[:, np.maximum(proposers, 0)].T)
-        yes = acc + p["dynamics.trust_acceptance_bonus"] * (credit - 0.5) >= threshold
-        ballot = Ballot(yes, acc, self.power, self.governance.decider(self),
+        yes = acc + p["dynamics.trust_acceptance_bonus"] * (credit - NEUTRAL_TRUST) >= threshold
+        ballot = Ballot(yes, acc, self.power, self.governance.decider(self.power, self.lead_row()),
                         p["governance.supermajority"], threshold)
         return acc, yes, self.decision.passes(ballot)
+
+    def propose(self, pref: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Alternatives ``(K, D)`` and who tabled them, under the governance mode."""
+        return self.governance.propose(
+            pref, self.power, self.trust_out(), self.lead_row(), k,
+            lambda alts, proposers: self.vote(alts, proposers, pref)[2])
+
+    def partnership(self) -> Partnership:
+        """What the service submodel sees of the partnership this quarter."""
+        return Partnership(self.plan, self.goals, self.budget, self.base_budget,
+                           self.sector_code, self.demand_index)
 
     def fair_share(self) -> np.ndarray:
         """What each member is asked to put in per step, £m."""
@@ -193,7 +214,7 @@ class PartnershipModel(mesa.Model):
     @property
     def demand_index(self) -> float:
         """Demand relative to the start, from ``environment.demand_growth``."""
-        return (1.0 + self.p["environment.demand_growth"]) ** (self.steps / 4.0)
+        return (1.0 + self.p["environment.demand_growth"]) ** (self.steps / QUARTERS_PER_YEAR)
 
     # ---------------------------------------------------------------------- step
     def step(self) -> None:
@@ -218,17 +239,17 @@ class PartnershipModel(mesa.Model):
         p, n = self.p, self.n
         cut = p["environment.austerity"]
         if cut:
-            self.budget *= (1.0 - cut) ** 0.25
+            self.budget *= (1.0 - cut) ** (1.0 / QUARTERS_PER_YEAR)
         if n == 0:
             return
         turnover = np.flatnonzero(self.rng.random(n) < p["environment.turnover_rate"])
         if turnover.size:
-            self._turnover(turnover, 0.5)
+            self._turnover(turnover, p["environment.turnover_size"])
         shifted = np.flatnonzero(self.rng.random(n) < p["environment.political_shift_rate"])
         if shifted.size:
-            self._shift_goals(shifted, 0.2)
+            self._shift_goals(shifted, p["environment.political_shift_size"])
         if self.rng.random() < p["environment.scandal_rate"]:
-            self._scandal(np.array([self.rng.integers(n)]), 0.3)
+            self._scandal(np.array([self.rng.integers(n)]), p["environment.scandal_size"])
 
     def apply_shock(self, shock: Shock) -> None:
         """Apply a scheduled event (called by Mesa's event list)."""
@@ -282,15 +303,18 @@ class PartnershipModel(mesa.Model):
         self._joined += 1
         sectors = self.p["population.sectors"]
         sector = target if target in SECTORS else sectors[self.rng.integers(len(sectors))]
-        budget_per_power = float(np.mean(self.base_budget / np.maximum(self.power, 0.05))) if \
-            self.n else self.p["population.mean_budget"]
-        power = max(size, 0.05)
-        goals = np.clip(np.array(SECTOR_GOALS[sector]) + self.rng.normal(0, 0.05, D), 0, 1)
+        p = self.p
+        floor = p["population.power_floor"]
+        budget_per_power = float(np.mean(self.base_budget / np.maximum(self.power, floor))) if \
+            self.n else p["population.mean_budget"]
+        power = max(size, floor)
+        goals = np.clip(np.array(SECTOR_GOALS[sector])
+                        + self.rng.normal(0, p["population.joiner_goal_noise"], D), 0, 1)
         n = self.n
         new = {
             "power": power, "budget": budget_per_power * power,
             "base_budget": budget_per_power * power,
-            "admin": self.p["population.admin_capacity"] * power / 0.5,
+            "admin": p["population.admin_capacity"] * power / p["population.reference_power"],
             "prosociality": self.p["population.prosociality"], "commitment": 1.0,
             "goals": goals,
             "understanding": goals, "satisfaction": 0.0, "exp_return": 1.0,
@@ -304,12 +328,12 @@ class PartnershipModel(mesa.Model):
             setattr(self, name, np.concatenate([arr, np.asarray([new[name]], dtype=arr.dtype)
                                                 .reshape((1, *arr.shape[1:]))]))
         goals_all = self.goals
-        fresh = initial_trust(goals_all, self.p["population.initial_trust"], self.rng)
+        fresh = initial_trust(goals_all, self.p, self.rng)
         trust = fresh
         trust[:n, :n] = self.trust
         self.trust = trust
         sectors_now = [SECTORS[c] for c in self.sector_code]
-        self.culture = cultural_distance(sectors_now, self.cultural_scale())
+        self.culture = self.culture_between(sectors_now)
         self.members.append(
             Organisation(self, f"{sector}_joiner_{self._joined}", sector, row=n, founding=False)
         )
@@ -333,7 +357,7 @@ class PartnershipModel(mesa.Model):
         np.fill_diagonal(weights, 0.0)
         rounds = p["governance.deliberation_rounds"]
         k = p["dynamics.alternatives"]
-        self.proposers = None
+        self.governance.new_meeting()
         for _ in range(rounds):  # deliberation before the first vote
             self._deliberate(weights)
         used = rounds
@@ -343,7 +367,7 @@ class PartnershipModel(mesa.Model):
                 self._deliberate(weights)
                 used += 1
             pref = self.preferences()
-            alts, proposers = self.governance.propose(self, pref, k)
+            alts, proposers = self.propose(pref, k)
             acc, yes, passes = self.vote(alts, proposers, pref)
             if passes.any():  # alternatives are taken in the order they were tabled
                 adopted = int(np.argmax(passes))
@@ -352,7 +376,7 @@ class PartnershipModel(mesa.Model):
         cost = (p["governance.meeting_cost"] * (used + 1) * fx.meeting_time_cost
                 * self.governance.coordination_load(n) + fx.participation_cost)
         self.meeting_cost = np.full(n, cost)
-        running = self.governance.running_cost(self)
+        running = self.governance.running_cost()
         if running:  # the broker's running cost is shared in proportion to budget
             total = self.budget.sum()
             self.meeting_cost += running * (self.budget / total if total > 0 else 1.0 / n)
@@ -369,7 +393,7 @@ class PartnershipModel(mesa.Model):
             mean_acc = float(decision_acc.sum()) / n
             rec.update(acceptability=mean_acc,
                        acceptability_sd=float(np.sqrt(((decision_acc - mean_acc) ** 2).sum() / n)),
-                       contested=bool(no_votes.sum() >= 0.25 * n))
+                       contested=bool(no_votes.sum() >= p["metrics.contested_share"] * n))
             supporters = yes[adopted].astype(float)
             # Those who carried a decision together trust each other a little more...
             self.trust += (p["dynamics.alliance_gain"] * np.outer(supporters, supporters)
@@ -380,7 +404,8 @@ class PartnershipModel(mesa.Model):
                 loss = p["dynamics.power_play_loss"] * fx.power_play_damping
                 against = no_votes.astype(float)
                 self.trust -= loss * (np.outer(against, supporters * self.power)
-                                      + 0.5 * np.outer(supporters, against * self.power)
+                                      + p["dynamics.resentment"]
+                                      * np.outer(supporters, against * self.power)
                                       ) * self.trust
         else:
             self.currency *= 1.0 - p["dynamics.plan_decay"]
@@ -418,10 +443,10 @@ class PartnershipModel(mesa.Model):
     def _deliver(self, c: np.ndarray, rec: dict[str, Any]) -> None:
         p = self.p
         self.pot += float(c.sum())
-        if self.plan is not None and self.currency >= LIVE_PLAN:
+        if self.plan is not None and self.currency >= p["dynamics.live_plan"]:
             self.queue += self.pot
             self.pot = 0.0
-        capacity = self.funding.hub_capacity(self, self.governance.hub_capacity(self))
+        capacity = self.funding.hub_capacity(self.governance.hub_capacity(self.admin), self.admin)
         capacity *= self.fx.delivery_capacity
         spent = min(self.queue, capacity)
         self.queue -= spent
@@ -432,11 +457,12 @@ class PartnershipModel(mesa.Model):
         diversity = 1.0 - float(((shares / total) ** 2).sum()) if total > 0 else 0.0
         n = self.n
         spread = float(goal_distance(self.understanding, self.understanding.sum(0) / n).sum()) / n
-        shared_understanding = max(0.0, 1.0 - 2.0 * spread)
+        shared_understanding = max(0.0, 1.0 - p["dynamics.understanding_spread_penalty"] * spread)
         fit = min(1.0, float(self.plan_acc.sum()) / n + self.fx.participation_fit) \
             if self.plan is not None else 0.0
+        stale = p["dynamics.stale_plan_productivity"]
         productivity = ((1.0 + p["dynamics.synergy"] * diversity) * fit * shared_understanding
-                        * (0.5 + 0.5 * self.currency))
+                        * (stale + (1.0 - stale) * self.currency))
         if self.funding.role_conflict:  # stress in merged teams costs output (Carpenter 2003)
             productivity *= 1.0 - self.fx.role_conflict * float(self.care.mean())
         gross = spent * productivity
@@ -447,7 +473,8 @@ class PartnershipModel(mesa.Model):
         relevance = self.plan_acc * self.budget
         benefit = gross * relevance / relevance.sum() if relevance.sum() > 0 else np.zeros(self.n)
         if self.services is not None:  # costs a member's own budget avoided count as benefit
-            service_record, saved = self.services.step(self, spent, productivity, c)
+            service_record, saved = self.services.step(self.partnership(), spent, productivity, c)
+            self.cum_saved += saved
             benefit = benefit + saved
             rec.update(service_record)
         # Under budget pressure a £ for joint work is a £ taken from statutory services.
@@ -544,7 +571,7 @@ class PartnershipModel(mesa.Model):
         if self.n > p["dynamics.shared_max_size"] or trust < p["dynamics.shared_min_trust"]:
             consensus = float(self.plan_acc.mean()) if self.plan is not None else 0.0
             self.mode_name = "nao" if consensus >= p["dynamics.acceptance_threshold"] else "lead"
-            self.governance = GOVERNANCE[self.mode_name]
+            self.governance = GOVERNANCE[self.mode_name](self.p.params, self.rng)
             self.governance_switch_step = self.steps
             self.events.append((self.steps, f"governance:{self.mode_name}", ""))
 
@@ -560,7 +587,9 @@ class PartnershipModel(mesa.Model):
                    shared_understanding=0.0, fit=0.0, advantage=self.advantage,
                    plan_currency=self.currency)
         if self.services is not None:
-            rec.update(self.services.step(self, 0.0, 0.0, np.zeros(self.n))[0])
+            record, saved = self.services.step(self.partnership(), 0.0, 0.0, np.zeros(self.n))
+            self.cum_saved += saved
+            rec.update(record)
 
     def _record(self, rec: dict[str, Any]) -> None:
         n = self.n
@@ -568,7 +597,7 @@ class PartnershipModel(mesa.Model):
         if n >= 2:  # off-diagonal means; the diagonal is 1
             pairs = n * (n - 1)
             mean_trust = float((self.trust.sum() - n) / pairs)
-            density = float(((self.trust >= 0.5).sum() - n) / pairs)
+            density = float(((self.trust >= self.p["metrics.dense_trust"]).sum() - n) / pairs)
         else:
             mean_trust = density = 0.0
         rec.update(
