@@ -38,6 +38,15 @@ METRICS: tuple[str, ...] = (
     "net_benefit_gini",
 )
 
+#: Diagnostics the summary holds besides the metrics; the archetype classifier reads them.
+DIAGNOSTICS: tuple[str, ...] = (
+    "contribution_rate", "queued_share", "polarisation", "contested_share",
+    "key_partner_ditched", "unspent_pot", "total_spent",
+)
+
+#: Every key of a run's summary (the service submodel adds SERVICE_METRICS).
+SUMMARY: tuple[str, ...] = (*METRICS, *DIAGNOSTICS, "archetype")
+
 #: Natural ranges of the metrics; confidence intervals are clipped to them.
 METRIC_BOUNDS: dict[str, tuple[float, float]] = {
     **{m: (0.0, 1.0) for m in ("inertia", "decision_success_rate", "acceptability",

@@ -8,6 +8,8 @@ distance) in ``(n, n)`` arrays. All randomness comes from ``self.rng``.
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import mesa
@@ -16,6 +18,7 @@ from mesa.time import Priority
 
 from collabsim.agents import Organisation
 from collabsim.infrastructure import effects
+from collabsim.metrics import SUMMARY, summarise
 from collabsim.population import (
     D,
     cultural_distance,
@@ -26,7 +29,7 @@ from collabsim.population import (
 from collabsim.rules import DECISION, FUNDING, GOVERNANCE
 from collabsim.rules.decision import Ballot
 from collabsim.rules.governance import BROKER
-from collabsim.scenario import Scenario, Shock
+from collabsim.scenario import Scenario, Shock, load_scenario
 from collabsim.schema import (
     CARE_PROFESSIONS,
     NEUTRAL_TRUST,
@@ -34,7 +37,8 @@ from collabsim.schema import (
     SECTOR_GOALS,
     SECTORS,
 )
-from collabsim.services import Partnership, ServiceDemand
+from collabsim.seeds import SeedLike, as_seed
+from collabsim.services import SERVICE_METRICS, Partnership, ServiceDemand
 
 #: Per-member arrays, kept row-aligned with ``self.members``.
 MEMBER_ARRAYS = (
@@ -56,26 +60,53 @@ class _ScheduledShock:
         self.model.apply_shock(self.shock)
 
 
+def _report(name: str, model: PartnershipModel) -> Any:
+    return model.summary()[name]
+
+
 class PartnershipModel(mesa.Model):
     """A partnership of public-service organisations.
 
+    It is an ordinary Mesa model: ``model.agents`` holds the active members (leavers
+    are removed, joiners added), ``run_model()`` runs the scenario's steps, and it runs
+    under ``mesa.batch_run`` with a scenario file and any scenario keys as parameters,
+    the run's summary metrics in the results::
+
+        mesa.batch_run(PartnershipModel, {"scenario": "scenarios/baseline.toml",
+                                          "population.initial_trust": [0.2, 0.8]})
+
+    Our :class:`~collabsim.scenario.Scenario` is ``model.params``. Mesa 3.5's own
+    ``model.scenario`` (its experimental scenario class, which carries the seed) is
+    left to Mesa: the two are different things, so ours does not take its name.
+
     Args:
-        scenario: A validated :class:`~collabsim.scenario.Scenario`.
-        rng: Seed, ``SeedSequence`` or ``Generator`` for all randomness.
+        scenario: A validated :class:`~collabsim.scenario.Scenario`, or the path of a
+            scenario file.
+        rng: An integer seed (replicate 0 of that seed, as for :func:`collabsim.run`
+            and ``collabsim run --seed``; see :mod:`collabsim.seeds`), a
+            ``SeedSequence`` or a ``Generator``.
         collect_agents: Also record one row per member per step.
+        **overrides: Scenario keys to set, e.g. ``**{"population.initial_trust": 0.2}``.
 
     Attributes:
+        params: The scenario being run.
         members: Active members, row-aligned with the member arrays.
         founders: The founding members, whether or not still active.
+        everyone: Every organisation that was ever a member, in order of joining.
         trust: ``(n, n)`` directed trust, ``trust[i, j]`` = i's trust in j.
         history: One dict per step (the model table).
     """
 
     def __init__(
-        self, scenario: Scenario, rng: Any = None, *, collect_agents: bool = False
+        self, scenario: Scenario | str | Path, rng: SeedLike = None, *,
+        collect_agents: bool = False, **overrides: Any,
     ) -> None:
-        super().__init__(rng=rng)
-        self.p = scenario
+        super().__init__(rng=as_seed(rng))
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario)
+        if overrides:
+            scenario = scenario.with_overrides(overrides, source="PartnershipModel")
+        self.params = scenario
         self.fx = effects(scenario)
         self.governance = GOVERNANCE[scenario["governance.mode"]](scenario.params, self.rng)
         self.decision = DECISION[scenario["governance.decision_rule"]]()
@@ -106,6 +137,7 @@ class PartnershipModel(mesa.Model):
             for i, (name, sector) in enumerate(zip(f.names, f.sectors, strict=True))
         ]
         self.founders = list(self.members)
+        self.everyone = list(self.members)
         self.lead_name = scenario["governance.lead"] or f.names[int(np.argmax(f.power))]
         self.mode_name = scenario["governance.mode"]
 
@@ -121,12 +153,31 @@ class PartnershipModel(mesa.Model):
         self._joined = 0
         self.services = ServiceDemand(scenario.params) if scenario["services.enabled"] else None
 
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: partial(_report, name) for name in self.summary_keys()})
+        self._summary: tuple[int, dict[str, Any]] | None = None
+
         self._scheduled = [_ScheduledShock(self, s) for s in scenario.shocks]
         for ev in self._scheduled:
             # At the end of the previous quarter, so the shock is felt from step `step` on.
             self.schedule_event(ev.fire, at=ev.shock.step - 1, priority=Priority.LOW)
 
     # ------------------------------------------------------------------ helpers
+    @property
+    def p(self) -> Scenario:
+        """Short alias of :attr:`params`."""
+        return self.params
+
+    def summary(self) -> dict[str, Any]:
+        """The run's summary metrics so far (:func:`collabsim.metrics.summarise`)."""
+        if self._summary is None or self._summary[0] != self.steps:
+            self._summary = (self.steps, summarise(self))
+        return self._summary[1]
+
+    def summary_keys(self) -> tuple[str, ...]:
+        """The names :meth:`summary` reports for this scenario."""
+        return SUMMARY + (SERVICE_METRICS if self.services is not None else ())
+
     @property
     def n(self) -> int:
         """Number of active members."""
@@ -155,17 +206,17 @@ class PartnershipModel(mesa.Model):
     def culture_between(self, sectors: list[str]) -> np.ndarray:
         """``(n, n)`` cultural distance between members of ``sectors``."""
         return cultural_distance(sectors, self.cultural_scale(),
-                                 self.p["dynamics.family_distance"])
+                                 self.params["dynamics.family_distance"])
 
     def preferences(self) -> np.ndarray:
         """Plans members prefer: their interests blended with their understanding."""
-        w = self.p["dynamics.understanding_weight"]
+        w = self.params["dynamics.understanding_weight"]
         return (1 - w) * self.goals + w * self.understanding
 
     def acceptability(self, plans: np.ndarray, pref: np.ndarray) -> np.ndarray:
         """Acceptability of ``plans`` (K, D) to each member: ``(K, n)`` in [0, 1]."""
         dist = goal_distance(plans[:, None, :], pref[None, :, :])
-        return np.clip(1.0 - dist / self.p["dynamics.acceptability_scale"], 0.0, 1.0)
+        return np.clip(1.0 - dist / self.params["dynamics.acceptability_scale"], 0.0, 1.0)
 
     def vote(
         self, alts: np.ndarray, proposers: np.ndarray, pref: np.ndarray
@@ -178,7 +229,7 @@ class PartnershipModel(mesa.Model):
         Returns:
             Acceptability ``(K, n)``, yes votes ``(K, n)`` and which pass ``(K,)``.
         """
-        p = self.p
+        p = self.params
         threshold = p["dynamics.acceptance_threshold"]
         acc = self.acceptability(alts, pref)
         base = p["dynamics.broker_credibility"]
@@ -203,7 +254,7 @@ class PartnershipModel(mesa.Model):
 
     def fair_share(self) -> np.ndarray:
         """What each member is asked to put in per step, £m."""
-        return self.p["funding.pooled_share"] * self.budget * self.obligation
+        return self.params["funding.pooled_share"] * self.budget * self.obligation
 
     def pressure(self) -> np.ndarray:
         """Budget pressure in [0, 1]: the gap between budget and what is asked of it."""
@@ -214,7 +265,7 @@ class PartnershipModel(mesa.Model):
     @property
     def demand_index(self) -> float:
         """Demand relative to the start, from ``environment.demand_growth``."""
-        return (1.0 + self.p["environment.demand_growth"]) ** (self.steps / QUARTERS_PER_YEAR)
+        return (1.0 + self.params["environment.demand_growth"]) ** (self.steps / QUARTERS_PER_YEAR)
 
     # ---------------------------------------------------------------------- step
     def step(self) -> None:
@@ -228,15 +279,18 @@ class PartnershipModel(mesa.Model):
             self._deliver(contributions, rec)
             self._update_trust(contributions, rec)
             self._motivation_and_exit()
-            if self.p["governance.adaptive"]:
+            if self.params["governance.adaptive"]:
                 self._evolve_governance()
         else:
             self._idle(rec)
         self._record(rec)
+        if self.steps >= self.params["scenario.steps"]:  # the scenario has run its course
+            self.running = False
+            self.datacollector.collect(self)
 
     # 1. Environment ------------------------------------------------------------
     def _random_events(self) -> None:
-        p, n = self.p, self.n
+        p, n = self.params, self.n
         cut = p["environment.austerity"]
         if cut:
             self.budget *= (1.0 - cut) ** (1.0 / QUARTERS_PER_YEAR)
@@ -283,7 +337,7 @@ class PartnershipModel(mesa.Model):
 
     def _turnover(self, rows: np.ndarray, size: float) -> None:
         """New leadership: trust to and from the member moves back towards the prior."""
-        prior = self.p["population.initial_trust"]
+        prior = self.params["population.initial_trust"]
         self.trust[rows, :] += size * (prior - self.trust[rows, :])
         self.trust[:, rows] += size * (prior - self.trust[:, rows])
         self.trust[rows, rows] = 1.0
@@ -301,9 +355,9 @@ class PartnershipModel(mesa.Model):
 
     def _join(self, target: str, size: float) -> None:
         self._joined += 1
-        sectors = self.p["population.sectors"]
+        sectors = self.params["population.sectors"]
         sector = target if target in SECTORS else sectors[self.rng.integers(len(sectors))]
-        p = self.p
+        p = self.params
         floor = p["population.power_floor"]
         budget_per_power = float(np.mean(self.base_budget / np.maximum(self.power, floor))) if \
             self.n else p["population.mean_budget"]
@@ -315,7 +369,7 @@ class PartnershipModel(mesa.Model):
             "power": power, "budget": budget_per_power * power,
             "base_budget": budget_per_power * power,
             "admin": p["population.admin_capacity"] * power / p["population.reference_power"],
-            "prosociality": self.p["population.prosociality"], "commitment": 1.0,
+            "prosociality": self.params["population.prosociality"], "commitment": 1.0,
             "goals": goals,
             "understanding": goals, "satisfaction": 0.0, "exp_return": 1.0,
             "obligation": 1.0, "low_steps": 0, "cum_net": 0.0,
@@ -328,15 +382,16 @@ class PartnershipModel(mesa.Model):
             setattr(self, name, np.concatenate([arr, np.asarray([new[name]], dtype=arr.dtype)
                                                 .reshape((1, *arr.shape[1:]))]))
         goals_all = self.goals
-        fresh = initial_trust(goals_all, self.p, self.rng)
+        fresh = initial_trust(goals_all, self.params, self.rng)
         trust = fresh
         trust[:n, :n] = self.trust
         self.trust = trust
         sectors_now = [SECTORS[c] for c in self.sector_code]
         self.culture = self.culture_between(sectors_now)
-        self.members.append(
-            Organisation(self, f"{sector}_joiner_{self._joined}", sector, row=n, founding=False)
-        )
+        joiner = Organisation(self, f"{sector}_joiner_{self._joined}", sector, row=n,
+                              founding=False)
+        self.members.append(joiner)
+        self.everyone.append(joiner)
 
     # 2. Deliberation and decision ---------------------------------------------
     def _deliberate(self, weights: np.ndarray) -> None:
@@ -347,7 +402,7 @@ class PartnershipModel(mesa.Model):
         self.understanding += self.fx.deliberation_speed * (target - self.understanding)
 
     def _meeting(self, rec: dict[str, Any]) -> None:
-        p, fx = self.p, self.fx
+        p, fx = self.params, self.fx
         n = self.n
         self.understanding += p["dynamics.anchoring"] * (self.goals - self.understanding)
         if fx.vision_pull:
@@ -417,7 +472,7 @@ class PartnershipModel(mesa.Model):
 
     # 3. Contribution -------------------------------------------------------------
     def _contribute(self, rec: dict[str, Any]) -> np.ndarray:
-        p, fx = self.p, self.fx
+        p, fx = self.params, self.fx
         fair = self.fair_share()
         willingness = np.clip(
             p["dynamics.willingness_prosocial"] * self.prosociality
@@ -441,7 +496,7 @@ class PartnershipModel(mesa.Model):
 
     # 4-6. Delivery, production, benefits -----------------------------------------
     def _deliver(self, c: np.ndarray, rec: dict[str, Any]) -> None:
-        p = self.p
+        p = self.params
         self.pot += float(c.sum())
         if self.plan is not None and self.currency >= p["dynamics.live_plan"]:
             self.queue += self.pot
@@ -495,7 +550,7 @@ class PartnershipModel(mesa.Model):
 
     # 7. Trust ------------------------------------------------------------------
     def _update_trust(self, c: np.ndarray, rec: dict[str, Any]) -> None:
-        p, fx = self.p, self.fx
+        p, fx = self.params, self.fx
         detection = min(1.0, fx.detection + self.funding.visibility)
         seen = detection * self.shortfall
         delivered = 1.0 - seen
@@ -518,7 +573,7 @@ class PartnershipModel(mesa.Model):
 
     # 8. Motivation and exit --------------------------------------------------------
     def _motivation_and_exit(self) -> None:
-        p = self.p
+        p = self.params
         m = p["dynamics.satisfaction_memory"]
         strain = self.fx.role_conflict * self.care if self.funding.role_conflict else 0.0
         self.satisfaction = (1 - m) * self.satisfaction + m * (self.relative_net - strain)
@@ -564,14 +619,14 @@ class PartnershipModel(mesa.Model):
     # 9. Governance evolution ------------------------------------------------------
     def _evolve_governance(self) -> None:
         """Shared governance gives way as size grows or trust falls (Provan & Kenis 2008)."""
-        p = self.p
+        p = self.params
         if self.mode_name != "shared" or self.n < 2:
             return
         trust = float(self.trust_out().mean())
         if self.n > p["dynamics.shared_max_size"] or trust < p["dynamics.shared_min_trust"]:
             consensus = float(self.plan_acc.mean()) if self.plan is not None else 0.0
             self.mode_name = "nao" if consensus >= p["dynamics.acceptance_threshold"] else "lead"
-            self.governance = GOVERNANCE[self.mode_name](self.p.params, self.rng)
+            self.governance = GOVERNANCE[self.mode_name](self.params.params, self.rng)
             self.governance_switch_step = self.steps
             self.events.append((self.steps, f"governance:{self.mode_name}", ""))
 
@@ -597,7 +652,7 @@ class PartnershipModel(mesa.Model):
         if n >= 2:  # off-diagonal means; the diagonal is 1
             pairs = n * (n - 1)
             mean_trust = float((self.trust.sum() - n) / pairs)
-            density = float(((self.trust >= self.p["metrics.dense_trust"]).sum() - n) / pairs)
+            density = float(((self.trust >= self.params["metrics.dense_trust"]).sum() - n) / pairs)
         else:
             mean_trust = density = 0.0
         rec.update(
@@ -624,5 +679,5 @@ class PartnershipModel(mesa.Model):
 
     def run(self, steps: int | None = None) -> PartnershipModel:
         """Run for ``steps`` steps (default: the scenario's ``scenario.steps``)."""
-        self.run_for(self.p["scenario.steps"] if steps is None else steps)
+        self.run_for(self.params["scenario.steps"] if steps is None else steps)
         return self

@@ -1,9 +1,7 @@
 """Running scenarios: one run, replicates, and their summary statistics.
 
-A run is a pure function of (scenario, seed). Replicate ``k`` of a run with seed
-``S`` uses ``SeedSequence(S, spawn_key=(k,))``, so replicate ``k`` gets the same
-random numbers whichever scenario it runs (common random numbers) and however many
-replicates are asked for.
+A run is a pure function of (scenario, seed); :mod:`collabsim.seeds` says what a seed
+means, for single runs and replicates alike.
 """
 
 from __future__ import annotations
@@ -14,9 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from collabsim.metrics import ARCHETYPES, METRIC_BOUNDS, METRICS, summarise
+from collabsim.metrics import ARCHETYPES, METRIC_BOUNDS, METRICS
 from collabsim.model import PartnershipModel
 from collabsim.scenario import Scenario
+from collabsim.seeds import replicate_seed
 from collabsim.services import SERVICE_METRICS
 
 
@@ -40,12 +39,6 @@ class RunResult:
     members: pd.DataFrame | None = None
 
 
-def replicate_seed(seed: int, replicate: int, point: int | None = None) -> np.random.SeedSequence:
-    """The seed of one replicate (of one design point, for sweeps)."""
-    key = (replicate,) if point is None else (point, replicate)
-    return np.random.SeedSequence(seed, spawn_key=key)
-
-
 def run(
     scenario: Scenario,
     seed: int | np.random.SeedSequence = 0,
@@ -57,7 +50,8 @@ def run(
 
     Args:
         scenario: The scenario to run.
-        seed: An integer or a ``SeedSequence``.
+        seed: An integer (replicate 0 of that seed, see :mod:`collabsim.seeds`) or a
+            ``SeedSequence``.
         steps: Override ``scenario.steps``.
         agents: Also return the per-member table.
 
@@ -67,7 +61,7 @@ def run(
         >>> sorted(result.summary)[:2]
         ['acceptability', 'advantage_ratio']
     """
-    model = PartnershipModel(scenario, rng=_seedseq(seed), collect_agents=agents)
+    model = PartnershipModel(scenario, rng=seed, collect_agents=agents)
     model.run(steps)
     table = pd.DataFrame(model.history)
     agent_table = None
@@ -77,7 +71,7 @@ def run(
                           for k in model.agent_rows[0]})
             if model.agent_rows else pd.DataFrame()
         )
-    return RunResult(table, summarise(model), agent_table, list(model.events),
+    return RunResult(table, model.summary(), agent_table, list(model.events),
                      members_table(model))
 
 
@@ -88,12 +82,8 @@ def members_table(model: PartnershipModel) -> pd.DataFrame:
          "exit_step": a.exit_step, "exit_reason": a.exit_reason, "budget": a.base_budget,
          "paid": a.cum_paid,
          "saved": a.cum_saved, "net_benefit": a.cum_net}
-        for a in model.agents
+        for a in model.everyone
     ])
-
-
-def _seedseq(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
-    return seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
 
 
 def run_replicates(
