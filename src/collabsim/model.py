@@ -125,9 +125,9 @@ class PartnershipModel(mesa.Model):
         self.culture = self.culture_between(f.sectors)
         self.sector_code = np.array([SECTORS.index(s) for s in f.sectors])
         self.care = np.isin(f.sectors, list(CARE_PROFESSIONS))
-        for name in ("satisfaction", "cum_net", "plan_acc", "last_contribution",
-                     "last_benefit", "last_net", "cum_paid", "cum_saved"):
-            setattr(self, name, np.zeros(n))
+        self.satisfaction, self.cum_net, self.plan_acc = np.zeros(n), np.zeros(n), np.zeros(n)
+        self.last_contribution, self.last_benefit = np.zeros(n), np.zeros(n)
+        self.last_net, self.cum_paid, self.cum_saved = np.zeros(n), np.zeros(n), np.zeros(n)
         self.exp_return = np.ones(n)
         self.obligation = np.ones(n)
         self.low_steps = np.zeros(n, dtype=int)
@@ -192,9 +192,9 @@ class PartnershipModel(mesa.Model):
 
     def lead_row(self) -> int:
         """Row of the lead organisation (the most powerful member if it has left)."""
-        for agent in self.members:
+        for row, agent in enumerate(self.members):
             if agent.name == self.lead_name:
-                return agent.row
+                return row
         row = int(np.argmax(self.power))
         self.lead_name = self.members[row].name
         return row

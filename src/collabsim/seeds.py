@@ -24,6 +24,6 @@ def replicate_seed(seed: int, replicate: int, point: int | None = None) -> np.ra
 
 def as_seed(seed: SeedLike) -> np.random.SeedSequence | np.random.Generator | None:
     """An integer seed as replicate 0 of that seed; anything else as it is."""
-    if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
+    if isinstance(seed, int | np.integer):
         return replicate_seed(int(seed), 0)
     return seed
