@@ -6,6 +6,7 @@ means, for single runs and replicates alike.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,15 +87,26 @@ def members_table(model: PartnershipModel) -> pd.DataFrame:
     ])
 
 
+def replicates(
+    scenario: Scenario, n: int, seed: int, *, steps: int | None = None, agents: bool = False,
+    point: int | None = None,
+) -> Iterator[tuple[int, RunResult]]:
+    """The one replicate loop: ``(k, result)`` for replicates ``k = 0 … n - 1``.
+
+    Replicate ``k`` runs with :func:`~collabsim.seeds.replicate_seed` ``(seed, k,
+    point)``, so it is the same run whichever loop, batch or worker runs it. Results
+    are yielded one at a time: memory does not grow with ``n``.
+    """
+    for k in range(n):
+        yield k, run(scenario, replicate_seed(seed, k, point), steps=steps, agents=agents)
+
+
 def run_replicates(
     scenario: Scenario, n: int = 20, seed: int = 0, *, steps: int | None = None
 ) -> pd.DataFrame:
     """Run ``n`` replicates; one row per replicate with every summary column."""
-    rows = []
-    for k in range(n):
-        summary = run(scenario, replicate_seed(seed, k), steps=steps).summary
-        rows.append({"replicate": k, **summary})
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{"replicate": k, **result.summary}
+                         for k, result in replicates(scenario, n, seed, steps=steps)])
 
 
 def run_replicates_full(
@@ -102,8 +114,7 @@ def run_replicates_full(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """Like :func:`run_replicates`, also returning the stacked per-step tables."""
     rows, tables, agent_tables = [], [], []
-    for k in range(n):
-        result = run(scenario, replicate_seed(seed, k), steps=steps, agents=agents)
+    for k, result in replicates(scenario, n, seed, steps=steps, agents=agents):
         rows.append({"replicate": k, **result.summary})
         tables.append(result.steps.assign(replicate=k))
         if agents and result.agents is not None:
@@ -147,6 +158,7 @@ __all__ = [
     "aggregate",
     "mean_ci",
     "replicate_seed",
+    "replicates",
     "run",
     "run_replicates",
     "run_replicates_full",
