@@ -448,7 +448,8 @@ PARAMS: tuple[Param, ...] = (
     _c("population.power_spread", "float", 1.5,
        "Lognormal sigma of generated power per unit of power_inequality.", 0.0, 10.0),
     _c("population.power_floor", "float", 0.05,
-       "Least power a generated member or a joiner has.", *_UNIT),
+       "Least power a generated member or a joiner has (above 0: budgets are shared out "
+       "per unit of power).", 0.001, 1.0),
     _c("population.prosociality_sd", "float", 0.1,
        "Standard deviation of generated members' prosociality.", *_UNIT),
     _c("population.goal_noise", "float", 0.15,

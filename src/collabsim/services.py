@@ -119,7 +119,7 @@ class ServiceDemand:
 
         budget_factor = self._capacity_factor(partnership)
         bought = ((spent * shares[INDEPENDENCE] * productivity - lost[INDEPENDENCE]) * 1e6
-                  / self.package_cost if self.package_cost > 0 else 0.0)
+                  / self.package_cost if self.package_cost > 1e-9 else 0.0)  # £, not free
         capacity = max(0.0, self.base_capacity * budget_factor + bought)
         unmet = max(0.0, needing - capacity)
         delayed = unmet * p["services.delay_days"]
