@@ -25,10 +25,12 @@ run: $(STAMP)
 test: $(STAMP)
 	bash .ci/install-browser
 	$(BIN)/ruff check src tests benchmarks experiments
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks experiments
+	$(BIN)/python -m mypy
 
 ## Every validation pattern at full size; writes docs/validation.md and its figures.
 validate: $(STAMP)
@@ -41,6 +43,7 @@ bench: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/collabsim describe --markdown > docs/scenario-reference.md
+	$(BIN)/python -m collabsim.odd docs/ODD.md
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .hypothesis .ruff_cache

@@ -1,8 +1,9 @@
 """Docs that must stay true: the README's two commands and the generated reference."""
 
-from collabsim.cli import reference_markdown
+from collabsim import odd
+from collabsim.cli import describe_text, reference_markdown
 from collabsim.infrastructure import MECHANISMS
-from collabsim.schema import PARAMS
+from collabsim.schema import INPUT, PARAMS
 
 from .conftest import ROOT
 
@@ -29,3 +30,28 @@ def test_odd_names_every_mechanism_and_dynamics_parameter():
     for p in PARAMS:
         if p.section == "dynamics":
             assert p.key in odd, p.key
+
+
+def test_odd_parameter_tables_are_generated_from_the_schema():
+    text = (ROOT / "docs" / "ODD.md").read_text()
+    assert odd.rewrite(text) == text, "run `make docs` to regenerate"
+    block = odd.tables()
+    assert block in text
+    for p in odd.behavioural():
+        assert f"`{p.key}`" in block, p.key
+
+
+def test_every_behavioural_constant_has_a_source():
+    for p in PARAMS:
+        assert p.source.strip(), p.key
+        if p.section in ("dynamics", "effects", "metrics") or p.advanced:
+            assert p.source != INPUT, f"{p.key} is behavioural: name its source or 'judgement'"
+
+
+def test_describe_hides_advanced_constants_unless_asked():
+    short, full = describe_text(), describe_text(advanced=True)
+    advanced = [p.key for p in PARAMS if p.advanced]
+    assert advanced, "some constants are advanced"
+    for key in advanced:
+        assert f"{key} =" not in short and f"{key} =" in full
+    assert "dynamics.trust_gain =" in short

@@ -76,3 +76,14 @@ def test_summary_metrics_agree_with_the_step_table(baseline):
     assert summary["mean_trust"] == pytest.approx(steps["mean_trust"].iloc[-1])
     assert summary["funds_queued"] == pytest.approx(steps["queued"].iloc[-1])
     assert summary["archetype"] in ARCHETYPES
+
+
+def test_archetype_thresholds_are_parameters(baseline):
+    d = {**run(baseline, 1).summary, "key_partner_ditched": False}
+    assert classify(d, baseline.params) == classify(d)
+    stricter = {**baseline.params, "metrics.divorce_retention": d["retention"] + 0.01}
+    assert classify(d, stricter) == "amicable_divorce"
+    looser = {**baseline.params, "metrics.divorce_retention": d["retention"]}
+    assert classify(d, looser) != "amicable_divorce"
+    assert "fewer than 90%" in explain({**d, "key_partner_ditched": False, "retention": 0.5},
+                                       {**baseline.params, "metrics.divorce_retention": 0.9})

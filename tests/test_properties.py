@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from collabsim import PartnershipModel, run
+from collabsim.members import MEMBER_FIELDS, PAIR_FIELDS
 from collabsim.metrics import METRICS
 from collabsim.services import SERVICE_METRICS
 from collabsim.testing import assert_invariants, scenarios
@@ -56,9 +57,10 @@ def test_membership_accounting(scenario, seed):
     active = [a for a in model.agents if a.active]
     assert sorted(a.name for a in active) == sorted(a.name for a in model.members)
     assert [a.row for a in model.members] == list(range(model.n))
-    for name in ("power", "budget", "goals", "satisfaction"):
-        assert len(getattr(model, name)) == model.n
-    assert model.trust.shape == (model.n, model.n)
+    for field in MEMBER_FIELDS:  # every field, this step's ones included, one row each
+        assert getattr(model, field.name).shape == (model.n, *field.shape), field.name
+    for field in PAIR_FIELDS:
+        assert getattr(model, field.name).shape == (model.n, model.n), field.name
     assert np.all(np.diag(model.trust) == 1.0)
     for a in model.agents:
         assert a.active == (a.exit_step is None)

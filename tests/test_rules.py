@@ -38,13 +38,13 @@ def ballot(yes, power=None, decider=0, acc=None):
 def test_decision_rules_on_a_known_ballot():
     # Alternative 0: 3 of 4 small members; 1: only the powerful member; 2: everyone.
     b = ballot([[0, 1, 1, 1], [1, 0, 0, 0], [1, 1, 1, 1]], power=[0.9, 0.1, 0.1, 0.1])
-    assert DECISION["unanimity"].passes(b).tolist() == [False, False, True]
-    assert DECISION["supermajority"].passes(b).tolist() == [True, False, True]
-    assert DECISION["majority"].passes(b).tolist() == [True, False, True]
-    assert DECISION["power_weighted"].passes(b).tolist() == [False, True, True]
-    assert DECISION["lead_decides"].passes(b).tolist() == [False, True, True]
+    assert DECISION["unanimity"]().passes(b).tolist() == [False, False, True]
+    assert DECISION["supermajority"]().passes(b).tolist() == [True, False, True]
+    assert DECISION["majority"]().passes(b).tolist() == [True, False, True]
+    assert DECISION["power_weighted"]().passes(b).tolist() == [False, True, True]
+    assert DECISION["lead_decides"]().passes(b).tolist() == [False, True, True]
     broker = ballot([[0, 0], [1, 1]], decider=None, acc=[[0.2, 0.4], [0.7, 0.6]])
-    assert DECISION["lead_decides"].passes(broker).tolist() == [False, True]
+    assert DECISION["lead_decides"]().passes(broker).tolist() == [False, True]
 
 
 def test_unanimity_deadlocks_where_majority_decides(generic):
@@ -81,9 +81,10 @@ def test_lead_decides_serves_the_lead(baseline):
 def test_shared_governance_tables_plans_in_proportion_to_power(baseline):
     model = PartnershipModel(baseline, rng=1)
     counts = np.zeros(model.n)
+    assert model.governance.name == "shared"
     for _ in range(400):
-        model.proposers = None
-        _, rows = GOVERNANCE["shared"].propose(model, model.preferences(), 1)
+        model.governance.new_meeting()
+        _, rows = model.propose(model.preferences(), 1)
         counts[rows] += 1
     assert counts[0] > counts[-1] * 3  # the acute trust (power 0.9) v. Mind (0.05)
 
@@ -96,7 +97,7 @@ def _shared_proposals(scenario, trust, seed=1):
     model.trust[:] = trust
     np.fill_diagonal(model.trust, 1.0)
     pref = model.preferences()
-    alts, rows = GOVERNANCE["shared"].propose(model, pref, 3)
+    alts, rows = model.propose(pref, 3)
     gap = np.linalg.norm(pref[rows] - pref.mean(axis=0), axis=1)
     return np.linalg.norm(alts - pref[rows], axis=1) / gap  # share of the way conceded
 
@@ -129,7 +130,7 @@ def test_shared_governance_fits_small_trusted_partnerships(generic):
 def test_lead_tables_every_plan_and_concedes_towards_the_centre(baseline):
     model = PartnershipModel(baseline.with_overrides({"governance.mode": "lead"}), rng=1)
     pref = model.preferences()
-    alts, rows = GOVERNANCE["lead"].propose(model, pref, 3)
+    alts, rows = model.propose(pref, 3)
     lead = model.lead_row()
     assert (rows == lead).all()
     np.testing.assert_allclose(alts[0], pref[lead])
@@ -141,7 +142,7 @@ def test_lead_tables_every_plan_and_concedes_towards_the_centre(baseline):
 def test_nao_synthesises_the_centre_and_costs_money(baseline):
     model = PartnershipModel(baseline.with_overrides({"governance.mode": "nao"}), rng=1)
     pref = model.preferences()
-    alts, rows = GOVERNANCE["nao"].propose(model, pref, 3)
+    alts, rows = model.propose(pref, 3)
     np.testing.assert_allclose(alts[0], pref.mean(axis=0))
     assert (rows == -1).all()
     shared = run(baseline, 1).steps["coordination_cost"].sum()
@@ -342,3 +343,20 @@ def test_austerity_shrinks_budgets_by_the_annual_rate(baseline):
     start = model.budget.sum()
     model.run(4)
     assert model.budget.sum() == pytest.approx(start * 0.9, rel=0.02)
+
+
+def test_shared_coordination_load_follows_the_size_shared_governance_suits(generic):
+    for span in (5, 8, 12):
+        model = PartnershipModel(generic.with_overrides({"dynamics.shared_max_size": span}))
+        assert model.governance.coordination_load(span) == pytest.approx(1.0)
+        assert model.governance.coordination_load(1) == 0.0
+        assert model.governance.coordination_load(2 * span - 1) == pytest.approx(2.0)
+
+
+def test_funding_rule_constants_come_from_the_scenario(baseline):
+    s = baseline.with_overrides({"funding.rule": "pooled", "funding.pooled_exit_cost": 0.2,
+                                 "funding.pooled_visibility": 0.7})
+    model = PartnershipModel(s, rng=1)
+    assert (model.funding.exit_cost, model.funding.visibility) == (0.2, 0.7)
+    default = PartnershipModel(baseline.with_overrides({"funding.rule": "pooled"}), rng=1)
+    assert (default.funding.exit_cost, default.funding.visibility) == (0.5, 0.2)

@@ -102,3 +102,13 @@ def test_list_and_describe(capsys):
     for key in ("governance.mode", "funding.pooled_share", "participation.rung",
                 "population.goal_conflict", "dynamics.trust_loss"):
         assert key in text
+
+
+def test_a_replicate_is_the_same_run_in_any_loop(generic):
+    from collabsim.runner import replicate_seed, replicates
+
+    table = run_replicates(generic.with_overrides({"scenario.steps": 6}), n=4, seed=9)
+    for k, result in replicates(generic.with_overrides({"scenario.steps": 6}), 4, 9):
+        alone = run(generic.with_overrides({"scenario.steps": 6}), replicate_seed(9, k))
+        assert result.summary == alone.summary
+        assert table.loc[k, "mean_trust"] == alone.summary["mean_trust"]

@@ -2,8 +2,9 @@
 
 An :class:`Organisation` holds a member's identity and membership history. Its
 numbers (budget, power, trust…) live in the model's numpy arrays, one row per
-active member, so that pairwise arithmetic is vectorised; the properties below read
-the agent's row while it is a member and a frozen copy after it has left.
+active member, so that pairwise arithmetic is vectorised; each attribute below reads
+and writes the agent's row while it is a member, and a frozen copy after it has left.
+A member that leaves is removed from ``model.agents``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,25 @@ EXPOSED = ("power", "budget", "base_budget", "admin", "prosociality", "satisfact
            "cum_paid", "cum_saved")
 
 
+class _Row:
+    """An attribute that is one element of a model array: the agent's row of it."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, agent: Organisation | None, owner: type) -> Any:
+        if agent is None:
+            return self
+        if agent.row is None:
+            return agent._final[self.name]
+        return float(getattr(agent.model, self.name)[agent.row])
+
+    def __set__(self, agent: Organisation, value: float) -> None:
+        if agent.row is None:
+            raise AttributeError(f"{agent.name} has left; its {self.name} can no longer change")
+        getattr(agent.model, self.name)[agent.row] = value
+
+
 class Organisation(mesa.Agent):
     """A partner organisation: an NHS body, a council, the police, a charity.
 
@@ -32,7 +52,22 @@ class Organisation(mesa.Agent):
         exit_step: Step at which it left, or ``None``.
         exit_reason: ``dissatisfied``, ``ditched`` (handed over its responsibilities),
             ``forced`` (a scheduled or random leave), or ``None``.
+        power, budget, base_budget, admin, prosociality, satisfaction, cum_net,
+            cum_paid, cum_saved: The member's row of the model's arrays (settable
+            while it is a member).
     """
+
+    model: PartnershipModel
+
+    power = _Row()
+    budget = _Row()
+    base_budget = _Row()
+    admin = _Row()
+    prosociality = _Row()
+    satisfaction = _Row()
+    cum_net = _Row()
+    cum_paid = _Row()
+    cum_saved = _Row()
 
     def __init__(
         self, model: PartnershipModel, name: str, sector: str, row: int, founding: bool
@@ -52,28 +87,20 @@ class Organisation(mesa.Agent):
         """Still a member of the partnership."""
         return self.row is not None
 
-    def __getattr__(self, attr: str) -> Any:
-        if attr in EXPOSED:
-            if self.row is None:
-                return self._final[attr]
-            return float(getattr(self.model, attr)[self.row])
-        raise AttributeError(attr)
-
-    @property
-    def mean_trust(self) -> float:
-        """Mean trust this member places in the other members (0 once it has left)."""
-        if self.row is None:
-            return self._final["mean_trust"]
-        return float(self.model.trust_out()[self.row])
-
     def leave(self, reason: str) -> None:
-        """Record the member's exit; the model drops its row afterwards."""
+        """Record the member's exit and remove it from the model's agents.
+
+        The model drops its row from the member arrays afterwards.
+        """
         self._final = {attr: getattr(self, attr) for attr in EXPOSED}
-        self._final["mean_trust"] = self.mean_trust
         self.exit_step = self.model.steps
         self.exit_reason = reason
         self.row = None
+        self.remove()
 
     def __repr__(self) -> str:
         state = "active" if self.active else f"left at step {self.exit_step} ({self.exit_reason})"
         return f"Organisation({self.name!r}, {self.sector}, {state})"
+
+
+assert all(isinstance(vars(Organisation).get(a), _Row) for a in EXPOSED)

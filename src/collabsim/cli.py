@@ -226,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="describe only these keys (e.g. governance.mode, population, "
                    "organisation.commitment, scenario.base)")
     d.add_argument("--markdown", action="store_true", help="print the scenario reference")
+    d.add_argument("--advanced", action="store_true",
+                   help="also list the advanced behavioural constants")
     return parser
 
 
@@ -668,7 +670,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
     if args.markdown:
         print(reference_markdown(), end="")
     else:
-        print(describe_text(args.keys), end="")
+        print(describe_text(args.keys, args.advanced), end="")
     return 0
 
 
@@ -690,8 +692,11 @@ def _field_allowed(f: Field) -> str:
             else f.as_param("x").allowed())
 
 
-def describe_text(keys: Sequence[str] = ()) -> str:
+def describe_text(keys: Sequence[str] = (), advanced: bool = False) -> str:
     """Parameters, one block each, for the terminal: all of them, or those ``keys`` name.
+
+    Without keys, advanced behavioural constants are listed only when ``advanced`` is
+    true (a key names them whether advanced or not).
 
     A key may be a dotted parameter (``governance.mode``), a section (``population``),
     ``scenario.base``, or a field of a repeated table (``organisation.commitment``,
@@ -703,7 +708,10 @@ def describe_text(keys: Sequence[str] = ()) -> str:
     blocks: list[tuple[str, list[str]]] = [
         ("scenario.base", ["  scenario.base = (none)    (a path to a .toml file)",
                            f"      {BASE_HELP}"])]
+    hidden = sum(p.advanced for p in PARAMS) if not (keys or advanced) else 0
     for p in PARAMS:
+        if p.advanced and hidden:
+            continue
         blocks.append((p.key, [f"  {p.key} = {_default_text(p)}    ({p.allowed()})",
                                f"      {p.help}"]))
     for title, table, fields in TABLE_FIELDS:
@@ -715,7 +723,9 @@ def describe_text(keys: Sequence[str] = ()) -> str:
             blocks.append((f"{table}.{REMOVE}", [f"  {title} {REMOVE}    (true or false)",
                                                  f"      {REMOVE_HELP}"]))
     if not keys:
-        return _with_headings(blocks)
+        note = (f"({hidden} advanced behavioural constants not shown; "
+                "`collabsim describe --advanced` lists them)\n") if hidden else ""
+        return _with_headings(blocks) + note
     chosen = []
     known = [k for k, _ in blocks]
     for key in keys:
@@ -760,7 +770,9 @@ def reference_markdown() -> str:
         "one listed organisation's field, by name or number (`--set "
         "'organisation[Riverton].commitment=0'`, `organisation[2].goals.prevention=0.8`), and "
         "one shock's (`environment.shocks[1].size=0.3`; numbers count from 1, as in error "
-        "messages). Sweeps accept the same keys in `[parameters]`.",
+        "messages). Sweeps accept the same keys in `[parameters]`. Keys marked *advanced* "
+        "are behavioural constants most users leave alone; docs/ODD.md gives the source of "
+        "each.",
         "",
         "## Starting from another scenario",
         "",
@@ -775,7 +787,8 @@ def reference_markdown() -> str:
             section = p.section
             out += ["", f"## `[{section}]`", "", "| key | default | allowed | meaning |",
                     "|---|---|---|---|"]
-        out.append(f"| `{p.key}` | `{_default_text(p)}` | {p.allowed()} | {p.help} |")
+        flag = " *(advanced)*" if p.advanced else ""
+        out.append(f"| `{p.key}`{flag} | `{_default_text(p)}` | {p.allowed()} | {p.help} |")
     for title, fields in (("[[organisation]]", ORGANISATION_FIELDS),
                           ("[[environment.shocks]]", SHOCK_FIELDS)):
         out += ["", f"## `{title}`", "", "| field | default | allowed | meaning |",

@@ -2,7 +2,7 @@
 
 Collaborate CIC (Randle; docs/sources.md) names nine elements of collaborative
 infrastructure that pull a place towards or away from collaboration. Each lever in
-``[infrastructure]`` acts through exactly one mechanism below; the model reads the
+``[infrastructure]`` acts through exactly one mechanism below, with a strength set in ``[effects]``; the model reads the
 resulting :class:`Effects` and never the raw levers, so every lever's influence is in
 one place.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from collabsim.schema import INFRASTRUCTURE
+from collabsim.schema import INFRASTRUCTURE, PARTICIPATION_RUNGS
 
 #: Lever -> (mechanism, what it does). Also rendered in docs/ODD.md.
 MECHANISMS: dict[str, tuple[str, str]] = {
@@ -44,7 +44,11 @@ MECHANISMS: dict[str, tuple[str, str]] = {
 }
 assert tuple(MECHANISMS) == INFRASTRUCTURE
 
-ACCOUNTABILITY_DETECTION = {"none": 0.0, "mutual": 0.15, "formal": 0.3}
+#: Rungs at the foot of the ladder of participation are non-participation (Hart 1992).
+NON_PARTICIPATION = ("manipulation", "decoration", "tokenism")
+LAST_NON_PARTICIPATION = max(r for r, name in PARTICIPATION_RUNGS.items()
+                             if name in NON_PARTICIPATION)
+PARTICIPATION_SPAN = max(PARTICIPATION_RUNGS) - LAST_NON_PARTICIPATION
 
 
 @dataclass(frozen=True)
@@ -95,32 +99,37 @@ def effects(p: Any) -> Effects:
     lever = {name: p[f"infrastructure.{name}"] for name in INFRASTRUCTURE}
     facilitation = p["governance.facilitation"]
     rung = p["participation.rung"]
+    detection_by_regime = {"none": 0.0, "mutual": p["dynamics.detection_mutual"],
+                           "formal": p["dynamics.detection_formal"]}
+    evidence = p["effects.data_evidence"]
+    culture = 1.0 - p["effects.culture"] * lever["culture"]
     return Effects(
-        vision_pull=0.1 * lever["strategy"],
-        meeting_time_cost=1.0 - 0.5 * lever["governance"],
-        power_play_damping=1.0 - 0.5 * lever["governance"],
-        accountability_push=0.3 * lever["outcomes"],
-        pressure_shield=0.6 * lever["funding"],
-        cultural_distance=p["dynamics.cultural_distance"] * (1.0 - 0.7 * lever["culture"]),
-        role_conflict=p["dynamics.role_conflict"] * (1.0 - 0.7 * lever["culture"]),
-        delivery_capacity=1.0 + lever["delivery"],
+        vision_pull=p["effects.strategy"] * lever["strategy"],
+        meeting_time_cost=1.0 - p["effects.governance_meetings"] * lever["governance"],
+        power_play_damping=1.0 - p["effects.governance_power_play"] * lever["governance"],
+        accountability_push=p["effects.outcomes"] * lever["outcomes"],
+        pressure_shield=p["effects.funding"] * lever["funding"],
+        cultural_distance=p["dynamics.cultural_distance"] * culture,
+        role_conflict=p["dynamics.role_conflict"] * culture,
+        delivery_capacity=1.0 + p["effects.delivery"] * lever["delivery"],
         detection=min(
             1.0,
             p["dynamics.detection_base"]
-            + 0.4 * lever["data"]
-            + ACCOUNTABILITY_DETECTION[p["governance.accountability"]],
+            + p["effects.data_detection"] * lever["data"]
+            + detection_by_regime[p["governance.accountability"]],
         ),
-        evidence=0.5 + 0.5 * lever["data"],
-        trust_building=1.0 + lever["learning"],
+        evidence=(1.0 - evidence) + evidence * lever["data"],
+        trust_building=1.0 + p["effects.learning"] * lever["learning"],
         deliberation_speed=min(
             1.0,
             p["dynamics.deliberation_rate"]
-            * (1.0 + lever["communications"])
-            * (1.0 + facilitation),
+            * (1.0 + p["effects.communications"] * lever["communications"])
+            * (1.0 + p["dynamics.facilitation_speedup"] * facilitation),
         ),
-        loss_damping=1.0 - 0.5 * facilitation,
-        # Rungs 1-3 (manipulation, decoration, tokenism) are non-participation: they
-        # cost engagement time but do not change what is delivered.
-        participation_fit=p["dynamics.participation_fit_gain"] * max(0, rung - 3) / 5,
+        loss_damping=1.0 - p["dynamics.facilitation_damping"] * facilitation,
+        # Non-participation costs engagement time but does not change what is delivered;
+        # manipulation (rung 1) does not even cost that.
+        participation_fit=p["dynamics.participation_fit_gain"]
+        * max(0, rung - LAST_NON_PARTICIPATION) / PARTICIPATION_SPAN,
         participation_cost=p["dynamics.participation_cost"] * (0.0 if rung == 1 else 1.0),
     )

@@ -2,8 +2,9 @@
 
 Metric names are public API: reports, sweeps and checks rely on them. The classifier
 is an ordered list of named rules over diagnostics of the run; the first rule that
-holds names the run's archetype. Its thresholds are documented in docs/ODD.md and
-tested in tests/test_metrics.py.
+holds names the run's archetype. Its thresholds are scenario parameters
+(``metrics.*`` in :mod:`collabsim.schema`), documented in docs/ODD.md and tested in
+tests/test_metrics.py.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from collabsim.schema import PARAMS
 
 if TYPE_CHECKING:
     from collabsim.model import PartnershipModel
@@ -159,6 +162,17 @@ REGISTRY: dict[str, Metric] = {m.name: m for m in (
 METRICS: tuple[str, ...] = tuple(k for k, m in REGISTRY.items() if m.source == "run")
 SERVICE_METRICS: tuple[str, ...] = tuple(k for k, m in REGISTRY.items()
                                          if m.source == "services")
+
+#: Diagnostics the summary holds besides the metrics; the archetype classifier reads them.
+DIAGNOSTICS: tuple[str, ...] = (
+    "contribution_rate", "queued_share", "polarisation", "contested_share",
+    "key_partner_ditched", "unspent_pot", "total_spent",
+)
+
+#: Every key of a run's summary (the service submodel adds SERVICE_METRICS).
+SUMMARY: tuple[str, ...] = (*METRICS, *DIAGNOSTICS, "archetype")
+
+#: Natural ranges of the metrics; confidence intervals are clipped to them.
 METRIC_BOUNDS: dict[str, tuple[float, float]] = {
     k: m.bounds for k, m in REGISTRY.items() if m.bounds != (-np.inf, np.inf)}
 METRIC_DIRECTION: dict[str, int] = {k: m.direction for k, m in REGISTRY.items()}
@@ -237,8 +251,10 @@ def summarise(model: PartnershipModel) -> dict[str, Any]:
     fr = col["free_riding"][~np.isnan(col["free_riding"])] if steps else np.empty(0)
     cum_net = np.array([a.cum_net for a in founders])
     total_contribution = float(col["contribution"].sum())
-    early = steps / 2
-    top_power = np.quantile([a.power for a in founders], 0.5) if founders else 0.0
+    p = model.p
+    early = steps * p["metrics.early_share"]
+    top_power = (np.quantile([a.power for a in founders], p["metrics.key_partner_quantile"])
+                 if founders else 0.0)
     key_ditched = any(
         a.exit_reason == "ditched" and a.exit_step is not None and a.exit_step <= early
         and a.power >= top_power
@@ -268,60 +284,89 @@ def summarise(model: PartnershipModel) -> dict[str, Any]:
     }
     if model.services is not None:
         out.update(model.services.summary())
-    out["archetype"] = classify(out)
+    out["archetype"] = classify(out, p.params)
     return out
+
+
+#: The classifier's thresholds by name (``metrics.<name>``), at their defaults.
+THRESHOLDS: dict[str, float] = {
+    p.name: p.default for p in PARAMS if p.section == "metrics"
+}
 
 
 @dataclass(frozen=True)
 class Rule:
-    """One archetype rule: a name, a plain-language reading, and its test."""
+    """One archetype rule: a name, a plain-language reading, and its test.
+
+    ``reading`` is formatted with the thresholds; ``test`` takes the diagnostics and
+    the thresholds.
+    """
 
     archetype: str
     reading: str
-    test: Callable[[Mapping[str, Any]], bool]
+    test: Callable[[Mapping[str, Any], Mapping[str, float]], bool]
 
 
-#: Ordered rules; the first that holds wins. Thresholds are part of the documented model.
+#: Ordered rules; the first that holds wins. Thresholds are parameters of the model.
 RULES: tuple[Rule, ...] = (
     Rule("ditch_and_run",
-         "a key partner (power at or above the median) handed over its responsibilities "
-         "and left in the first half of the run",
-         lambda d: d["key_partner_ditched"]),
+         "a key partner (power at or above the founders' {key_partner_quantile:.0%} quantile) "
+         "handed over its responsibilities and left in the first {early_share:.0%} of the run",
+         lambda d, t: d["key_partner_ditched"]),
     Rule("amicable_divorce",
-         "fewer than 75% of the founding members remain at the end",
-         lambda d: d["retention"] < 0.75),
+         "fewer than {divorce_retention:.0%} of the founding members remain at the end",
+         lambda d, t: d["retention"] < t["divorce_retention"]),
     Rule("narrow_funnel",
-         "at least 20% of all money contributed is still queued at the hub at the end",
-         lambda d: d["queued_share"] >= 0.2),
+         "at least {funnel_queued_share:.0%} of all money contributed is still queued at the "
+         "hub at the end",
+         lambda d, t: d["queued_share"] >= t["funnel_queued_share"]),
     Rule("tug_of_war",
-         "trust within goal blocs exceeds trust across them by at least 0.2 and at least "
-         "30% of meetings end contested or undecided",
-         lambda d: d["polarisation"] >= 0.2
-         and (d["contested_share"] + 1 - d["decision_success_rate"]) >= 0.3),
+         "trust within goal blocs exceeds trust across them by at least {tug_polarisation:g} "
+         "and at least {tug_contested:.0%} of meetings end contested or undecided",
+         lambda d, t: d["polarisation"] >= t["tug_polarisation"]
+         and (d["contested_share"] + 1 - d["decision_success_rate"]) >= t["tug_contested"]),
     Rule("tokenism",
-         "meetings decide, but members pay less than 40% of what is asked of them",
-         lambda d: d["contribution_rate"] < 0.4 and d["decision_success_rate"] >= 0.5),
+         "meetings decide, but members pay less than {tokenism_contribution:.0%} of what is "
+         "asked of them",
+         lambda d, t: d["contribution_rate"] < t["tokenism_contribution"]
+         and d["decision_success_rate"] >= t["tokenism_decisions"]),
     Rule("collaborative_inertia",
-         "decisions stall (under half of meetings decide), joint output barely beats "
-         "working alone (advantage ratio under 1.05), or trust is low (under 0.4)",
-         lambda d: d["decision_success_rate"] < 0.5 or d["advantage_ratio"] < 1.05
-         or d["mean_trust"] < 0.4),
+         "decisions stall (under {inertia_decisions:.0%} of meetings decide), joint output "
+         "barely beats working alone (advantage ratio under {inertia_advantage:g}), or trust "
+         "is low (under {inertia_trust:g})",
+         lambda d, t: d["decision_success_rate"] < t["inertia_decisions"]
+         or d["advantage_ratio"] < t["inertia_advantage"]
+         or d["mean_trust"] < t["inertia_trust"]),
     Rule("solid_partnership",
          "sustained advantage, members retained, trust at least moderate",
-         lambda d: True),
+         lambda d, t: True),
 )
 assert {r.archetype for r in RULES} == set(ARCHETYPES)
 
 
-def classify(diagnostics: Mapping[str, Any]) -> str:
-    """Name the archetype of a run from its summary metrics and diagnostics."""
+def thresholds(params: Mapping[str, Any] | None = None) -> dict[str, float]:
+    """The classifier's thresholds from a scenario's parameters (default: the defaults)."""
+    if params is None:
+        return THRESHOLDS
+    return {name: params[f"metrics.{name}"] for name in THRESHOLDS}
+
+
+def classify(diagnostics: Mapping[str, Any], params: Mapping[str, Any] | None = None) -> str:
+    """Name the archetype of a run from its summary metrics and diagnostics.
+
+    Args:
+        diagnostics: The run's summary.
+        params: The scenario's parameters, for its ``metrics.*`` thresholds; the
+            defaults when left out.
+    """
+    t = thresholds(params)
     for rule in RULES:
-        if rule.test(diagnostics):
+        if rule.test(diagnostics, t):
             return rule.archetype
     raise AssertionError("the last rule always holds")  # pragma: no cover
 
 
-def explain(diagnostics: Mapping[str, Any]) -> str:
+def explain(diagnostics: Mapping[str, Any], params: Mapping[str, Any] | None = None) -> str:
     """Plain-language reason for the archetype ``classify`` gives."""
-    name = classify(diagnostics)
-    return next(r.reading for r in RULES if r.archetype == name)
+    name = classify(diagnostics, params)
+    return next(r.reading for r in RULES if r.archetype == name).format(**thresholds(params))

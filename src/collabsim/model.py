@@ -1,13 +1,16 @@
 """The partnership model: one step is one quarter of a year.
 
-Read :meth:`PartnershipModel.step` first; each phase it calls is a short method below,
-in the order of the process overview in docs/ODD.md. Per-member state is
-held in numpy arrays with one row per active member; pairwise state (trust, cultural
-distance) in ``(n, n)`` arrays. All randomness comes from ``self.rng``.
+Read :meth:`PartnershipModel.step` first: it is the table of contents, calling each
+mechanism of :mod:`collabsim.mechanisms` in the order of docs/ODD.md. The members'
+state is one struct of arrays (:class:`collabsim.members.Members`, one row per
+active member); what the partnership holds in common is a
+:class:`~collabsim.mechanisms.Joint`. All randomness comes from ``self.rng``.
 """
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import mesa
@@ -16,28 +19,31 @@ from mesa.time import Priority
 
 from collabsim.agents import Organisation
 from collabsim.infrastructure import effects
-from collabsim.population import (
-    D,
-    cultural_distance,
-    generate,
-    goal_distance,
-    initial_trust,
+from collabsim.mechanisms import (
+    Joint,
+    adaptation,
+    contribution,
+    delivery,
+    environment,
+    exit,
+    meeting,
+    trust,
 )
+from collabsim.members import MEMBER_FIELDS, PAIR_FIELDS, D, Members
+from collabsim.metrics import SUMMARY, summarise
+from collabsim.population import cultural_distance, generate, initial_trust
 from collabsim.rules import DECISION, FUNDING, GOVERNANCE
-from collabsim.rules.decision import Ballot
-from collabsim.rules.governance import BROKER
-from collabsim.scenario import Scenario, Shock
+from collabsim.scenario import Scenario, Shock, load_scenario
 from collabsim.schema import CARE_PROFESSIONS, SECTOR_GOALS, SECTORS
-from collabsim.services import ServiceDemand
+from collabsim.seeds import SeedLike, as_seed
+from collabsim.services import SERVICE_METRICS, ServiceDemand
 
-#: Per-member arrays, kept row-aligned with ``self.members``.
-MEMBER_ARRAYS = (
-    "power", "budget", "base_budget", "admin", "prosociality", "commitment", "goals",
-    "understanding",
-    "satisfaction", "exp_return", "obligation", "low_steps", "cum_net", "sector_code",
-    "care", "plan_acc", "last_contribution", "last_benefit", "last_net", "cum_paid", "cum_saved",
-)
-LIVE_PLAN = 0.25  #: plan currency above which pooled money is committed to delivery
+#: Step-table columns a step with fewer than two members records, with their values.
+IDLE = dict(decided=False, rounds=0, meeting_time=0, acceptability=np.nan,
+            acceptability_sd=np.nan, contested=False, contribution=0.0, fair_total=0.0,
+            asked_total=0.0, free_riding=np.nan, spent=0.0, capacity=0.0)
+IDLE_OUTPUT = dict(joint_output=0.0, solo_output=0.0, coordination_cost=0.0,
+                   productivity=0.0, diversity=0.0, shared_understanding=0.0, fit=0.0)
 
 
 class _ScheduledShock:
@@ -51,78 +57,132 @@ class _ScheduledShock:
         self.model.apply_shock(self.shock)
 
 
+def _report(name: str, model: PartnershipModel) -> Any:
+    return model.summary()[name]
+
+
 class PartnershipModel(mesa.Model):
     """A partnership of public-service organisations.
 
+    It is an ordinary Mesa model: ``model.agents`` holds the active members (leavers
+    are removed, joiners added), ``run_model()`` runs the scenario's steps, and it runs
+    under ``mesa.batch_run`` with a scenario file and any scenario keys as parameters,
+    the run's summary metrics in the results::
+
+        mesa.batch_run(PartnershipModel, {"scenario": "scenarios/baseline.toml",
+                                          "population.initial_trust": [0.2, 0.8]})
+
+    Our :class:`~collabsim.scenario.Scenario` is ``model.params``. Mesa 3.5's own
+    ``model.scenario`` (its experimental scenario class, which carries the seed) is
+    left to Mesa: the two are different things, so ours does not take its name.
+
     Args:
-        scenario: A validated :class:`~collabsim.scenario.Scenario`.
-        rng: Seed, ``SeedSequence`` or ``Generator`` for all randomness.
+        scenario: A validated :class:`~collabsim.scenario.Scenario`, or the path of a
+            scenario file.
+        rng: An integer seed (replicate 0 of that seed, as for :func:`collabsim.run`
+            and ``collabsim run --seed``; see :mod:`collabsim.seeds`), a
+            ``SeedSequence`` or a ``Generator``.
         collect_agents: Also record one row per member per step.
+        **overrides: Scenario keys to set, e.g. ``**{"population.initial_trust": 0.2}``.
 
     Attributes:
+        params: The scenario being run.
         members: Active members, row-aligned with the member arrays.
         founders: The founding members, whether or not still active.
+        everyone: Every organisation that was ever a member, in order of joining.
         trust: ``(n, n)`` directed trust, ``trust[i, j]`` = i's trust in j.
         history: One dict per step (the model table).
     """
 
     def __init__(
-        self, scenario: Scenario, rng: Any = None, *, collect_agents: bool = False
+        self, scenario: Scenario | str | Path, rng: SeedLike = None, *,
+        collect_agents: bool = False, **overrides: Any,
     ) -> None:
-        super().__init__(rng=rng)
-        self.p = scenario
+        super().__init__(rng=as_seed(rng))
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario)
+        if overrides:
+            scenario = scenario.with_overrides(overrides, source="PartnershipModel")
+        self.params = scenario
         self.fx = effects(scenario)
-        self.governance = GOVERNANCE[scenario["governance.mode"]]
-        self.decision = DECISION[scenario["governance.decision_rule"]]
-        self.funding = FUNDING[scenario["funding.rule"]]
+        self.governance = GOVERNANCE[scenario["governance.mode"]](scenario.params, self.rng)
+        self.decision = DECISION[scenario["governance.decision_rule"]]()
+        self.funding = FUNDING[scenario["funding.rule"]](scenario.params)
         self.collect_agents = collect_agents
 
         f = generate(scenario, self.rng)
-        n = len(f.names)
-        self.power, self.budget, self.admin = f.power, f.budget, f.admin
-        self.base_budget = f.budget.copy()
-        self.prosociality = f.prosociality
-        self.commitment = f.commitment
-        self.goals = f.goals
-        self.understanding = f.goals.copy()
-        self.trust = f.trust
-        self.culture = cultural_distance(f.sectors, self.cultural_scale())
-        self.sector_code = np.array([SECTORS.index(s) for s in f.sectors])
-        self.care = np.isin(f.sectors, list(CARE_PROFESSIONS))
-        for name in ("satisfaction", "cum_net", "plan_acc", "last_contribution",
-                     "last_benefit", "last_net", "cum_paid", "cum_saved"):
-            setattr(self, name, np.zeros(n))
-        self.exp_return = np.ones(n)
-        self.obligation = np.ones(n)
-        self.low_steps = np.zeros(n, dtype=int)
-
+        self.state = Members(
+            power=f.power, budget=f.budget, base_budget=f.budget, admin=f.admin,
+            prosociality=f.prosociality, commitment=f.commitment, goals=f.goals,
+            understanding=f.goals, sector_code=np.array([SECTORS.index(s) for s in f.sectors]),
+            care=np.isin(f.sectors, list(CARE_PROFESSIONS)), trust=f.trust,
+            culture=self.culture_between(f.sectors))
+        self.joint = Joint()
         self.members = [
             Organisation(self, name, sector, row=i, founding=True)
             for i, (name, sector) in enumerate(zip(f.names, f.sectors, strict=True))
         ]
         self.founders = list(self.members)
+        self.everyone = list(self.members)
         self.lead_name = scenario["governance.lead"] or f.names[int(np.argmax(f.power))]
         self.mode_name = scenario["governance.mode"]
-
-        self.plan: np.ndarray | None = None
-        self.currency = 0.0
-        self.pot = 0.0
-        self.queue = 0.0
-        self.proposers: Any = None
-        self.advantage = 0.0
         self.governance_switch_step: int | None = None
         self.history: list[dict[str, Any]] = []
         self.agent_rows: list[dict[str, np.ndarray]] = []
         self.events: list[tuple[int, str, str]] = []
         self._joined = 0
-        self.services = ServiceDemand(self) if scenario["services.enabled"] else None
+        self.services = ServiceDemand(scenario.params) if scenario["services.enabled"] else None
+
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: partial(_report, name) for name in self.summary_keys()})
+        self._summary: tuple[int, dict[str, Any]] | None = None
 
         self._scheduled = [_ScheduledShock(self, s) for s in scenario.shocks]
         for ev in self._scheduled:
             # At the end of the previous quarter, so the shock is felt from step `step` on.
             self.schedule_event(ev.fire, at=ev.shock.step - 1, priority=Priority.LOW)
 
-    # ------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------ views
+    @property
+    def p(self) -> Scenario:
+        """Short alias of :attr:`params`."""
+        return self.params
+
+    @property
+    def plan(self) -> np.ndarray | None:
+        """The adopted plan, or ``None`` before the first decision."""
+        return self.joint.plan
+
+    @property
+    def currency(self) -> float:
+        """How current the plan is (1 when adopted)."""
+        return self.joint.currency
+
+    @property
+    def pot(self) -> float:
+        """Money paid in, not yet committed to delivery, £m."""
+        return self.joint.pot
+
+    @property
+    def queue(self) -> float:
+        """Money committed to delivery, waiting for hub capacity, £m."""
+        return self.joint.queue
+
+    @property
+    def advantage(self) -> float:
+        """Cumulative collaborative advantage, £m."""
+        return self.joint.advantage
+
+    def summary(self) -> dict[str, Any]:
+        """The run's summary metrics so far (:func:`collabsim.metrics.summarise`)."""
+        if self._summary is None or self._summary[0] != self.steps:
+            self._summary = (self.steps, summarise(self))
+        return self._summary[1]
+
+    def summary_keys(self) -> tuple[str, ...]:
+        """The names :meth:`summary` reports for this scenario."""
+        return SUMMARY + (SERVICE_METRICS if self.services is not None else ())
+
     @property
     def n(self) -> int:
         """Number of active members."""
@@ -130,106 +190,77 @@ class PartnershipModel(mesa.Model):
 
     def trust_out(self) -> np.ndarray:
         """Each member's mean trust in the other members."""
-        n = self.n
-        if n < 2:
-            return np.zeros(n)
-        return (self.trust.sum(axis=1) - np.diag(self.trust)) / (n - 1)
+        return self.state.trust_out()
 
     def lead_row(self) -> int:
         """Row of the lead organisation (the most powerful member if it has left)."""
-        for agent in self.members:
+        for row, agent in enumerate(self.members):
             if agent.name == self.lead_name:
-                return agent.row
-        row = int(np.argmax(self.power))
+                return row
+        row = int(np.argmax(self.state.power))
         self.lead_name = self.members[row].name
         return row
 
-    def cultural_scale(self) -> float:
-        """Cultural distance between sectors under this funding rule."""
-        return self.fx.cultural_distance * self.funding.culture_merge
+    def culture_between(self, sectors: list[str]) -> np.ndarray:
+        """``(n, n)`` cultural distance between members of ``sectors``."""
+        return cultural_distance(sectors, self.fx.cultural_distance * self.funding.culture_merge,
+                                 self.params["dynamics.family_distance"])
+
+    def chair(self) -> meeting.Chair:
+        """The meeting's chair: members, governance mode, decision rule and lead."""
+        return meeting.Chair(self.state, self.params.params, self.governance, self.decision,
+                             self.lead_row())
 
     def preferences(self) -> np.ndarray:
-        """Plans members prefer: their interests blended with their understanding."""
-        w = self.p["dynamics.understanding_weight"]
-        return (1 - w) * self.goals + w * self.understanding
+        """Plans members prefer now."""
+        return meeting.preferences(self.state, self.params.params)
 
-    def acceptability(self, plans: np.ndarray, pref: np.ndarray) -> np.ndarray:
-        """Acceptability of ``plans`` (K, D) to each member: ``(K, n)`` in [0, 1]."""
-        dist = goal_distance(plans[:, None, :], pref[None, :, :])
-        return np.clip(1.0 - dist / self.p["dynamics.acceptability_scale"], 0.0, 1.0)
-
-    def vote(
-        self, alts: np.ndarray, proposers: np.ndarray, pref: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Put alternatives ``(K, D)`` tabled by ``proposers`` to the decision rule.
-
-        A member votes for an alternative it finds acceptable enough, counting its trust
-        in whoever tabled it (the broker's credibility comes from facilitation).
-
-        Returns:
-            Acceptability ``(K, n)``, yes votes ``(K, n)`` and which pass ``(K,)``.
-        """
-        p = self.p
-        threshold = p["dynamics.acceptance_threshold"]
-        acc = self.acceptability(alts, pref)
-        broker_trust = 0.5 + 0.5 * p["governance.facilitation"]
-        credit = np.where(proposers[:, None] == BROKER, broker_trust,
-                          self.trust[:, np.maximum(proposers, 0)].T)
-        yes = acc + p["dynamics.trust_acceptance_bonus"] * (credit - 0.5) >= threshold
-        ballot = Ballot(yes, acc, self.power, self.governance.decider(self),
-                        p["governance.supermajority"], threshold)
-        return acc, yes, self.decision.passes(ballot)
-
-    def fair_share(self) -> np.ndarray:
-        """What each member is asked to put in per step, £m."""
-        return self.p["funding.pooled_share"] * self.budget * self.obligation
-
-    def pressure(self) -> np.ndarray:
-        """Budget pressure in [0, 1]: the gap between budget and what is asked of it."""
-        need = self.base_budget * self.demand_index * self.obligation
-        covered = np.divide(self.budget, need, out=np.ones_like(need), where=need > 0)
-        return np.clip(1.0 - covered, 0.0, 1.0)
+    def propose(self, pref: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Alternatives ``(K, D)`` the governance mode tables, and who tabled them."""
+        return self.chair().propose(pref, k)
 
     @property
     def demand_index(self) -> float:
-        """Demand relative to the start, from ``environment.demand_growth``."""
-        return (1.0 + self.p["environment.demand_growth"]) ** (self.steps / 4.0)
+        """Demand relative to the start."""
+        return environment.demand_index(self.params.params, self.steps)
 
     # ---------------------------------------------------------------------- step
     def step(self) -> None:
-        """One quarter: environment, meeting, contribution, delivery, trust, exit."""
-        self._random_events()
-        self.pressure_now = self.pressure()
+        """One quarter, in the order of docs/ODD.md section 3."""
+        m, p, fx, joint = self.state, self.params.params, self.fx, self.joint
+        environment.austerity(m, p)
+        environment.random_events(m, p, self.rng)
+        m.pressure = environment.pressure(m, self.demand_index)
         rec: dict[str, Any] = {"step": self.steps}
-        if self.n >= 2:
-            self._meeting(rec)
-            contributions = self._contribute(rec)
-            self._deliver(contributions, rec)
-            self._update_trust(contributions, rec)
-            self._motivation_and_exit()
-            if self.p["governance.adaptive"]:
-                self._evolve_governance()
+        pressure = float(m.pressure.mean()) if m.n else 0.0
+        if m.n >= 2:
+            held = meeting.hold(self.chair(), fx, self.funding, joint)
+            if held.yes is not None:
+                trust.after_decision(m.trust, held.yes, m.power, p, fx)
+            else:
+                trust.after_no_decision(m.trust, p)
+            rec.update(held.record)
+            c, paid = contribution.contribute(m, p, fx, self.funding, joint.currency)
+            rec.update(paid)
+            rec.update(delivery.deliver(m, p, fx, self.governance, self.funding, joint, c,
+                                        self.services, self.demand_index))
+            seen = trust.detection(fx, self.funding)
+            trust.after_delivery(m.trust, m.relative_net, m.shortfall, seen, p, fx)
+            contribution.adapt_prosociality(m, p, seen)
+            exit.remember(m, p, fx, self.funding)
+            rows, reasons = exit.leavers(m, p, self.funding)
+            if rows.size:
+                self._remove(rows, reasons)
+            if p["governance.adaptive"]:
+                self._adapt()
         else:
             self._idle(rec)
-        self._record(rec)
+        self._record(rec, pressure)
+        if self.steps >= p["scenario.steps"]:  # the scenario has run its course
+            self.running = False
+            self.datacollector.collect(self)
 
-    # 1. Environment ------------------------------------------------------------
-    def _random_events(self) -> None:
-        p, n = self.p, self.n
-        cut = p["environment.austerity"]
-        if cut:
-            self.budget *= (1.0 - cut) ** 0.25
-        if n == 0:
-            return
-        turnover = np.flatnonzero(self.rng.random(n) < p["environment.turnover_rate"])
-        if turnover.size:
-            self._turnover(turnover, 0.5)
-        shifted = np.flatnonzero(self.rng.random(n) < p["environment.political_shift_rate"])
-        if shifted.size:
-            self._shift_goals(shifted, 0.2)
-        if self.rng.random() < p["environment.scandal_rate"]:
-            self._scandal(np.array([self.rng.integers(n)]), 0.3)
-
+    # Scheduled events and membership ----------------------------------------------
     def apply_shock(self, shock: Shock) -> None:
         """Apply a scheduled event (called by Mesa's event list)."""
         kind, size = shock.kind, shock.size
@@ -240,14 +271,15 @@ class PartnershipModel(mesa.Model):
         rows = self._target_rows(shock.target, pick_one=kind in ("turnover", "scandal", "leave"))
         if rows.size == 0:
             return
+        m = self.state
         if kind == "budget_cut":
-            self.budget[rows] *= 1.0 - size
+            m.budget[rows] *= 1.0 - size
         elif kind == "turnover":
-            self._turnover(rows, size)
+            environment.turnover(m, rows, size, self.params["population.initial_trust"])
         elif kind == "political_shift":
-            self._shift_goals(rows, size)
+            environment.shift_goals(m, rows, size, self.rng)
         elif kind == "scandal":
-            self._scandal(rows, size)
+            trust.scandal(m.trust, rows, size)
         elif kind == "leave" and self.n > 0:
             self._remove(rows, "forced")
 
@@ -257,326 +289,91 @@ class PartnershipModel(mesa.Model):
                 return np.array([self.rng.integers(self.n)])
             return np.arange(self.n)
         if target in SECTORS:
-            return np.flatnonzero(self.sector_code == SECTORS.index(target))
+            return np.flatnonzero(self.state.sector_code == SECTORS.index(target))
         return np.array([a.row for a in self.members if a.name == target], dtype=int)
 
-    def _turnover(self, rows: np.ndarray, size: float) -> None:
-        """New leadership: trust to and from the member moves back towards the prior."""
-        prior = self.p["population.initial_trust"]
-        self.trust[rows, :] += size * (prior - self.trust[rows, :])
-        self.trust[:, rows] += size * (prior - self.trust[:, rows])
-        self.trust[rows, rows] = 1.0
-        self.understanding[rows] += size * (self.goals[rows] - self.understanding[rows])
-
-    def _shift_goals(self, rows: np.ndarray, size: float) -> None:
-        step = self.rng.normal(0.0, 1.0, size=(rows.size, D))
-        step *= size / np.maximum(np.linalg.norm(step, axis=1, keepdims=True) / np.sqrt(D), 1e-9)
-        self.goals[rows] = np.clip(self.goals[rows] + step, 0.0, 1.0)
-
-    def _scandal(self, rows: np.ndarray, size: float) -> None:
-        """A safeguarding incident: everyone's trust in the members involved drops."""
-        self.trust[:, rows] *= 1.0 - size
-        self.trust[rows, rows] = 1.0
-
     def _join(self, target: str, size: float) -> None:
+        """A new member joins: its power is ``size``, its budget and capacity to match."""
         self._joined += 1
-        sectors = self.p["population.sectors"]
+        p, m = self.params, self.state
+        sectors = p["population.sectors"]
         sector = target if target in SECTORS else sectors[self.rng.integers(len(sectors))]
-        budget_per_power = float(np.mean(self.base_budget / np.maximum(self.power, 0.05))) if \
-            self.n else self.p["population.mean_budget"]
-        power = max(size, 0.05)
-        goals = np.clip(np.array(SECTOR_GOALS[sector]) + self.rng.normal(0, 0.05, D), 0, 1)
+        floor = p["population.power_floor"]
+        budget_per_power = float(np.mean(m.base_budget / np.maximum(m.power, floor))) if \
+            self.n else p["population.mean_budget"]
+        power = max(size, floor)
+        goals = np.clip(np.array(SECTOR_GOALS[sector])
+                        + self.rng.normal(0, p["population.joiner_goal_noise"], D), 0, 1)
         n = self.n
-        new = {
-            "power": power, "budget": budget_per_power * power,
-            "base_budget": budget_per_power * power,
-            "admin": self.p["population.admin_capacity"] * power / 0.5,
-            "prosociality": self.p["population.prosociality"], "commitment": 1.0,
-            "goals": goals,
-            "understanding": goals, "satisfaction": 0.0, "exp_return": 1.0,
-            "obligation": 1.0, "low_steps": 0, "cum_net": 0.0,
-            "sector_code": SECTORS.index(sector), "care": sector in CARE_PROFESSIONS,
-            "plan_acc": 0.0, "last_contribution": 0.0, "last_benefit": 0.0, "last_net": 0.0,
-            "cum_paid": 0.0, "cum_saved": 0.0,
-        }
-        for name in MEMBER_ARRAYS:
-            arr = getattr(self, name)
-            setattr(self, name, np.concatenate([arr, np.asarray([new[name]], dtype=arr.dtype)
-                                                .reshape((1, *arr.shape[1:]))]))
-        goals_all = self.goals
-        fresh = initial_trust(goals_all, self.p["population.initial_trust"], self.rng)
-        trust = fresh
-        trust[:n, :n] = self.trust
-        self.trust = trust
-        sectors_now = [SECTORS[c] for c in self.sector_code]
-        self.culture = cultural_distance(sectors_now, self.cultural_scale())
-        self.members.append(
-            Organisation(self, f"{sector}_joiner_{self._joined}", sector, row=n, founding=False)
-        )
-
-    # 2. Deliberation and decision ---------------------------------------------
-    def _deliberate(self, weights: np.ndarray) -> None:
-        """One round: understanding moves towards trusted, culturally close partners."""
-        totals = weights.sum(axis=1, keepdims=True)
-        target = np.divide(weights @ self.understanding, totals,
-                           out=self.understanding.copy(), where=totals > 0)
-        self.understanding += self.fx.deliberation_speed * (target - self.understanding)
-
-    def _meeting(self, rec: dict[str, Any]) -> None:
-        p, fx = self.p, self.fx
-        n = self.n
-        self.understanding += p["dynamics.anchoring"] * (self.goals - self.understanding)
-        if fx.vision_pull:
-            centre = self.understanding.sum(axis=0) / n
-            self.understanding += fx.vision_pull * (centre - self.understanding)
-        weights = self.trust * (1.0 - self.culture)
-        np.fill_diagonal(weights, 0.0)
-        rounds = p["governance.deliberation_rounds"]
-        k = p["dynamics.alternatives"]
-        self.proposers = None
-        for _ in range(rounds):  # deliberation before the first vote
-            self._deliberate(weights)
-        used = rounds
-        adopted = -1
-        for attempt in range(rounds + 1):  # votes, with up to `rounds` extra rounds
-            if attempt:
-                self._deliberate(weights)
-                used += 1
-            pref = self.preferences()
-            alts, proposers = self.governance.propose(self, pref, k)
-            acc, yes, passes = self.vote(alts, proposers, pref)
-            if passes.any():  # alternatives are taken in the order they were tabled
-                adopted = int(np.argmax(passes))
-                break
-        person_rounds = (used + 1) * n
-        cost = (p["governance.meeting_cost"] * (used + 1) * fx.meeting_time_cost
-                * self.governance.coordination_load(n) + fx.participation_cost)
-        self.meeting_cost = np.full(n, cost)
-        running = self.governance.running_cost(self)
-        if running:  # the broker's running cost is shared in proportion to budget
-            total = self.budget.sum()
-            self.meeting_cost += running * (self.budget / total if total > 0 else 1.0 / n)
-        rec.update(decided=adopted >= 0, rounds=used + 1, meeting_time=person_rounds)
-        if adopted >= 0:
-            plan = alts[adopted]
-            tilt = self.funding.lead_tilt
-            if tilt:
-                plan = (1 - tilt) * plan + tilt * pref[self.lead_row()]
-            self.plan = plan
-            self.currency = 1.0
-            decision_acc = acc[adopted]
-            no_votes = ~yes[adopted]
-            mean_acc = float(decision_acc.sum()) / n
-            rec.update(acceptability=mean_acc,
-                       acceptability_sd=float(np.sqrt(((decision_acc - mean_acc) ** 2).sum() / n)),
-                       contested=bool(no_votes.sum() >= 0.25 * n))
-            supporters = yes[adopted].astype(float)
-            # Those who carried a decision together trust each other a little more...
-            self.trust += (p["dynamics.alliance_gain"] * np.outer(supporters, supporters)
-                           * 2.0 * self.trust * (1.0 - self.trust))
-            if no_votes.any():  # ...and an imposed decision is a power play against the outvoted,
-                # who lose trust in its powerful supporters; the supporters in turn resent,
-                # half as much, those who opposed them.
-                loss = p["dynamics.power_play_loss"] * fx.power_play_damping
-                against = no_votes.astype(float)
-                self.trust -= loss * (np.outer(against, supporters * self.power)
-                                      + 0.5 * np.outer(supporters, against * self.power)
-                                      ) * self.trust
-        else:
-            self.currency *= 1.0 - p["dynamics.plan_decay"]
-            self.trust *= 1.0 - p["dynamics.frustration_loss"]
-            rec.update(acceptability=np.nan, acceptability_sd=np.nan, contested=False)
-        np.fill_diagonal(self.trust, 1.0)
-        self.plan_acc = (self.acceptability(self.plan[None, :], self.preferences())[0]
-                         if self.plan is not None else np.zeros(n))
-
-    # 3. Contribution -------------------------------------------------------------
-    def _contribute(self, rec: dict[str, Any]) -> np.ndarray:
-        p, fx = self.p, self.fx
-        fair = self.fair_share()
-        willingness = np.clip(
-            p["dynamics.willingness_prosocial"] * self.prosociality
-            + p["dynamics.willingness_trust"] * self.trust_out()
-            + p["dynamics.willingness_return"] * (self.exp_return - 1.0)
-            + fx.accountability_push
-            - p["dynamics.willingness_pressure"] * (1 - fx.pressure_shield) * self.pressure_now,
-            0.0, 1.0,
-        )
-        if p["governance.mandated"]:  # a statutory duty sets a floor under what is paid
-            willingness = np.maximum(willingness, p["dynamics.mandate_compliance"])
-        asked = self.funding.asked(fair, self.commitment, self.currency)
-        c = np.minimum(self.funding.contributions(asked, willingness), self.budget)
-        paid = np.divide(c, asked, out=np.ones_like(c), where=asked > 1e-12)
-        self.shortfall = np.maximum(1.0 - paid, 0.0)
-        asked_total = float(asked.sum())
-        rec.update(contribution=float(c.sum()), fair_total=float(fair.sum()),
-                   asked_total=asked_total,
-                   free_riding=float(self.shortfall.sum()) / self.n if asked_total > 0 else np.nan)
-        return c
-
-    # 4-6. Delivery, production, benefits -----------------------------------------
-    def _deliver(self, c: np.ndarray, rec: dict[str, Any]) -> None:
-        p = self.p
-        self.pot += float(c.sum())
-        if self.plan is not None and self.currency >= LIVE_PLAN:
-            self.queue += self.pot
-            self.pot = 0.0
-        capacity = self.funding.hub_capacity(self, self.governance.hub_capacity(self))
-        capacity *= self.fx.delivery_capacity
-        spent = min(self.queue, capacity)
-        self.queue -= spent
-
-        weights = c if c.sum() > 0 else self.fair_share()
-        shares = np.bincount(self.sector_code, weights=weights, minlength=len(SECTORS))
-        total = shares.sum()
-        diversity = 1.0 - float(((shares / total) ** 2).sum()) if total > 0 else 0.0
-        n = self.n
-        spread = float(goal_distance(self.understanding, self.understanding.sum(0) / n).sum()) / n
-        shared_understanding = max(0.0, 1.0 - 2.0 * spread)
-        fit = min(1.0, float(self.plan_acc.sum()) / n + self.fx.participation_fit) \
-            if self.plan is not None else 0.0
-        productivity = ((1.0 + p["dynamics.synergy"] * diversity) * fit * shared_understanding
-                        * (0.5 + 0.5 * self.currency))
-        if self.funding.role_conflict:  # stress in merged teams costs output (Carpenter 2003)
-            productivity *= 1.0 - self.fx.role_conflict * float(self.care.mean())
-        gross = spent * productivity
-        coordination = float(self.meeting_cost.sum())
-        joint, solo = gross - coordination, float(c.sum())
-        self.advantage += joint - solo
-
-        relevance = self.plan_acc * self.budget
-        benefit = gross * relevance / relevance.sum() if relevance.sum() > 0 else np.zeros(self.n)
-        if self.services is not None:  # costs a member's own budget avoided count as benefit
-            service_record, saved = self.services.step(self, spent, productivity, c)
-            benefit = benefit + saved
-            rec.update(service_record)
-        # Under budget pressure a £ for joint work is a £ taken from statutory services.
-        felt = c * (1.0 + p["dynamics.opportunity_cost"] * self.pressure_now)
-        net = benefit - felt - self.meeting_cost
-        self.cum_net += net
-        self.cum_paid += c
-        self.last_contribution, self.last_benefit, self.last_net = c, benefit, net
-        ref = np.maximum(p["funding.pooled_share"] * self.budget, 1e-9)
-        self.relative_net = net / ref
-        m = p["dynamics.satisfaction_memory"]
-        self.exp_return = (1 - m) * self.exp_return + m * benefit / ref
-        rec.update(spent=spent, capacity=capacity, queued=self.queue, pot=self.pot,
-                   joint_output=joint, solo_output=solo, coordination_cost=coordination,
-                   productivity=productivity, diversity=diversity,
-                   shared_understanding=shared_understanding, fit=fit,
-                   advantage=self.advantage, plan_currency=self.currency)
-
-    # 7. Trust ------------------------------------------------------------------
-    def _update_trust(self, c: np.ndarray, rec: dict[str, Any]) -> None:
-        p, fx = self.p, self.fx
-        detection = min(1.0, fx.detection + self.funding.visibility)
-        seen = detection * self.shortfall
-        delivered = 1.0 - seen
-        win = np.clip(self.relative_net, 0.0, 1.0)
-        t = self.trust
-        gain = p["dynamics.trust_gain"] * fx.trust_building * fx.evidence
-        # Trust grows on trust: slowly from a low base, slowly near the top (logistic);
-        # it is lost in proportion to what there is, so a betrayal is quick to do and slow
-        # to undo.
-        t += gain * np.outer(win, delivered) * 2.0 * t * (1.0 - t)
-        t -= p["dynamics.trust_loss"] * fx.loss_damping * seen[None, :] * t
-        np.clip(t, 0.0, 1.0, out=t)
-        np.fill_diagonal(t, 1.0)
-        # Motivation: prosociality follows what others contribute, as far as it can be seen.
-        n = self.n
-        actual = 1.0 - self.shortfall
-        others = (actual.sum() - actual) / (n - 1)
-        rate = p["dynamics.prosociality_adaptation"] * detection
-        self.prosociality += rate * (others - self.prosociality)
-
-    # 8. Motivation and exit --------------------------------------------------------
-    def _motivation_and_exit(self) -> None:
-        p = self.p
-        m = p["dynamics.satisfaction_memory"]
-        strain = self.fx.role_conflict * self.care if self.funding.role_conflict else 0.0
-        self.satisfaction = (1 - m) * self.satisfaction + m * (self.relative_net - strain)
-        if p["governance.mandated"]:
-            return
-        unhappy = ((self.satisfaction < p["dynamics.exit_threshold"] - self.funding.exit_cost)
-                   & (self.trust_out() < p["dynamics.exit_trust"]))
-        self.low_steps = np.where(unhappy, self.low_steps + 1, 0)
-        leave = self.low_steps >= p["dynamics.exit_patience"]
-        ditch = ((self.pressure_now >= p["dynamics.ditch_pressure"]) & (self.satisfaction < 0.0)
-                 & (self.trust_out() < p["dynamics.ditch_trust"])
-                 & (self.funding.exit_cost < 1.0) & ~leave)
-        if ditch.any():
-            self._hand_over(np.flatnonzero(ditch))
-        rows = np.flatnonzero(leave | ditch)
-        if rows.size:
-            reasons = np.where(ditch[rows], "ditched", "dissatisfied")
-            self._remove(rows, reasons)
-
-    def _hand_over(self, rows: np.ndarray) -> None:
-        """A ditching member's share of the joint work falls on the partners who stay."""
-        fair = self.fair_share()
-        stay = np.ones(self.n, dtype=bool)
-        stay[rows] = False
-        if stay.any() and fair[stay].sum() > 1e-12:
-            self.obligation[stay] *= 1.0 + fair[rows].sum() / fair[stay].sum()
+        all_goals = np.vstack([m.goals, goals[None, :]])
+        grown = initial_trust(all_goals, p, self.rng)  # the joiner's row and column
+        grown[:n, :n] = m.trust
+        sectors_now = [SECTORS[c] for c in m.sector_code] + [sector]
+        m.append(
+            {"power": power, "budget": budget_per_power * power,
+             "base_budget": budget_per_power * power,
+             "admin": p["population.admin_capacity"] * power / p["population.reference_power"],
+             "prosociality": p["population.prosociality"], "goals": goals,
+             "understanding": goals, "sector_code": SECTORS.index(sector),
+             "care": sector in CARE_PROFESSIONS},
+            {"trust": grown, "culture": self.culture_between(sectors_now)})
+        joiner = Organisation(self, f"{sector}_joiner_{self._joined}", sector, row=n,
+                              founding=False)
+        self.members.append(joiner)
+        self.everyone.append(joiner)
 
     def _remove(self, rows: np.ndarray, reasons: Any) -> None:
+        """Members leave: their agents are removed and their rows dropped."""
         reasons = np.broadcast_to(np.asarray(reasons), rows.shape)
         for row, reason in zip(rows, reasons, strict=True):
             self.members[row].leave(str(reason))
             self.events.append((self.steps, f"exit:{reason}", self.members[row].name))
         keep = np.ones(self.n, dtype=bool)
         keep[rows] = False
-        for name in MEMBER_ARRAYS:  # per-step scratch arrays are rebuilt before use
-            setattr(self, name, getattr(self, name)[keep])
-        self.trust = self.trust[np.ix_(keep, keep)]
-        self.culture = self.culture[np.ix_(keep, keep)]
+        self.state.keep(keep)
         self.members = [a for a, k in zip(self.members, keep, strict=True) if k]
         for i, agent in enumerate(self.members):
             agent.row = i
 
-    # 9. Governance evolution ------------------------------------------------------
-    def _evolve_governance(self) -> None:
-        """Shared governance gives way as size grows or trust falls (Provan & Kenis 2008)."""
-        p = self.p
-        if self.mode_name != "shared" or self.n < 2:
-            return
-        trust = float(self.trust_out().mean())
-        if self.n > p["dynamics.shared_max_size"] or trust < p["dynamics.shared_min_trust"]:
-            consensus = float(self.plan_acc.mean()) if self.plan is not None else 0.0
-            self.mode_name = "nao" if consensus >= p["dynamics.acceptance_threshold"] else "lead"
-            self.governance = GOVERNANCE[self.mode_name]
+    def _adapt(self) -> None:
+        """Governance evolution (:mod:`collabsim.mechanisms.adaptation`)."""
+        mode = adaptation.next_mode(self.mode_name, self.state, self.params.params,
+                                    self.joint.plan is not None)
+        if mode is not None:
+            self.mode_name = mode
+            self.governance = GOVERNANCE[mode](self.params.params, self.rng)
             self.governance_switch_step = self.steps
-            self.events.append((self.steps, f"governance:{self.mode_name}", ""))
+            self.events.append((self.steps, f"governance:{mode}", ""))
 
     # Recording ----------------------------------------------------------------------
     def _idle(self, rec: dict[str, Any]) -> None:
         """Fewer than two members: no partnership is left to meet or deliver."""
-        self.meeting_cost = np.zeros(self.n)
-        rec.update(decided=False, rounds=0, meeting_time=0, acceptability=np.nan,
-                   acceptability_sd=np.nan, contested=False, contribution=0.0,
-                   fair_total=0.0, asked_total=0.0, free_riding=np.nan, spent=0.0,
-                   capacity=0.0, queued=self.queue, pot=self.pot, joint_output=0.0,
-                   solo_output=0.0, coordination_cost=0.0, productivity=0.0, diversity=0.0,
-                   shared_understanding=0.0, fit=0.0, advantage=self.advantage,
-                   plan_currency=self.currency)
+        m, joint = self.state, self.joint
+        m.meeting_cost = np.zeros(m.n)
+        rec.update(IDLE, queued=joint.queue, pot=joint.pot, **IDLE_OUTPUT,
+                   advantage=joint.advantage, plan_currency=joint.currency)
         if self.services is not None:
-            rec.update(self.services.step(self, 0.0, 0.0, np.zeros(self.n))[0])
+            record, saved = self.services.step(
+                delivery.partnership(m, joint, self.demand_index), 0.0, 0.0, np.zeros(m.n))
+            m.cum_saved += saved
+            rec.update(record)
 
-    def _record(self, rec: dict[str, Any]) -> None:
-        n = self.n
-        out = self.trust_out()
+    def _record(self, rec: dict[str, Any], pressure: float) -> None:
+        m = self.state
+        n = m.n
+        out = m.trust_out()
         if n >= 2:  # off-diagonal means; the diagonal is 1
             pairs = n * (n - 1)
-            mean_trust = float((self.trust.sum() - n) / pairs)
-            density = float(((self.trust >= 0.5).sum() - n) / pairs)
+            mean_trust = float((m.trust.sum() - n) / pairs)
+            density = float(((m.trust >= self.params["metrics.dense_trust"]).sum() - n) / pairs)
         else:
             mean_trust = density = 0.0
         rec.update(
             members=n, governance=self.mode_name, mean_trust=mean_trust, trust_density=density,
-            prosociality=float(self.prosociality.mean()) if n else 0.0,
-            satisfaction=float(self.satisfaction.mean()) if n else 0.0,
-            budget=float(self.budget.sum()),
-            pressure=float(self.pressure_now.mean()) if n >= 2 else 0.0,
+            prosociality=float(m.prosociality.mean()) if n else 0.0,
+            satisfaction=float(m.satisfaction.mean()) if n else 0.0,
+            budget=float(m.budget.sum()),
+            pressure=pressure if n >= 2 else 0.0,
         )
         self.history.append(rec)
         if self.collect_agents and n:
@@ -584,16 +381,30 @@ class PartnershipModel(mesa.Model):
                 "step": np.full(n, self.steps),
                 "name": np.array([a.name for a in self.members], dtype=object),
                 "sector": np.array([a.sector for a in self.members], dtype=object),
-                "power": self.power.copy(), "budget": self.budget.copy(),
-                "contribution": self.last_contribution.copy(),
-                "benefit": self.last_benefit.copy(), "net_benefit": self.last_net.copy(),
-                "satisfaction": self.satisfaction.copy(),
-                "prosociality": self.prosociality.copy(), "trust_out": out.copy(),
-                "trust_in": (self.trust.sum(axis=0) - 1.0) / max(n - 1, 1),
-                "paid": self.cum_paid.copy(), "saved": self.cum_saved.copy(),
+                "power": m.power.copy(), "budget": m.budget.copy(),
+                "contribution": m.last_contribution.copy(),
+                "benefit": m.last_benefit.copy(), "net_benefit": m.last_net.copy(),
+                "satisfaction": m.satisfaction.copy(),
+                "prosociality": m.prosociality.copy(), "trust_out": out.copy(),
+                "trust_in": (m.trust.sum(axis=0) - 1.0) / max(n - 1, 1),
+                "paid": m.cum_paid.copy(), "saved": m.cum_saved.copy(),
             })
 
     def run(self, steps: int | None = None) -> PartnershipModel:
         """Run for ``steps`` steps (default: the scenario's ``scenario.steps``)."""
-        self.run_for(self.p["scenario.steps"] if steps is None else steps)
+        self.run_for(self.params["scenario.steps"] if steps is None else steps)
         return self
+
+
+def _state_view(name: str) -> property:
+    def get(model: PartnershipModel) -> np.ndarray:
+        return getattr(model.state, name)
+
+    def put(model: PartnershipModel, value: np.ndarray) -> None:
+        setattr(model.state, name, value)
+
+    return property(get, put, doc=f"The members' ``{name}`` (:mod:`collabsim.members`).")
+
+
+for _field in (*MEMBER_FIELDS, *PAIR_FIELDS):  # model.trust, model.budget, ... as views
+    setattr(PartnershipModel, _field.name, _state_view(_field.name))

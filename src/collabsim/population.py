@@ -17,8 +17,6 @@ from collabsim.scenario import Scenario
 from collabsim.schema import GOAL_DIMENSIONS, SECTOR_FAMILY, SECTOR_GOALS
 
 D = len(GOAL_DIMENSIONS)
-TRUST_CONCENTRATION = 12.0  # Beta concentration of initial trust: sd ~0.14 at mean 0.5
-TRUST_GOAL_PENALTY = 0.3  # initial trust lost per unit of normalised goal distance
 
 
 @dataclass
@@ -47,21 +45,23 @@ def pairwise_goal_distance(goals: np.ndarray) -> np.ndarray:
     return goal_distance(goals[:, None, :], goals[None, :, :])
 
 
-def cultural_distance(sectors: list[str], scale: float) -> np.ndarray:
-    """``(n, n)`` cultural distance: 0 within a sector, 0.5 within a family, else 1."""
+def cultural_distance(sectors: list[str], scale: float, family: float) -> np.ndarray:
+    """``(n, n)`` cultural distance: 0 within a sector, ``family`` within a family, else 1."""
     sec = np.array(sectors)
     fam = np.array([SECTOR_FAMILY[s] for s in sectors])
     same_sector = sec[:, None] == sec[None, :]
     same_family = fam[:, None] == fam[None, :]
-    return scale * np.where(same_sector, 0.0, np.where(same_family, 0.5, 1.0))
+    return scale * np.where(same_sector, 0.0, np.where(same_family, family, 1.0))
 
 
-def initial_trust(goals: np.ndarray, mean: float, rng: np.random.Generator) -> np.ndarray:
-    """Draw a directed trust matrix around ``mean``, lower across distant goals."""
+def initial_trust(goals: np.ndarray, s: Scenario, rng: np.random.Generator) -> np.ndarray:
+    """Draw a directed trust matrix around the initial trust, lower across distant goals."""
     n = len(goals)
-    m = float(np.clip(mean, 1e-3, 1 - 1e-3))
-    draw = rng.beta(m * TRUST_CONCENTRATION, (1 - m) * TRUST_CONCENTRATION, size=(n, n))
-    trust = np.clip(draw - TRUST_GOAL_PENALTY * pairwise_goal_distance(goals), 0.0, 1.0)
+    m = float(np.clip(s["population.initial_trust"], 1e-3, 1 - 1e-3))
+    concentration = s["population.trust_concentration"]
+    draw = rng.beta(m * concentration, (1 - m) * concentration, size=(n, n))
+    penalty = s["population.trust_goal_penalty"]
+    trust = np.clip(draw - penalty * pairwise_goal_distance(goals), 0.0, 1.0)
     np.fill_diagonal(trust, 1.0)
     return trust
 
@@ -78,14 +78,14 @@ def generate(s: Scenario, rng: np.random.Generator) -> Founders:
     sectors = [o.sector for o in listed] + gen_sectors
 
     # Generated members: power from a lognormal, budgets and capacity in proportion.
-    sigma = 1.5 * s["population.power_inequality"]
+    sigma = s["population.power_spread"] * s["population.power_inequality"]
     raw = rng.lognormal(0.0, sigma, size=n_gen) if n_gen else np.empty(0)
     rel = raw / raw.mean() if n_gen else raw
-    gen_power = np.clip(rel / rel.max(), 0.05, 1.0) if n_gen else raw
+    gen_power = np.clip(rel / rel.max(), s["population.power_floor"], 1.0) if n_gen else raw
     gen_budget = s["population.mean_budget"] * rel
     gen_admin = s["population.admin_capacity"] * rel
     mean_p = s["population.prosociality"]
-    gen_pro = np.clip(rng.normal(mean_p, 0.1, size=n_gen), 0.0, 1.0)
+    gen_pro = np.clip(rng.normal(mean_p, s["population.prosociality_sd"], size=n_gen), 0.0, 1.0)
     gen_goals = _generated_goals(s, sectors[len(listed):], rng)
 
     power = np.concatenate([[o.power for o in listed], gen_power]).astype(float)
@@ -95,7 +95,7 @@ def generate(s: Scenario, rng: np.random.Generator) -> Founders:
     commitment = np.concatenate([[o.commitment for o in listed], np.ones(n_gen)]).astype(float)
     listed_goals = np.array([o.goals for o in listed], dtype=float).reshape(-1, D)
     goals = np.vstack([listed_goals, gen_goals])
-    trust = initial_trust(goals, s["population.initial_trust"], rng)
+    trust = initial_trust(goals, s, rng)
     return Founders(names, sectors, power, budget, admin, prosociality, commitment, goals, trust)
 
 
@@ -111,7 +111,8 @@ def _generated_goals(s: Scenario, sectors: list[str], rng: np.random.Generator) 
         return np.empty((0, D))
     conflict = s["population.goal_conflict"]
     blocs = s["population.blocs"]
-    noise = rng.normal(0.0, 0.15 * conflict + 0.02, size=(n, D))
+    scatter = s["population.goal_noise"] * conflict + s["population.goal_noise_floor"]
+    noise = rng.normal(0.0, scatter, size=(n, D))
     if blocs == 1:
         typical = np.array([SECTOR_GOALS[sec] for sec in sectors])
         centre = 0.5 + conflict * (typical - 0.5)
@@ -119,5 +120,5 @@ def _generated_goals(s: Scenario, sectors: list[str], rng: np.random.Generator) 
         angles = np.arange(blocs) * 2 * np.pi / blocs
         basis = np.array([[1.0, -1.0, 1.0, -1.0], [1.0, 1.0, -1.0, -1.0]]) / 2.0
         offsets = np.stack([np.cos(angles), np.sin(angles)], axis=1) @ basis
-        centre = 0.5 + 0.5 * conflict * offsets[np.arange(n) % blocs]
+        centre = 0.5 + s["population.bloc_spread"] * conflict * offsets[np.arange(n) % blocs]
     return np.clip(centre + noise, 0.0, 1.0)

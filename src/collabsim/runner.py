@@ -1,22 +1,22 @@
 """Running scenarios: one run, replicates, and their summary statistics.
 
-A run is a pure function of (scenario, seed). Replicate ``k`` of a run with seed
-``S`` uses ``SeedSequence(S, spawn_key=(k,))``, so replicate ``k`` gets the same
-random numbers whichever scenario it runs (common random numbers) and however many
-replicates are asked for.
+A run is a pure function of (scenario, seed); :mod:`collabsim.seeds` says what a seed
+means, for single runs and replicates alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from collabsim.metrics import ARCHETYPES, METRIC_BOUNDS, METRICS, summarise
+from collabsim.metrics import ARCHETYPES, METRIC_BOUNDS, METRICS
 from collabsim.model import PartnershipModel
 from collabsim.scenario import Scenario
+from collabsim.seeds import replicate_seed
 from collabsim.services import SERVICE_METRICS
 
 
@@ -40,12 +40,6 @@ class RunResult:
     members: pd.DataFrame | None = None
 
 
-def replicate_seed(seed: int, replicate: int, point: int | None = None) -> np.random.SeedSequence:
-    """The seed of one replicate (of one design point, for sweeps)."""
-    key = (replicate,) if point is None else (point, replicate)
-    return np.random.SeedSequence(seed, spawn_key=key)
-
-
 def run(
     scenario: Scenario,
     seed: int | np.random.SeedSequence = 0,
@@ -57,7 +51,8 @@ def run(
 
     Args:
         scenario: The scenario to run.
-        seed: An integer or a ``SeedSequence``.
+        seed: An integer (replicate 0 of that seed, see :mod:`collabsim.seeds`) or a
+            ``SeedSequence``.
         steps: Override ``scenario.steps``.
         agents: Also return the per-member table.
 
@@ -67,7 +62,7 @@ def run(
         >>> sorted(result.summary)[:2]
         ['acceptability', 'advantage_ratio']
     """
-    model = PartnershipModel(scenario, rng=_seedseq(seed), collect_agents=agents)
+    model = PartnershipModel(scenario, rng=seed, collect_agents=agents)
     model.run(steps)
     table = pd.DataFrame(model.history)
     agent_table = None
@@ -77,7 +72,7 @@ def run(
                           for k in model.agent_rows[0]})
             if model.agent_rows else pd.DataFrame()
         )
-    return RunResult(table, summarise(model), agent_table, list(model.events),
+    return RunResult(table, model.summary(), agent_table, list(model.events),
                      members_table(model))
 
 
@@ -88,23 +83,30 @@ def members_table(model: PartnershipModel) -> pd.DataFrame:
          "exit_step": a.exit_step, "exit_reason": a.exit_reason, "budget": a.base_budget,
          "paid": a.cum_paid,
          "saved": a.cum_saved, "net_benefit": a.cum_net}
-        for a in model.agents
+        for a in model.everyone
     ])
 
 
-def _seedseq(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
-    return seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+def replicates(
+    scenario: Scenario, n: int, seed: int, *, steps: int | None = None, agents: bool = False,
+    point: int | None = None,
+) -> Iterator[tuple[int, RunResult]]:
+    """The one replicate loop: ``(k, result)`` for replicates ``k = 0 … n - 1``.
+
+    Replicate ``k`` runs with :func:`~collabsim.seeds.replicate_seed` ``(seed, k,
+    point)``, so it is the same run whichever loop, batch or worker runs it. Results
+    are yielded one at a time: memory does not grow with ``n``.
+    """
+    for k in range(n):
+        yield k, run(scenario, replicate_seed(seed, k, point), steps=steps, agents=agents)
 
 
 def run_replicates(
     scenario: Scenario, n: int = 20, seed: int = 0, *, steps: int | None = None
 ) -> pd.DataFrame:
     """Run ``n`` replicates; one row per replicate with every summary column."""
-    rows = []
-    for k in range(n):
-        summary = run(scenario, replicate_seed(seed, k), steps=steps).summary
-        rows.append({"replicate": k, **summary})
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{"replicate": k, **result.summary}
+                         for k, result in replicates(scenario, n, seed, steps=steps)])
 
 
 def run_replicates_full(
@@ -112,8 +114,7 @@ def run_replicates_full(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """Like :func:`run_replicates`, also returning the stacked per-step tables."""
     rows, tables, agent_tables = [], [], []
-    for k in range(n):
-        result = run(scenario, replicate_seed(seed, k), steps=steps, agents=agents)
+    for k, result in replicates(scenario, n, seed, steps=steps, agents=agents):
         rows.append({"replicate": k, **result.summary})
         tables.append(result.steps.assign(replicate=k))
         if agents and result.agents is not None:
@@ -157,6 +158,7 @@ __all__ = [
     "aggregate",
     "mean_ci",
     "replicate_seed",
+    "replicates",
     "run",
     "run_replicates",
     "run_replicates_full",

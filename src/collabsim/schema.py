@@ -64,6 +64,15 @@ PARTICIPATION_RUNGS = {
 }
 
 
+#: Quarters in a year: one step is a quarter (structural, not a parameter).
+QUARTERS_PER_YEAR = 4
+
+#: The middle of the trust scale: trust above it counts for a partner, below against.
+NEUTRAL_TRUST = 0.5
+
+INPUT = "scenario input"  #: the source of a parameter that describes a place
+
+
 @dataclass(frozen=True)
 class Param:
     """One scenario parameter.
@@ -77,6 +86,12 @@ class Param:
         high: Largest allowed value (numbers).
         choices: Allowed values (``choice`` and ``strlist``).
         ui: Whether the dashboard shows it as a control.
+        source: Where the default comes from: a published source by name,
+            ``"judgement"`` (the modellers' judgement, said plainly), or
+            ``"scenario input"`` for a fact about the place a scenario describes.
+        advanced: A behavioural constant most users leave alone; ``describe`` and
+            the dashboard hide it unless asked.
+        why: The reasoning behind the default, for docs/ODD.md.
     """
 
     key: str
@@ -87,6 +102,9 @@ class Param:
     high: float | None = None
     choices: tuple[str, ...] = ()
     ui: bool = False
+    source: str = INPUT
+    advanced: bool = False
+    why: str = ""
 
     @property
     def section(self) -> str:
@@ -171,8 +189,14 @@ def check_value(spec: Param, value: Any, source: str | None, key: str) -> Any:
     raise AssertionError(f"unknown parameter kind {kind}")  # pragma: no cover
 
 
-def _p(key, kind, default, help, low=None, high=None, choices=(), ui=False) -> Param:
-    return Param(key, kind, default, help, low, high, tuple(choices), ui)
+def _p(key, kind, default, help, low=None, high=None, choices=(), ui=False, *,
+       source=INPUT, advanced=False, why="") -> Param:
+    return Param(key, kind, default, help, low, high, tuple(choices), ui, source, advanced, why)
+
+
+def _c(key, kind, default, help, low=None, high=None, *, source="judgement", why="") -> Param:
+    """An advanced behavioural constant: hidden by default, with its source."""
+    return Param(key, kind, default, help, low, high, (), False, source, True, why)
 
 
 _UNIT = (0.0, 1.0)
@@ -223,6 +247,15 @@ PARAMS: tuple[Param, ...] = (
     _p("governance.adaptive", "bool", False,
        "Let shared governance move to a lead or a broker as the partnership grows or "
        "trust falls (Provan & Kenis 2008)."),
+    _c("governance.concession_steps", "int", 5,
+       "Concessions a shared-governance proposer weighs, evenly spaced from none to the most "
+       "its trust allows.", 2, 100),
+    _c("governance.lead_max_concession", "float", 0.5,
+       "Share of the way to the members' centre that the lead's last fallback plan concedes.",
+       *_UNIT),
+    _c("governance.broker_lean", "float", 0.5,
+       "How far the broker's fallback alternatives lean towards single members when it does "
+       "not facilitate at all (facilitation reduces the lean).", *_UNIT),
     # --- funding -------------------------------------------------------------------------
     _p("funding.rule", "choice", "separate",
        "How joint work is funded.", choices=FUNDING_RULES, ui=True),
@@ -230,6 +263,36 @@ PARAMS: tuple[Param, ...] = (
        "Share of each member's budget for joint work per step: paid into the pot under "
        "pooled, lead_commissioning and integrated; the fair share asked of each member "
        "under separate and aligned.", 0.0, 1.0),
+    _c("funding.aligned_visibility", "float", 0.3,
+       "Share of shortfalls made visible, beyond other detection, by aligned budgets.", *_UNIT,
+       why="budgets planned together put every partner's payments on one table"),
+    _c("funding.aligned_exit_cost", "float", 0.1,
+       "Satisfaction a member gives up by leaving aligned budgets.", 0.0, 10.0,
+       why="joint plans are cheap to walk away from"),
+    _c("funding.pooled_visibility", "float", 0.2,
+       "Share of shortfalls made visible, beyond other detection, by a pooled budget.", *_UNIT),
+    _c("funding.pooled_exit_cost", "float", 0.5,
+       "Satisfaction a member gives up by leaving a pooled budget (its share is sunk).",
+       0.0, 10.0, source="Mason et al. 2015",
+       why="pooled funds are hard to unpick once money is committed"),
+    _c("funding.lead_commissioning_visibility", "float", 0.1,
+       "Share of shortfalls made visible, beyond other detection, under lead commissioning.",
+       *_UNIT),
+    _c("funding.lead_commissioning_exit_cost", "float", 0.4,
+       "Satisfaction a member gives up by leaving lead commissioning.", 0.0, 10.0),
+    _c("funding.lead_tilt", "float", 0.4,
+       "Share of the delivered plan the lead bends towards its own priorities under lead "
+       "commissioning.", *_UNIT),
+    _c("funding.integrated_visibility", "float", 0.3,
+       "Share of shortfalls made visible, beyond other detection, in integrated provision.",
+       *_UNIT),
+    _c("funding.integrated_exit_cost", "float", 1.0,
+       "Satisfaction a member gives up by leaving integrated provision; at 1 or more a "
+       "pressed member cannot ditch and run.", 0.0, 10.0, source="Mason et al. 2015",
+       why="merged staff and budgets are the hardest arrangement to leave"),
+    _c("funding.integrated_culture_merge", "float", 0.5,
+       "Multiplier on cultural distance in integrated teams (merged teams share a culture).",
+       *_UNIT, source="Carpenter et al. 2003"),
     # --- infrastructure ------------------------------------------------------------------
     _p("infrastructure.strategy", "float", 0.3,
        "Shared strategy and vision: pulls members' understanding towards a common picture.",
@@ -255,6 +318,33 @@ PARAMS: tuple[Param, ...] = (
        "Learning and relationship-building spaces: the rate at which trust is built.", *_UNIT),
     _p("infrastructure.communications", "float", 0.3,
        "Communications and engagement: the speed of deliberation.", *_UNIT),
+    # --- effects: how strongly each infrastructure lever acts (docs/ODD.md section 7.8) ---
+    _c("effects.strategy", "float", 0.1,
+       "Share of the gap to the shared vision closed per step at full strategy.", *_UNIT),
+    _c("effects.governance_meetings", "float", 0.5,
+       "Share of meeting time saved at full system leadership.", *_UNIT),
+    _c("effects.governance_power_play", "float", 0.5,
+       "Share of trust lost to power plays prevented at full system leadership.", *_UNIT),
+    _c("effects.outcomes", "float", 0.3,
+       "Willingness to contribute added at full shared outcomes.", *_UNIT),
+    _c("effects.funding", "float", 0.6,
+       "Share of budget pressure kept away from contributions at full flexible funding.",
+       *_UNIT),
+    _c("effects.culture", "float", 0.7,
+       "Share of cultural distance and role conflict removed at full culture change.", *_UNIT,
+       source="Collaborate CIC", why="culture change is the biggest barrier, but one that "
+       "can be worked on"),
+    _c("effects.delivery", "float", 1.0,
+       "Rise in hub capacity at full integrated delivery (1 doubles it).", 0.0, 10.0),
+    _c("effects.data_detection", "float", 0.4,
+       "Share of shortfalls detected added at full shared data.", *_UNIT),
+    _c("effects.data_evidence", "float", 0.5,
+       "Share of trust gains that rests on evidence of impact, which shared data supplies.",
+       *_UNIT),
+    _c("effects.learning", "float", 1.0,
+       "Rise in the rate of trust growth at full learning spaces (1 doubles it).", 0.0, 10.0),
+    _c("effects.communications", "float", 1.0,
+       "Rise in deliberation speed at full communications (1 doubles it).", 0.0, 10.0),
     # --- participation -------------------------------------------------------------------
     _p("participation.rung", "int", 4,
        "Rung on the ladder of participation of service users (1 manipulation … 8 shared "
@@ -270,6 +360,13 @@ PARAMS: tuple[Param, ...] = (
        "Chance per member per step that its goals shift.", *_UNIT),
     _p("environment.scandal_rate", "float", 0.005,
        "Chance per step of a safeguarding incident or scandal involving one member.", *_UNIT),
+    _c("environment.turnover_size", "float", 0.5,
+       "Share of the way a member's trust and understanding return to their starting point "
+       "after random leadership turnover.", *_UNIT),
+    _c("environment.political_shift_size", "float", 0.2,
+       "Goal distance a member's goals move in a random political shift.", *_UNIT),
+    _c("environment.scandal_size", "float", 0.3,
+       "Share of everyone's trust in a member lost in a random scandal.", *_UNIT),
     # --- services: the service-demand submodel (see collabsim.services) -------------------
     _p("services.enabled", "bool", False,
        "Simulate the care pathway of a population with complex needs (policy scenarios)."),
@@ -277,29 +374,44 @@ PARAMS: tuple[Param, ...] = (
        "People in the cohort with complex needs (e.g. older people at risk of admission).",
        0, 10_000_000),
     _p("services.admission_rate", "float", 0.06,
-       "Emergency admissions per person per quarter without prevention.", 0.0, 1.0),
+       "Emergency admissions per person per quarter without prevention.", 0.0, 1.0,
+       source="judgement",
+       why="5–6% a quarter is typical of older people with complex needs"),
     _p("services.length_of_stay", "float", 8.0, "Mean length of an emergency stay, days.",
-       0.0, 365.0),
+       0.0, 365.0,
+       source="judgement",
+       why="a stay of about 8 days is typical of older people with complex needs"),
     _p("services.bed_day_cost", "float", 400.0,
-       "Cost of an acute bed-day, £ (rounded teaching figure; see docs/ODD.md).", 0.0, 1e5),
+       "Cost of an acute bed-day, £ (rounded teaching figure; see docs/ODD.md).", 0.0, 1e5,
+       source="NHS reference costs",
+       why="an excess non-elective bed-day costs roughly £300–£450 at 2019/20 prices"),
     _p("services.care_package_cost", "float", 120.0,
        "Cost of a care package per week, £ (rounded teaching figure; see docs/ODD.md).",
-       0.0, 1e5),
+       0.0, 1e5,
+       source="PSSRU Unit Costs of Health and Social Care",
+       why="low-intensity home care of a few hours a week costs £100–£200 a week"),
     _p("services.package_weeks", "float", 52.0,
        "Weeks of care a discharge care package pays for (people with complex needs rarely "
        "stop needing care within the year).", 0.0, 520.0),
     _p("services.discharge_need", "float", 0.3,
-       "Share of emergency admissions that need a care package to go home.", 0.0, 1.0),
+       "Share of emergency admissions that need a care package to go home.", 0.0, 1.0,
+       source="judgement",
+       why="an illustrative round figure"),
     _p("services.care_capacity", "float", 1.0,
        "Care packages available at the start, relative to the discharge need then; "
        "capacity follows social care's budget.", 0.0, 10.0),
     _p("services.delay_days", "float", 12.0,
        "Extra bed-days for a discharge that waits for a care package.", 0.0, 365.0),
     _p("services.prevention_max", "float", 0.3,
-       "Largest share of emergency admissions prevention can avoid.", 0.0, 1.0),
+       "Largest share of emergency admissions prevention can avoid.", 0.0, 1.0,
+       source="judgement",
+       why="bounds what prevention can do"),
     _p("services.prevention_half", "float", 1.6,
        "Prevention stock per 10,000 people (£m of effective prevention) at which half that "
-       "share is avoided.", 0.001, 1e6),
+       "share is avoided.", 0.001, 1e6,
+       source="Windle et al. 2009",
+       why="makes a POPP-scale programme save about £0.85 on bed-days per £1, within the "
+           "evaluation's range of £0.80–£1.60"),
     _p("services.prevention_ringfence", "float", 0.0,
        "Share of joint spending ring-fenced for prevention (as POPP's grant was); the rest "
        "follows the plan's priorities.", 0.0, 1.0),
@@ -307,9 +419,14 @@ PARAMS: tuple[Param, ...] = (
        "Share of the money members put into joint work that is new activity for the "
        "cohort; the rest re-badges services they already provided, whose effect their "
        "own services lose when the money moves (NAO 2017 on the Better Care Fund).",
-       0.0, 1.0),
+       0.0, 1.0,
+       source="National Audit Office 2017",
+       why="most of a place's joint fund is existing spending moved into it, as the Better Care "
+           "Fund was"),
     _p("services.prevention_decay", "float", 0.25,
-       "Share of the prevention stock's effect lost each quarter.", 0.0, 1.0),
+       "Share of the prevention stock's effect lost each quarter.", 0.0, 1.0,
+       source="judgement",
+       why="prevention's effects fade within a year without reinvestment"),
     # --- population ----------------------------------------------------------------------
     _p("population.size", "int", 0,
        "Number of organisations to generate (added to any listed ones); at most "
@@ -333,87 +450,256 @@ PARAMS: tuple[Param, ...] = (
        ("health", "adult_social_care", "local_government", "police", "housing",
         "voluntary_sector", "childrens_services", "education"),
        "Sectors assigned in turn to generated members.", choices=SECTORS),
+    _c("population.trust_concentration", "float", 12.0,
+       "Beta concentration of initial trust (12 gives a standard deviation of about 0.14 at "
+       "mean 0.5).", 0.1, 1e4),
+    _c("population.trust_goal_penalty", "float", 0.3,
+       "Initial trust lost per unit of goal distance between two members.", 0.0, 10.0),
+    _c("population.power_spread", "float", 1.5,
+       "Lognormal sigma of generated power per unit of power_inequality.", 0.0, 10.0),
+    _c("population.power_floor", "float", 0.05,
+       "Least power a generated member or a joiner has (above 0: budgets are shared out "
+       "per unit of power).", 0.001, 1.0),
+    _c("population.prosociality_sd", "float", 0.1,
+       "Standard deviation of generated members' prosociality.", *_UNIT),
+    _c("population.goal_noise", "float", 0.15,
+       "Scatter of generated goals around their centre per unit of goal_conflict.", *_UNIT),
+    _c("population.goal_noise_floor", "float", 0.02,
+       "Scatter of generated goals around their centre with no goal conflict.", *_UNIT),
+    _c("population.bloc_spread", "float", 0.5,
+       "Distance of bloc centres from the middle of the goal space per unit of "
+       "goal_conflict, with two or more blocs.", *_UNIT),
+    _c("population.joiner_goal_noise", "float", 0.05,
+       "Scatter of a joiner's goals around its sector's typical priorities.", *_UNIT),
+    _c("population.reference_power", "float", 0.5,
+       "Power of a joiner whose admin capacity is population.admin_capacity; capacity "
+       "scales with power from there.", 0.01, 1.0),
     # --- dynamics: the behavioural constants (see docs/ODD.md for sources) ----------------
     _p("dynamics.understanding_weight", "float", 0.5,
        "Weight of a member's understanding, against its own interests, in the plan it prefers.",
-       *_UNIT),
+       *_UNIT,
+       source="Choi & Robertson 2014",
+       why="interests and understanding weigh equally in what a member will accept (Choi & "
+           "Robertson 2014 model both)"),
     _p("dynamics.deliberation_rate", "float", 0.15,
        "Share of the gap to trusted partners' understanding closed per deliberation round.",
-       *_UNIT),
+       *_UNIT,
+       source="judgement",
+       why="a few quarters of meetings close most of the gap between partners' pictures, as case"
+           " studies of partnership boards describe"),
     _p("dynamics.anchoring", "float", 0.1,
        "Share of the gap between a member's understanding and its own interests that "
-       "reopens between meetings (each organisation's own pull).", *_UNIT),
-    _p("dynamics.alternatives", "int", 3, "Alternatives tabled at each meeting.", 1, 20),
+       "reopens between meetings (each organisation's own pull).", *_UNIT,
+       source="judgement",
+       why="organisations pull their representatives back to their own agenda between meetings; "
+           "keeps deliberation worth repeating"),
+    _p("dynamics.alternatives", "int", 3, "Alternatives tabled at each meeting.", 1, 20,
+       source="judgement",
+       why="a board agenda item typically has a preferred option and one or two alternatives"),
     _p("dynamics.acceptability_scale", "float", 0.5,
        "Goal distance (normalised to [0, 1]) at which a plan becomes wholly unacceptable.",
-       0.01, 1.0),
+       0.01, 1.0,
+       source="judgement",
+       why="a plan half-way across the goal space is wholly unacceptable"),
     _p("dynamics.acceptance_threshold", "float", 0.6,
-       "Acceptability a member needs to vote for an alternative.", *_UNIT),
+       "Acceptability a member needs to vote for an alternative.", *_UNIT,
+       source="judgement",
+       why="members support plans that serve them better than moderately"),
     _p("dynamics.trust_acceptance_bonus", "float", 0.15,
        "How much trust in the proposer adds to an alternative's acceptability for voting.",
-       *_UNIT),
+       *_UNIT,
+       source="Vangen & Huxham 2003",
+       why="proposals from trusted partners get the benefit of the doubt (Vangen & Huxham 2003)"),
     _p("dynamics.plan_decay", "float", 0.5,
-       "Share of an agreed plan's currency lost each step without a new decision.", *_UNIT),
+       "Share of an agreed plan's currency lost each step without a new decision.", *_UNIT,
+       source="judgement",
+       why="an agreement not reaffirmed loses half its force each quarter"),
     _p("dynamics.synergy", "float", 1.2,
-       "Gain in productivity from fully complementary sectors working together.", 0.0, 10.0),
+       "Gain in productivity from fully complementary sectors working together.", 0.0, 10.0,
+       source="judgement",
+       why="fully complementary partners can roughly double what their money buys, before losses"
+           " to poor fit and understanding; gives advantage ratios of 1.1–1.5 in working "
+           "partnerships"),
     _p("dynamics.trust_gain", "float", 0.15,
-       "Rate at which trust grows after a partner delivers and the partnership wins.", *_UNIT),
+       "Rate at which trust grows after a partner delivers and the partnership wins.", *_UNIT,
+       source="Ansell & Gash 2008",
+       why="trust grows incrementally, in proportion to small wins (Ansell & Gash 2008)"),
     _p("dynamics.trust_loss", "float", 0.3,
-       "Rate at which trust falls on a detected shortfall (larger than trust_gain).", *_UNIT),
+       "Rate at which trust falls on a detected shortfall (larger than trust_gain).", *_UNIT,
+       source="Vangen & Huxham 2003",
+       why="trust is lost faster than it is built (Vangen & Huxham 2003)"),
     _p("dynamics.power_play_loss", "float", 0.1,
-       "Trust lost in the powerful supporters of a decision imposed against a member.", *_UNIT),
+       "Trust lost in the powerful supporters of a decision imposed against a member.", *_UNIT,
+       source="People Matters Network 2014",
+       why="decisions imposed by the powerful cost trust (People Matters Network 2014 survey: "
+           "over 60% rate \"sharing power\" poor or average)"),
     _p("dynamics.alliance_gain", "float", 0.05,
-       "Trust gained between members who voted together for an adopted decision.", *_UNIT),
+       "Trust gained between members who voted together for an adopted decision.", *_UNIT,
+       source="Ansell & Gash 2008",
+       why="carrying a decision together is a small shared win between its supporters (Ansell & "
+           "Gash 2008)"),
     _p("dynamics.frustration_loss", "float", 0.01,
-       "Trust lost all round after a meeting that decides nothing.", *_UNIT),
+       "Trust lost all round after a meeting that decides nothing.", *_UNIT,
+       source="judgement",
+       why="fruitless meetings wear goodwill slowly"),
     _p("dynamics.detection_base", "float", 0.3,
-       "Share of a shortfall detected with no shared data or accountability.", *_UNIT),
+       "Share of a shortfall detected with no shared data or accountability.", *_UNIT,
+       source="People Matters Network 2014",
+       why="without shared data or accountability most shortfalls go unseen (People Matters "
+           "Network 2014 survey: over 60% rate \"holding partners to account\" poor or average)"),
     _p("dynamics.prosociality_adaptation", "float", 0.1,
        "Rate at which prosociality follows what others contribute, times the share of it "
-       "members can see (detection).", *_UNIT),
+       "members can see (detection).", *_UNIT,
+       source="Choi & Robertson 2019",
+       why="conditional cooperation adapts over a couple of years (Choi & Robertson 2019)"),
     _p("dynamics.satisfaction_memory", "float", 0.3,
-       "Weight of the latest step in a member's running satisfaction.", 0.01, 1.0),
+       "Weight of the latest step in a member's running satisfaction.", 0.01, 1.0,
+       source="judgement",
+       why="satisfaction reflects roughly the last year"),
     _p("dynamics.opportunity_cost", "float", 1.0,
        "How much budget pressure raises the felt cost of each £ put into joint work "
-       "(a member under pressure 0.5 feels a £ as 1 + 0.5 × this).", 0.0, 10.0),
+       "(a member under pressure 0.5 feels a £ as 1 + 0.5 × this).", 0.0, 10.0,
+       source="judgement",
+       why="under budget pressure a £ for joint work is a £ taken from statutory services: at "
+           "pressure 0.3 it feels like £1.30 (\"budget management and pressures\" drive de-"
+           "integration)"),
     _p("dynamics.exit_threshold", "float", -0.2,
        "Satisfaction (net benefit per £ of fair share) below which a member considers leaving.",
-       -10.0, 10.0),
+       -10.0, 10.0,
+       source="judgement",
+       why="members tolerate modest losses for the sake of the partnership"),
     _p("dynamics.exit_trust", "float", 0.35,
-       "Mean trust in partners below which a dissatisfied member leaves.", *_UNIT),
+       "Mean trust in partners below which a dissatisfied member leaves.", *_UNIT,
+       source="judgement",
+       why="dissatisfied members leave only once trust has also gone"),
     _p("dynamics.exit_patience", "int", 3,
-       "Consecutive steps a member tolerates before it leaves.", 1, 100),
+       "Consecutive steps a member tolerates before it leaves.", 1, 100,
+       source="judgement",
+       why="three bad quarters in a row before leaving"),
     _p("dynamics.ditch_pressure", "float", 0.3,
        "Budget pressure at which a dissatisfied member hands its responsibility to partners "
-       "and leaves (ditch and run).", *_UNIT),
+       "and leaves (ditch and run).", *_UNIT,
+       source="judgement",
+       why="a 30% gap between budget and demand forces retrenchment (\"budget management and "
+           "pressures\")"),
     _p("dynamics.ditch_trust", "float", 0.5,
        "Mean trust in partners below which a pressed member ditches rather than negotiates.",
-       *_UNIT),
+       *_UNIT,
+       source="judgement",
+       why="partners that still trust each other renegotiate rather than walk away; ditching "
+           "needs pressure, dissatisfaction and distrust together"),
     _p("dynamics.role_conflict", "float", 0.15,
        "Satisfaction lost per step by care professionals in integrated teams "
-       "(Carpenter et al. 2003).", 0.0, 10.0),
+       "(Carpenter et al. 2003).", 0.0, 10.0,
+       source="Carpenter et al. 2003",
+       why="integrated teams raise role conflict and stress for social workers (Carpenter et al."
+           " 2003)"),
     _p("dynamics.cultural_distance", "float", 0.4,
        "How far apart different sectors' cultures sit; slows deliberation between them.",
-       *_UNIT),
+       *_UNIT,
+       source="Collaborate CIC",
+       why="\"culture change is the biggest barrier\" (Collaborate CIC) but not an absolute one"),
     _p("dynamics.participation_fit_gain", "float", 0.25,
-       "Largest gain in fit of what is delivered from service-user participation.", *_UNIT),
+       "Largest gain in fit of what is delivered from service-user participation.", *_UNIT,
+       source="judgement",
+       why="full user participation improves fit by up to a quarter"),
     _p("dynamics.participation_cost", "float", 0.001,
-       "Cost of engaging service users per member per meeting, £m.", 0.0, 1e3),
+       "Cost of engaging service users per member per meeting, £m.", 0.0, 1e3,
+       source="judgement",
+       why="engaging service users costs about £1,000 per member per meeting"),
     _p("dynamics.willingness_prosocial", "float", 0.8,
-       "Weight of prosociality in willingness to contribute.", 0.0, 5.0),
+       "Weight of prosociality in willingness to contribute.", 0.0, 5.0,
+       source="Choi & Robertson 2019",
+       why="prosocial motivation is the main driver of contribution (Choi & Robertson 2019)"),
     _p("dynamics.willingness_trust", "float", 0.6,
-       "Weight of trust in partners in willingness to contribute.", 0.0, 5.0),
+       "Weight of trust in partners in willingness to contribute.", 0.0, 5.0,
+       source="judgement",
+       why="trust in partners underwrites contributions"),
     _p("dynamics.willingness_return", "float", 0.3,
-       "Weight of expected return on a contribution in willingness to contribute.", 0.0, 5.0),
+       "Weight of expected return on a contribution in willingness to contribute.", 0.0, 5.0,
+       source="judgement",
+       why="expected return matters, less than motivation"),
     _p("dynamics.willingness_pressure", "float", 1.0,
-       "Weight of budget pressure against willingness to contribute.", 0.0, 5.0),
+       "Weight of budget pressure against willingness to contribute.", 0.0, 5.0,
+       source="judgement",
+       why="budget pressure passes straight through to contributions"),
     _p("dynamics.mandate_compliance", "float", 0.5,
        "Share of what is asked that a member under a legal duty to collaborate pays at "
-       "least, whatever its willingness (the duty is inspected).", *_UNIT),
+       "least, whatever its willingness (the duty is inspected).", *_UNIT,
+       source="judgement; Bitterman & Koliba 2020",
+       why="a statutory duty to collaborate is inspected but rarely enforced with sanctions: a "
+           "mandated member pays at least half of what it is asked, whatever its willingness "
+           "(judgement; Bitterman & Koliba 2020 on mandated collaboration)"),
     _p("dynamics.shared_max_size", "int", 8,
-       "Largest partnership shared governance suits, for adaptive governance.", 2, 10_000),
+       "Largest partnership shared governance suits: the most partners a shared-governance "
+       "member keeps in view, the size at which its meeting load is 1, and the size above "
+       "which adaptive governance leaves shared mode.", 2, 10_000,
+       source="Provan & Kenis 2008",
+       why="shared governance suits few members; a member of a shared board keeps at most seven "
+           "partners in view when it drafts a proposal, its meeting time grows with the "
+           "relationships it keeps up, and adaptive governance leaves shared mode above eight"),
     _p("dynamics.shared_min_trust", "float", 0.4,
-       "Lowest mean trust shared governance suits, for adaptive governance.", *_UNIT),
+       "Lowest mean trust shared governance suits, for adaptive governance.", *_UNIT,
+       source="Provan & Kenis 2008",
+       why="shared governance needs high trust density"),
+    _c("dynamics.live_plan", "float", 0.25,
+       "Plan currency at or above which pooled money is committed to delivery.", *_UNIT),
+    _c("dynamics.broker_credibility", "float", 0.5,
+       "Trust members place in a broker's proposals with no facilitation; facilitation "
+       "raises it towards 1.", *_UNIT),
+    _c("dynamics.resentment", "float", 0.5,
+       "Trust the supporters of an imposed decision lose in its opponents, relative to what "
+       "the opponents lose in them.", 0.0, 10.0),
+    _c("dynamics.understanding_spread_penalty", "float", 2.0,
+       "Shared understanding lost per unit of mean goal distance of members' understanding "
+       "from their centre.", 0.0, 100.0),
+    _c("dynamics.stale_plan_productivity", "float", 0.5,
+       "Productivity of joint money spent on a plan whose currency has run out, relative to "
+       "a fresh plan.", *_UNIT),
+    _c("dynamics.detection_mutual", "float", 0.15,
+       "Share of shortfalls detected added by mutual accountability.", *_UNIT),
+    _c("dynamics.detection_formal", "float", 0.3,
+       "Share of shortfalls detected added by a formal partnership agreement.", *_UNIT),
+    _c("dynamics.facilitation_damping", "float", 0.5,
+       "Share of trust lost to shortfalls that full facilitation prevents.", *_UNIT),
+    _c("dynamics.facilitation_speedup", "float", 1.0,
+       "Rise in deliberation speed at full facilitation (1 doubles it).", 0.0, 10.0),
+    _c("dynamics.family_distance", "float", 0.5,
+       "Cultural distance between different sectors of one professional family, relative "
+       "to sectors of different families.", *_UNIT),
+    # --- metrics: how the measures and the outcome archetypes are read ----------------
+    _c("metrics.dense_trust", "float", 0.5,
+       "Trust at or above which a directed pair counts towards trust_density.", *_UNIT),
+    _c("metrics.contested_share", "float", 0.25,
+       "Share of no votes that makes an adopted decision contested.", *_UNIT),
+    _c("metrics.key_partner_quantile", "float", 0.5,
+       "Power quantile among founders at or above which a member is a key partner "
+       "(ditch_and_run).", *_UNIT),
+    _c("metrics.early_share", "float", 0.5,
+       "Share of the run, from the start, in which a key partner's ditching names the run "
+       "ditch_and_run.", *_UNIT),
+    _c("metrics.divorce_retention", "float", 0.75,
+       "Retention of founders below which a run is an amicable_divorce.", *_UNIT),
+    _c("metrics.funnel_queued_share", "float", 0.2,
+       "Share of money contributed still queued at the end from which a run is a "
+       "narrow_funnel.", *_UNIT),
+    _c("metrics.tug_polarisation", "float", 0.2,
+       "Polarisation (trust within goal blocs minus across them) from which a run may be a "
+       "tug_of_war.", *_UNIT),
+    _c("metrics.tug_contested", "float", 0.3,
+       "Share of meetings contested or undecided from which a polarised run is a "
+       "tug_of_war.", *_UNIT),
+    _c("metrics.tokenism_contribution", "float", 0.4,
+       "Share of what is asked that members pay below which a deciding run is tokenism.",
+       *_UNIT),
+    _c("metrics.tokenism_decisions", "float", 0.5,
+       "Decision success rate from which a run that pays little is tokenism.", *_UNIT),
+    _c("metrics.inertia_decisions", "float", 0.5,
+       "Decision success rate below which a run is collaborative_inertia.", *_UNIT),
+    _c("metrics.inertia_advantage", "float", 1.05,
+       "Advantage ratio below which a run is collaborative_inertia.", 0.0, 100.0),
+    _c("metrics.inertia_trust", "float", 0.4,
+       "Mean trust at the end below which a run is collaborative_inertia.", *_UNIT),
 )
 
 PARAM_BY_KEY: dict[str, Param] = {p.key: p for p in PARAMS}

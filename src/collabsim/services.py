@@ -19,15 +19,14 @@ Defaults and their sources are in docs/ODD.md (service-demand submodel).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from collabsim.metrics import SERVICE_METRICS  # noqa: F401  (re-exported)
 from collabsim.schema import GOAL_DIMENSIONS, SECTORS
-
-if TYPE_CHECKING:
-    from collabsim.model import PartnershipModel
 
 PREVENTION = GOAL_DIMENSIONS.index("prevention")
 INDEPENDENCE = GOAL_DIMENSIONS.index("independence")
@@ -42,12 +41,33 @@ def priority_shares(goals: np.ndarray) -> np.ndarray:
     return np.divide(goals, total, out=np.zeros_like(goals, dtype=float), where=total > 0)
 
 
+@dataclass(frozen=True)
+class Partnership:
+    """What the pathway needs to know of the partnership this quarter.
+
+    Attributes:
+        plan: The adopted plan ``(D,)``, or ``None`` before the first decision.
+        goals: ``(n, D)`` members' own priorities.
+        budget: ``(n,)`` members' budgets now, £m.
+        base_budget: ``(n,)`` members' budgets at the start, £m.
+        sector_code: ``(n,)`` index of each member's sector in ``SECTORS``.
+        demand_index: Demand relative to the start.
+    """
+
+    plan: np.ndarray | None
+    goals: np.ndarray
+    budget: np.ndarray
+    base_budget: np.ndarray
+    sector_code: np.ndarray
+    demand_index: float
+
+
 class ServiceDemand:
     """State of the care pathway: prevention stock and cumulative totals."""
 
-    def __init__(self, model: PartnershipModel) -> None:
-        p = model.p
+    def __init__(self, p: Mapping[str, Any]) -> None:
         self.p = p
+        self.factor = 1.0  #: social care's budget relative to the start, when last seen
         self.stock = 0.0
         self.base_admissions = p["services.population"] * p["services.admission_rate"]
         self.base_capacity = p["services.care_capacity"] * self.base_admissions \
@@ -58,13 +78,13 @@ class ServiceDemand:
                                      "acute_avoided", "care_avoided"), 0.0)
 
     def step(
-        self, model: PartnershipModel, spent: float, productivity: float,
+        self, partnership: Partnership, spent: float, productivity: float,
         contributions: np.ndarray,
     ) -> tuple[dict[str, Any], np.ndarray]:
         """Advance the pathway one quarter.
 
         Args:
-            model: The partnership.
+            partnership: What the pathway sees of the partnership.
             spent: Joint money spent this quarter, £m.
             productivity: What a £ of joint money achieves relative to a £ spent alone.
             contributions: What each member put in this quarter, £m.
@@ -73,7 +93,7 @@ class ServiceDemand:
             The step's record, and what each member saved this step (£m).
         """
         p = self.p
-        plan = model.plan
+        plan = partnership.plan
         shares = priority_shares(plan) if plan is not None else np.zeros(len(GOAL_DIMENSIONS))
         fence = p["services.prevention_ringfence"]
         shares = (1.0 - fence) * shares
@@ -83,11 +103,11 @@ class ServiceDemand:
         # in members' own services (at the solo counterfactual, £1 buys £1, split by the
         # member's own priorities) is lost when it moves into the pot.
         moved = (1.0 - p["services.additionality"]) * contributions
-        lost = moved @ priority_shares(model.goals)
+        lost = moved @ priority_shares(partnership.goals)
         effective = prevention_spend * productivity - lost[PREVENTION]
         self.stock = (1.0 - p["services.prevention_decay"]) * self.stock + effective
 
-        unprevented = self.base_admissions * model.demand_index
+        unprevented = self.base_admissions * partnership.demand_index
         # Diminishing returns either way: a negative stock (prevention lost) adds admissions.
         scale = abs(self.stock) + self.half
         reach = self.stock / scale if scale > 0 else 0.0
@@ -95,9 +115,9 @@ class ServiceDemand:
         admissions = unprevented - avoided
         needing = admissions * p["services.discharge_need"]
 
-        budget_factor = self._capacity_factor(model)
+        budget_factor = self._capacity_factor(partnership)
         bought = ((spent * shares[INDEPENDENCE] * productivity - lost[INDEPENDENCE]) * 1e6
-                  / self.package_cost if self.package_cost > 0 else 0.0)
+                  / self.package_cost if self.package_cost > 1e-9 else 0.0)  # £, not free
         capacity = max(0.0, self.base_capacity * budget_factor + bought)
         unmet = max(0.0, needing - capacity)
         delayed = unmet * p["services.delay_days"]
@@ -105,9 +125,8 @@ class ServiceDemand:
 
         acute_avoided = avoided * p["services.length_of_stay"] * p["services.bed_day_cost"] / 1e6
         care_avoided = avoided * p["services.discharge_need"] * self.package_cost / 1e6
-        saved = self._book(model, HEALTH, acute_avoided) + self._book(model, SOCIAL_CARE,
-                                                                       care_avoided)
-        model.cum_saved += saved
+        saved = (self._book(partnership, HEALTH, acute_avoided)
+                 + self._book(partnership, SOCIAL_CARE, care_avoided))
 
         t = self.totals
         t["bed_days"] += bed_days
@@ -123,24 +142,24 @@ class ServiceDemand:
                   "acute_cost_avoided": acute_avoided, "care_cost_avoided": care_avoided}
         return record, saved
 
-    def _capacity_factor(self, model: PartnershipModel) -> float:
+    def _capacity_factor(self, partnership: Partnership) -> float:
         """Social care's budget now relative to the start (its members' mean ratio).
 
         Social care keeps providing packages after it leaves the partnership, with the
         budget it had when it left.
         """
-        members = model.sector_code == SOCIAL_CARE
+        members = partnership.sector_code == SOCIAL_CARE
         if members.any():
-            self.factor = float((model.budget[members] / np.maximum(
-                model.base_budget[members], 1e-12)).mean())
-        return getattr(self, "factor", 1.0)
+            self.factor = float((partnership.budget[members] / np.maximum(
+                partnership.base_budget[members], 1e-12)).mean())
+        return self.factor
 
     @staticmethod
-    def _book(model: PartnershipModel, sector: int, amount: float) -> np.ndarray:
+    def _book(partnership: Partnership, sector: int, amount: float) -> np.ndarray:
         """A saving shared among a sector's members in proportion to their budgets."""
-        budget = model.budget * (model.sector_code == sector)
+        budget = partnership.budget * (partnership.sector_code == sector)
         total = budget.sum()
-        return amount * budget / total if amount and total > 0 else np.zeros(model.n)
+        return amount * budget / total if amount and total > 0 else np.zeros(len(budget))
 
     def summary(self) -> dict[str, float]:
         """The submodel's summary metrics for the run."""

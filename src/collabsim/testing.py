@@ -1,9 +1,10 @@
 """Hypothesis strategies and checks for users who extend or validate collabsim.
 
 Needs ``hypothesis`` (the ``test`` extra). ``scenarios()`` draws valid scenarios over
-every rule and lever; ``assert_invariants`` checks the model's laws on a finished
-model: trust in [0, 1], budgets non-negative, no NaN where a value is defined, and
-money conserved (contributed = spent + queued + unspent pot).
+every parameter of the schema, every rule, lever and shock; ``assert_invariants``
+checks the model's laws on a finished model: trust in [0, 1], budgets non-negative,
+no NaN where a value is defined, savings non-negative while all joint money is new,
+and money conserved (contributed = spent + queued + unspent pot).
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from collabsim.schema import (
     GOAL_DIMENSIONS,
     GOVERNANCE_MODES,
     INFRASTRUCTURE,
+    PARAMS,
     SECTORS,
     SHOCK_KINDS,
+    Param,
 )
 
 unit = st.floats(0.0, 1.0, allow_nan=False)
@@ -108,7 +111,26 @@ def scenario_docs(draw: st.DrawFn, max_members: int = 12, max_steps: int = 12) -
     }
     if orgs:
         doc["organisation"] = orgs
+    for spec in PARAMS:  # every other parameter, over its whole allowed range
+        table = doc.setdefault(spec.section, {})
+        if spec.name not in table and spec.section != "scenario" and spec.kind != "str":
+            table[spec.name] = draw(schema_values(spec))
     return doc
+
+
+def schema_values(spec: Param) -> st.SearchStrategy[Any]:
+    """Values ``spec`` allows; large magnitudes are capped so that runs stay quick."""
+    if spec.kind == "bool":
+        return st.booleans()
+    if spec.kind == "choice":
+        return st.sampled_from(spec.choices)
+    if spec.kind == "strlist":
+        return st.lists(st.sampled_from(spec.choices), min_size=1, max_size=4)
+    low = -1e3 if spec.low is None else spec.low
+    high = 1e3 if spec.high is None else spec.high
+    if spec.kind == "int":
+        return st.integers(int(low), int(min(high, low + 20)))
+    return st.floats(low, min(high, max(low + 1.0, 100.0)), allow_nan=False)
 
 
 def scenarios(max_members: int = 12, max_steps: int = 12) -> st.SearchStrategy[Scenario]:
@@ -124,10 +146,17 @@ def assert_invariants(model: PartnershipModel, rtol: float = 1e-9) -> None:
     for name in ("power", "budget", "prosociality", "satisfaction", "goals", "understanding"):
         assert np.all(np.isfinite(getattr(model, name))), f"non-finite {name}"
     assert np.all((model.prosociality >= 0.0) & (model.prosociality <= 1.0))
-    assert np.all(model.cum_paid >= 0.0) and np.all(model.cum_saved >= 0.0)
+    assert np.all(model.cum_paid >= 0.0)
+    # Savings are never negative while all joint money is new; re-badged money
+    # (services.additionality < 1) can lose prevention, which costs members.
+    all_new = model.params["services.additionality"] == 1.0
+    assert np.all(np.isfinite(model.cum_saved))
+    assert not all_new or np.all(model.cum_saved >= 0.0), "negative savings"
     if model.services is not None:
         totals = model.services.totals
-        assert all(np.isfinite(v) and v >= 0.0 for v in totals.values()), totals
+        assert all(np.isfinite(v) for v in totals.values()), totals
+        can_be_negative = () if all_new else ("acute_avoided", "care_avoided")
+        assert all(v >= 0.0 for k, v in totals.items() if k not in can_be_negative), totals
     contributed = sum(r["contribution"] for r in model.history)
     spent = sum(r["spent"] for r in model.history)
     held = spent + model.queue + model.pot

@@ -39,7 +39,7 @@ class Ballot:
 
 
 class DecisionRule:
-    """Base class: ``passes(ballot)`` returns a ``(K,)`` bool array."""
+    """Base class: ``passes(ballot)`` returns a ``(K,)`` bool array. Rules are stateless."""
 
     name = ""
 

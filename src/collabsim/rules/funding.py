@@ -4,40 +4,47 @@
 possible; ``pooled``, ``lead_commissioning`` and ``integrated`` commit each member's
 share in advance. The rules also differ in how visible shortfalls are, how costly it
 is to leave, whose capacity commissions the work and the role conflict of merged
-teams ("soup, not salad"; Carpenter et al. 2003).
+teams ("soup, not salad"; Carpenter et al. 2003). Their constants are scenario
+parameters (``funding.<rule>_visibility``, ``funding.<rule>_exit_cost``, …).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 from collabsim.rules.registry import Registry
 
-if TYPE_CHECKING:
-    from collabsim.model import PartnershipModel
-
 
 class FundingRule:
-    """Base class for funding rules.
+    """Base class for funding rules, made once per model from its parameters.
 
     Attributes:
         committed: Contributions are paid in advance, whatever members would choose.
+        role_conflict: Care professionals suffer role conflict (integrated teams).
         visibility: Added to the share of shortfalls detected.
         exit_cost: Satisfaction a member gives up by leaving (held by sunk money).
-        role_conflict: Care professionals suffer role conflict (integrated teams).
         lead_tilt: Share of the delivered plan bent towards the lead's priorities.
         culture_merge: Multiplier on cultural distance (merged teams share a culture).
+        hub_admin: The hub's admin capacity, ``governance.admin_capacity``.
     """
 
     name = ""
     committed = False
-    visibility = 0.0
-    exit_cost = 0.0
     role_conflict = False
-    lead_tilt = 0.0
-    culture_merge = 1.0
+
+    def __init__(self, params: Mapping[str, Any]) -> None:
+        def own(constant: str, default: float) -> float:
+            return float(params.get(f"funding.{self.name}_{constant}", default))
+
+        self.visibility = own("visibility", 0.0)
+        self.exit_cost = own("exit_cost", 0.0)
+        self.culture_merge = own("culture_merge", 1.0)
+        self.lead_tilt = float(params["funding.lead_tilt"]) if self.name == "lead_commissioning" \
+            else 0.0
+        self.hub_admin = float(params["governance.admin_capacity"])
 
     def asked(self, fair: np.ndarray, commitment: np.ndarray, currency: float) -> np.ndarray:
         """What each member is expected to pay this step, £m.
@@ -53,7 +60,7 @@ class FundingRule:
         """Money each member puts in this step, £m."""
         return asked.copy() if self.committed else asked * willingness
 
-    def hub_capacity(self, m: PartnershipModel, governance_capacity: float) -> float:
+    def hub_capacity(self, governance_capacity: float, member_admin: np.ndarray) -> float:
         """Admin capacity joint money passes through, given the governance hub's."""
         return governance_capacity
 
@@ -70,17 +77,12 @@ class Separate(FundingRule):
 class Aligned(FundingRule):
     """Separate budgets planned together: shortfalls are seen by all."""
 
-    visibility = 0.3
-    exit_cost = 0.1
-
 
 @FUNDING.register("pooled")
 class Pooled(FundingRule):
     """Each pays ``funding.pooled_share`` of its budget into one pot, in advance."""
 
     committed = True
-    visibility = 0.2
-    exit_cost = 0.5
 
 
 @FUNDING.register("lead_commissioning")
@@ -88,27 +90,23 @@ class LeadCommissioning(FundingRule):
     """Partners pay into a pot that the lead commissions from, by its own lights."""
 
     committed = True
-    visibility = 0.1
-    exit_cost = 0.4
-    lead_tilt = 0.4
 
-    def hub_capacity(self, m, governance_capacity):  # noqa: D102
-        return m.p["governance.admin_capacity"]
+    def hub_capacity(self, governance_capacity: float, member_admin: np.ndarray) -> float:
+        """The lead's hub commissions everything, whatever the governance mode."""
+        return self.hub_admin
 
 
 @FUNDING.register("integrated")
 class Integrated(FundingRule):
     """Staff, budgets and management merged: no free-riding, but role conflict.
 
-    Merged teams halve the cultural distance between partners, but care professionals'
+    Merged teams shrink the cultural distance between partners, but care professionals'
     role conflict and stress cost satisfaction and a share of productivity.
     """
 
     committed = True
-    visibility = 0.3
-    exit_cost = 1.0
     role_conflict = True
-    culture_merge = 0.5
 
-    def hub_capacity(self, m, governance_capacity):  # noqa: D102
-        return float(m.admin.sum()) + m.p["governance.admin_capacity"]
+    def hub_capacity(self, governance_capacity: float, member_admin: np.ndarray) -> float:
+        """Every member's admin capacity and the hub's work as one."""
+        return float(member_admin.sum()) + self.hub_admin
