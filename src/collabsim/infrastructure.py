@@ -2,9 +2,9 @@
 
 Collaborate CIC (Randle; docs/sources.md) names nine elements of collaborative
 infrastructure that pull a place towards or away from collaboration. Each lever in
-``[infrastructure]`` acts through exactly one mechanism below, with a strength set in ``[effects]``; the model reads the
-resulting :class:`Effects` and never the raw levers, so every lever's influence is in
-one place.
+``[infrastructure]`` acts through exactly one mechanism below, with a strength set in
+``[effects]``; the model reads the resulting :class:`Effects` and never the raw
+levers, so every lever's influence is in one place.
 """
 
 from __future__ import annotations
