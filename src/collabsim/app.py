@@ -247,6 +247,11 @@ def ControlView(control: Control, value: Any, on_value: Callable[[Any], None]) -
                                step=control.step, on_value=on_value, thumb_label=False)
 
 
+#: The seed a class starts on: one whose run of every preset shows its archetype (each
+#: does in at least 70% of seeds; a teacher changes the seed to show the others).
+START_SEED = 2
+
+
 @solara.component
 def Page() -> None:
     """The dashboard: controls on the left, network, explanation and charts on the right."""
@@ -254,9 +259,9 @@ def Page() -> None:
     preset = solara.use_reactive(start_preset)
     base = solara.use_reactive(start)
     values = solara.use_reactive(control_values(start))
-    seed = solara.use_reactive(1)
-    model = solara.use_reactive(solara.use_memo(lambda: build(start, control_values(start), 1),
-                                                []))
+    seed = solara.use_reactive(START_SEED)
+    model = solara.use_reactive(solara.use_memo(
+        lambda: build(start, control_values(start), START_SEED), []))
     tick = solara.use_reactive(0)
     playing = solara.use_reactive(False)
     message = solara.use_reactive("")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from collabsim.metrics import RULES, summarise
+from collabsim.metrics import RULES, summarise, thresholds
 
 if TYPE_CHECKING:
     from collabsim.model import PartnershipModel
@@ -111,10 +111,11 @@ def because(model: PartnershipModel, summary: dict) -> str:
     """
     archetype = summary["archetype"]
     rule = next(r for r in RULES if r.archetype == archetype)
+    limits = thresholds(model.params)  # the scenario's own archetype thresholds
     evidence = EVIDENCE[archetype]
     neutral = {key: safe for key, _, safe in evidence}
     fired = [text for key, text, _ in evidence
-             if rule.test({**summary, **neutral, key: summary[key]})]
+             if rule.test({**summary, **neutral, key: summary[key]}, limits)]
     if not fired:  # conditions that only hold jointly
         fired = [text for _, text, _ in evidence]
     h = model.history
@@ -132,7 +133,7 @@ def because(model: PartnershipModel, summary: dict) -> str:
     }
     joined = "; ".join(text.format(**numbers) for text in fired)
     return (f"Labelled {archetype.replace('_', ' ')} because {joined} (the rule: "
-            f"{rule.reading}).")
+            f"{rule.reading.format(**limits)}).")
 
 
 def _trust_story(model: PartnershipModel) -> list[str]:
