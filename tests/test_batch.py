@@ -1,0 +1,69 @@
+"""The batched core prototype (:mod:`collabsim.batch`).
+
+Two laws: a replicate's run does not depend on the batch it is in, and where the
+one-at-a-time model's random draws cannot matter (no random events, every member
+tabling, distinct powers) the batch reproduces :class:`PartnershipModel` step by step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from collabsim import load_scenario, run
+from collabsim.batch import Batch
+from collabsim.seeds import replicate_seed
+
+ROOT = Path(__file__).resolve().parents[1]
+QUIET = {"environment.turnover_rate": 0.0, "environment.political_shift_rate": 0.0,
+         "environment.scandal_rate": 0.0}
+#: A scenario with shocks, one with the service submodel, one where members leave and
+#: join (and every shock kind, adaptive governance and the service submodel).
+INVARIANCE = ("scenarios/policy/austerity_shock.toml", "scenarios/policy/place.toml",
+              "tests/golden/extra/churn.toml")
+
+
+def _run(path: str, seeds: list[np.random.SeedSequence], **overrides) -> dict:
+    s = load_scenario(ROOT / path)
+    if overrides:
+        s = s.with_overrides(overrides, source="test")
+    return Batch(s, seeds).run()
+
+
+@pytest.mark.parametrize("path", INVARIANCE)
+def test_a_replicate_is_the_same_alone_or_in_a_batch_of_any_size(path):
+    seeds = [replicate_seed(11, k) for k in range(64)]
+    big = _run(path, seeds)
+    seven = _run(path, seeds[:7])
+    for k in (0, 6):
+        alone = _run(path, seeds[k:k + 1])
+        for column, values in big.items():
+            np.testing.assert_array_equal(values[:, k], alone[column][:, 0], err_msg=column)
+            np.testing.assert_array_equal(values[:, k], seven[column][:, k], err_msg=column)
+
+
+def test_replicates_differ():
+    table = _run("tests/golden/extra/churn.toml", [replicate_seed(11, k) for k in range(4)])
+    assert len({tuple(table["mean_trust"][:, k]) for k in range(4)}) == 4
+
+
+@pytest.mark.parametrize("path", [
+    "scenarios/baseline.toml", "scenarios/governance/lead.toml",
+    "scenarios/governance/nao.toml", "scenarios/funding/integrated.toml",
+    "scenarios/funding/lead_commissioning.toml", "scenarios/policy/legal_duty.toml",
+    "scenarios/policy/place.toml", "scenarios/teaching/amicable_divorce.toml",
+    "scenarios/teaching/ditch_and_run.toml", "scenarios/teaching/narrow_funnel.toml",
+])
+def test_batch_reproduces_the_model_where_draws_cannot_matter(path):
+    s = load_scenario(ROOT / path)
+    s = s.with_overrides({**QUIET, "dynamics.alternatives": max(12, s["dynamics.alternatives"])},
+                         source="test")
+    seeds = [replicate_seed(3, k) for k in range(3)]
+    table = Batch(s, seeds).run()
+    for k, seed in enumerate(seeds):
+        steps = run(s, seed).steps
+        for column, values in table.items():
+            np.testing.assert_allclose(values[:, k], steps[column].to_numpy(dtype=float),
+                                       rtol=1e-9, atol=1e-9, err_msg=f"{path} {column}")
