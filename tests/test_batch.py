@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from collabsim import load_scenario, run
-from collabsim.batch import Batch
+from collabsim.batch import MODES, Batch
 from collabsim.seeds import replicate_seed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,6 +64,8 @@ def test_batch_reproduces_the_model_where_draws_cannot_matter(path):
     table = Batch(s, seeds).run()
     for k, seed in enumerate(seeds):
         steps = run(s, seed).steps
+        steps["governance"] = steps["governance"].map(MODES.index)
+        assert set(table) == set(steps.columns)
         for column, values in table.items():
             np.testing.assert_allclose(values[:, k], steps[column].to_numpy(dtype=float),
                                        rtol=1e-9, atol=1e-9, err_msg=f"{path} {column}")

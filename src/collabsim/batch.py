@@ -60,9 +60,17 @@ MEETING_TO_EXIT = ("power", "prosociality", "understanding", "trust", "satisfact
                    "queue", "advantage", "mode", "lead", "switch_step")
 
 #: Step-table columns the prototype records, one ``(steps, B)`` array each.
-COLUMNS = ("members", "decided", "rounds", "meeting_time", "acceptability", "contribution",
-           "asked_total", "spent", "joint_output", "solo_output", "mean_trust",
-           "prosociality", "satisfaction", "budget", "advantage", "queued", "pot")
+COLUMNS = ("step", "decided", "rounds", "meeting_time", "acceptability", "acceptability_sd",
+           "contested", "contribution", "fair_total", "asked_total", "free_riding", "spent",
+           "capacity", "queued", "pot", "joint_output", "solo_output", "coordination_cost",
+           "productivity", "diversity", "shared_understanding", "fit", "advantage",
+           "plan_currency", "members", "governance", "mean_trust", "trust_density",
+           "prosociality", "satisfaction", "budget", "pressure")
+#: Columns a replicate with fewer than two members records as 0 (or NaN).
+IDLE_ZERO = ("decided", "rounds", "meeting_time", "contested", "contribution", "fair_total",
+             "asked_total", "spent", "capacity", "joint_output", "solo_output",
+             "coordination_cost", "productivity", "diversity", "shared_understanding", "fit")
+IDLE_NAN = ("acceptability", "acceptability_sd", "free_riding")
 
 
 def _gdist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -211,11 +219,10 @@ class Batch:
             if p["governance.adaptive"]:
                 self._adapt()
             self._restore(keep, ~live)
-            for k in ("decided", "rounds", "meeting_time", "contribution", "asked_total",
-                      "spent", "joint_output", "solo_output"):
+            for k in IDLE_ZERO:
                 rec[k] = np.where(live, rec[k], 0.0)
-            rec["acceptability"] = np.where(live & rec["decided"].astype(bool),
-                                            rec["acceptability"], np.nan)
+            for k in IDLE_NAN:
+                rec[k] = np.where(live, rec[k], np.nan)
             self._record(t, rec)
 
     def _snapshot(self) -> dict[str, np.ndarray]:
@@ -467,12 +474,16 @@ class Batch:
         self.has_plan |= decided
         self.currency = np.where(decided, 1.0, self.currency * (1.0 - p["dynamics.plan_decay"]))
         mean_acc = (acc_adopted * a).sum(1) / np.maximum(n, 1)
+        sd = np.sqrt((((acc_adopted - mean_acc[:, None]) ** 2) * a).sum(1) / np.maximum(n, 1))
+        contested = decided & ((~yes_adopted & a).sum(1) >= p["metrics.contested_share"] * n)
         self.plan_acc = np.where(self.has_plan[:, None] & a,
                                  self._acc(self.plan[:, None, :], self._pref())[:, 0], 0.0)
         self._trust_after_meeting(decided, yes_adopted)
         return {"decided": decided.astype(float), "rounds": (used + 1).astype(float),
                 "meeting_time": ((used + 1) * n).astype(float),
-                "acceptability": np.where(decided, mean_acc, np.nan)}
+                "acceptability": np.where(decided, mean_acc, np.nan),
+                "acceptability_sd": np.where(decided, sd, np.nan),
+                "contested": contested.astype(float)}
 
     def _lead_row(self) -> None:
         gone = ~self.active[np.arange(self.B), self.lead]
@@ -529,8 +540,10 @@ class Batch:
         c = np.minimum(asked if funding.committed else asked * will, self.budget) * self.active
         paid = np.where(asked > 1e-12, c / asked, 1.0)
         self.shortfall = np.maximum(1.0 - paid, 0.0) * self.active
-        rec.update(contribution=c.sum(1), asked_total=asked.sum(1))
-        self._fair_total = fair.sum(1)
+        asked_total = asked.sum(1)
+        rec.update(contribution=c.sum(1), asked_total=asked_total, fair_total=fair.sum(1),
+                   free_riding=np.where(asked_total > 0, self.shortfall.sum(1)
+                                        / np.maximum(self.n, 1), np.nan))
         return c
 
     def _deliver(self, c: np.ndarray, rec: dict[str, np.ndarray], live: np.ndarray,
@@ -587,7 +600,10 @@ class Batch:
         self.last_contribution = c
         self.last_benefit = benefit
         self.relative_net = net / self._reference()
-        rec.update(spent=spent, joint_output=joint_output, solo_output=solo)
+        rec.update(spent=spent, capacity=capacity, joint_output=joint_output,
+                   solo_output=solo, coordination_cost=coordination,
+                   productivity=productivity, diversity=diversity,
+                   shared_understanding=understanding, fit=fit)
 
     def _reference(self) -> np.ndarray:
         return np.maximum(self.p["funding.pooled_share"] * self.budget, 1e-9)
@@ -642,7 +658,13 @@ class Batch:
         pairs = self.pairs()
         mean_trust = np.where(n >= 2, (self.trust * pairs).sum((1, 2))
                               / np.maximum(n * (n - 1), 1), 0.0)
-        rec.update(members=n.astype(float), mean_trust=mean_trust,
+        dense = (self.trust >= self.p["metrics.dense_trust"]) & pairs
+        density = np.where(n >= 2, dense.sum((1, 2)) / np.maximum(n * (n - 1), 1), 0.0)
+        rec.update(step=np.full(self.B, float(self.steps)), members=n.astype(float),
+                   mean_trust=mean_trust, trust_density=density, governance=self.mode,
+                   plan_currency=self.currency,
+                   # the mean over the step's members, recorded if two are still left
+                   pressure=np.where(n >= 2, self._pressure_mean, 0.0),
                    prosociality=self.mean(self.prosociality),
                    satisfaction=self.mean(self.satisfaction),
                    budget=(self.budget * self.active).sum(1), advantage=self.advantage,
