@@ -7,13 +7,18 @@ tabling, distinct powers) the batch reproduces :class:`PartnershipModel` step by
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
+import collabsim.model
+import collabsim.population
 from collabsim import load_scenario, run
 from collabsim.batch import MODES, Batch
+from collabsim.scenario import Shock
 from collabsim.seeds import replicate_seed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,3 +74,57 @@ def test_batch_reproduces_the_model_where_draws_cannot_matter(path):
         for column, values in table.items():
             np.testing.assert_allclose(values[:, k], steps[column].to_numpy(dtype=float),
                                        rtol=1e-9, atol=1e-9, err_msg=f"{path} {column}")
+
+
+def _same_results(s, seeds, batch=None):
+    batch = batch or Batch(s, seeds)
+    batch.run()
+    for seed, got in zip(seeds, batch.results(), strict=True):
+        want = run(s, seed)
+        pd.testing.assert_frame_equal(got.steps, want.steps, check_exact=False, rtol=1e-9,
+                                      atol=1e-9)
+        pd.testing.assert_frame_equal(got.members, want.members, check_exact=False,
+                                      rtol=1e-9, atol=1e-9)
+        assert got.events == want.events
+        assert got.summary.keys() == want.summary.keys()
+        for key, value in want.summary.items():
+            if isinstance(value, str | bool):
+                assert got.summary[key] == value, key
+            else:
+                assert got.summary[key] == pytest.approx(value, rel=1e-9, abs=1e-9), key
+
+
+@pytest.mark.parametrize("path", ["scenarios/policy/place.toml",
+                                  "scenarios/teaching/amicable_divorce.toml",
+                                  "scenarios/teaching/tug_of_war.toml"])
+def test_batch_results_are_the_models_where_draws_cannot_matter(path):
+    s = load_scenario(ROOT / path)
+    s = s.with_overrides({**QUIET, "dynamics.alternatives": max(12, s["dynamics.alternatives"])},
+                         source="test")
+    _same_results(s, [replicate_seed(5, k) for k in range(2)])
+
+
+def test_joiners_and_named_shocks_match_the_model_with_their_draws_fixed(monkeypatch):
+    """Joiners' trust drawn at its mean and no goal noise: then nothing random is left."""
+
+    def mean_trust(goals, s, rng):
+        m = float(np.clip(s["population.initial_trust"], 1e-3, 1 - 1e-3))
+        distance = collabsim.population.pairwise_goal_distance(goals)
+        trust = np.clip(m - s["population.trust_goal_penalty"] * distance, 0.0, 1.0)
+        np.fill_diagonal(trust, 1.0)
+        return trust
+
+    monkeypatch.setattr(collabsim.population, "initial_trust", mean_trust)
+    monkeypatch.setattr(collabsim.model, "initial_trust", mean_trust)
+    s = load_scenario(ROOT / "scenarios/governance/nao.toml").with_overrides(
+        {**QUIET, "population.joiner_goal_noise": 0.0, "dynamics.alternatives": 14},
+        source="test")
+    s = dataclasses.replace(s, shocks=(
+        Shock(12, "join", 0.3, "police"), Shock(3, "join", 0.6, "education"),
+        Shock(3, "join", 0.2, "health"), Shock(6, "leave", 0.0, "education_joiner_1"),
+        Shock(9, "budget_cut", 0.3, "police_joiner_3"),
+        Shock(10, "scandal", 0.5, "health_joiner_2")))
+    seeds = [replicate_seed(3, k) for k in range(2)]
+    batch = Batch(s, seeds)
+    batch.join_b[:] = np.clip(s["population.initial_trust"], 1e-3, 1 - 1e-3)
+    _same_results(s, seeds, batch)

@@ -28,12 +28,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from collabsim.infrastructure import effects
 from collabsim.members import D
+from collabsim.metrics import summarise
 from collabsim.population import cultural_distance, generate
 from collabsim.rules import FUNDING
 from collabsim.scenario import Scenario
@@ -45,6 +48,9 @@ from collabsim.schema import (
     SECTORS,
 )
 from collabsim.services import HEALTH, INDEPENDENCE, PREVENTION, SOCIAL_CARE, priority_shares
+
+if TYPE_CHECKING:
+    from collabsim.runner import RunResult
 
 MODES = ("shared", "lead", "nao")
 EXIT_REASONS = ("dissatisfied", "ditched", "forced")
@@ -101,7 +107,9 @@ class Batch:
         self.funding = FUNDING[p["funding.rule"]](scenario.params)
         self.T = T = p["scenario.steps"]
         B = len(seeds)
-        self.joins = [sh for sh in scenario.shocks if sh.kind == "join"]
+        # Joiners take slots in the order they join (the file's order within a step).
+        self.joins = sorted((sh for sh in scenario.shocks if sh.kind == "join"),
+                            key=lambda sh: sh.step)
         J, H = len(self.joins), len(scenario.shocks)
         founders, uniform, normal, expo, shock_u, shock_z, join_z, join_b = ([] for _ in range(8))
         m = float(np.clip(p["population.initial_trust"], 1e-3, 1 - 1e-3))
@@ -170,7 +178,10 @@ class Batch:
                      else np.argmax(self.power, axis=1))
         self.steps = 0
         self.services = ServiceBatch(p, B) if p["services.enabled"] else None
-        columns = COLUMNS + (SERVICE_COLUMNS if self.services is not None else ())
+        # The service submodel's columns come after the contributions', as in the model.
+        cut = COLUMNS.index("free_riding") + 1
+        columns = (COLUMNS[:cut] + (SERVICE_COLUMNS if self.services is not None else ())
+                   + COLUMNS[cut:])
         self.table = {c: np.zeros((T, B)) for c in columns}
         self.eye = np.eye(C, dtype=bool)
 
@@ -684,6 +695,57 @@ class Batch:
             self.step()
         return self.table
 
+    # ------------------------------------------------------------------ results
+    def results(self) -> list[RunResult]:
+        """Each replicate's result, as :func:`collabsim.run` gives it; call after :meth:`run`.
+
+        Steps, summary, events and members (not the per-member table).
+        """
+        from collabsim.runner import RunResult, members_table  # the runner imports this
+
+        steps = self.steps
+        out = []
+        for k in range(self.B):  # once per replicate, after the run
+            table = {c: v[:steps, k] for c, v in self.table.items()}
+            frame = pd.DataFrame(table)
+            for c in ("step", "rounds", "meeting_time", "members"):
+                frame[c] = frame[c].astype(int)
+            for c in ("decided", "contested"):
+                frame[c] = frame[c].astype(bool)
+            frame["governance"] = [MODES[int(g)] for g in table["governance"]]
+            view = _Replicate(self, k, frame)
+            out.append(RunResult(frame, summarise(view), None, self._events(k),
+                                 members_table(view)))
+        return out
+
+    def _names(self, k: int) -> list[str]:
+        joiners = [f"{SECTORS[self.sector_code[k, self.n0 + j]]}_joiner_{j + 1}"
+                   for j in range(len(self.joins))]
+        return self.names + joiners
+
+    def _events(self, k: int) -> list[tuple[int, str, str]]:
+        """``(step, kind, who)`` in the order the one-at-a-time model records them."""
+        names = self._names(k)
+        timed: list[tuple[tuple[int, int, int, int], tuple[int, str, str]]] = []
+        forced = EXIT_REASONS.index("forced")
+        for h, shock in enumerate(self.p.shocks):
+            if shock.step - 1 < self.steps:
+                timed.append(((shock.step - 1, 2, h, -1), (shock.step, shock.kind,
+                                                           shock.target)))
+        for slot in np.flatnonzero(self.exit_step[k] >= 0):
+            t, reason = int(self.exit_step[k, slot]), int(self.exit_reason[k, slot])
+            if reason == forced:  # recorded just after the shock that forced it
+                h = next(i for i, sh in enumerate(self.p.shocks)
+                         if sh.kind == "leave" and sh.step - 1 == t)
+                key = (t, 2, h, int(slot))
+            else:
+                key = (t, 0, 0, int(slot))
+            timed.append((key, (t, f"exit:{EXIT_REASONS[reason]}", names[slot])))
+        if self.switch_step[k] >= 0:
+            timed.append(((int(self.switch_step[k]), 1, 0, 0),
+                          (int(self.switch_step[k]), f"governance:{MODES[self.mode[k]]}", "")))
+        return [event for _, event in sorted(timed)]
+
     # ------------------------------------------------------------------- shocks
     def apply_shock(self, h: int, shock: Any) -> None:
         """Apply scheduled event ``h`` to every replicate."""
@@ -723,8 +785,8 @@ class Batch:
         hit = np.zeros((self.B, self.C), dtype=bool)
         for j, _ in enumerate(self.joins):  # joiners are named by sector and order
             slot = self.n0 + j
-            code = np.array([SECTORS.index(s) if name == f"{s}_joiner_{j + 1}" else -1
-                             for s in SECTORS])
+            code = np.array([SECTORS.index(x) if name == f"{x}_joiner_{j + 1}" else -1
+                             for x in SECTORS])
             hit[:, slot] = np.isin(self.sector_code[:, slot], code[code >= 0])
         return hit
 
@@ -853,9 +915,48 @@ class ServiceBatch:
                    acute_cost_avoided=acute, care_cost_avoided=care_avoided)
         return saved
 
+    def summary(self, k: int) -> dict[str, float]:
+        """Replicate ``k``'s summary metrics, as :meth:`ServiceDemand.summary`."""
+        t = {name: float(v[k]) for name, v in self.totals.items()}
+        spend = t["prevention_spend"]
+        return {
+            "emergency_bed_days": t["bed_days"],
+            "delayed_transfer_days": t["delayed_days"],
+            "unmet_need": t["unmet"],
+            "acute_saving_per_pound": t["acute_avoided"] / spend if spend > 1e-12 else 0.0,
+        }
+
     @staticmethod
     def _book(batch: Batch, sector: int, amount: np.ndarray) -> np.ndarray:
         budget = batch.budget * (batch.active & (batch.sector_code == sector))
         total = budget.sum(1, keepdims=True)
         ok = (amount != 0)[:, None] & (total > 0)
         return np.where(ok, amount[:, None] * budget / np.where(total > 0, total, 1.0), 0.0)
+
+
+class _Replicate:
+    """What :func:`collabsim.metrics.summarise` reads of a model, for one replicate."""
+
+    def __init__(self, batch: Batch, k: int, steps: pd.DataFrame) -> None:
+        self.batch, self.k = batch, k
+        self.p = batch.p
+        self.history = steps.to_dict("records")
+        a = batch.active[k]
+        self.goals, self.trust = batch.goals[k, a], batch.trust[k][np.ix_(a, a)]
+        self.queue, self.pot = float(batch.queue[k]), float(batch.pot[k])
+        self.services = (SimpleNamespace(summary=lambda: batch.services.summary(k))
+                         if batch.services is not None else None)
+        self.everyone = [self._member(slot, name) for slot, name in
+                         enumerate(batch._names(k)) if batch.join_step[k, slot] >= 0]
+        self.founders = self.everyone[:batch.n0]
+
+    def _member(self, slot: int, name: str) -> SimpleNamespace:
+        b, k = self.batch, self.k
+        left = b.exit_step[k, slot] >= 0
+        return SimpleNamespace(
+            name=name, sector=SECTORS[b.sector_code[k, slot]], founding=slot < b.n0,
+            active=not left, exit_step=int(b.exit_step[k, slot]) if left else None,
+            exit_reason=EXIT_REASONS[b.exit_reason[k, slot]] if left else None,
+            power=float(b.power[k, slot]), base_budget=float(b.base_budget[k, slot]),
+            cum_paid=float(b.cum_paid[k, slot]), cum_saved=float(b.cum_saved[k, slot]),
+            cum_net=float(b.cum_net[k, slot]))
