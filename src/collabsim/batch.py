@@ -97,9 +97,24 @@ class Batch:
     """``B`` replicates of one scenario, advanced together.
 
     Args:
-        scenario: The scenario (no shocks or service submodel in this prototype).
+        scenario: The scenario.
         seeds: One ``SeedSequence`` per replicate.
     """
+
+    satisfaction: np.ndarray
+    low_steps: np.ndarray
+    cum_net: np.ndarray
+    cum_paid: np.ndarray
+    cum_saved: np.ndarray
+    plan_acc: np.ndarray
+    pressure: np.ndarray
+    meeting_cost: np.ndarray
+    shortfall: np.ndarray
+    last_benefit: np.ndarray
+    last_contribution: np.ndarray
+    relative_net: np.ndarray
+    exp_return: np.ndarray
+    obligation: np.ndarray
 
     def __init__(self, scenario: Scenario, seeds: Sequence[np.random.SeedSequence]) -> None:
         self.p = p = scenario
@@ -171,7 +186,8 @@ class Batch:
         self.switch_step = np.full(B, -1)
         self.plan = np.zeros((B, D))
         self.has_plan = np.zeros(B, dtype=bool)
-        self.currency, self.pot, self.queue, self.advantage = (np.zeros(B) for _ in range(4))
+        self.currency, self.pot = np.zeros(B), np.zeros(B)
+        self.queue, self.advantage = np.zeros(B), np.zeros(B)
         self.mode = np.full(B, MODES.index(p["governance.mode"]))
         lead = p["governance.lead"]
         self.lead = (np.full(B, founders[0].names.index(lead)) if lead
@@ -714,8 +730,9 @@ class Batch:
                 frame[c] = frame[c].astype(bool)
             frame["governance"] = [MODES[int(g)] for g in table["governance"]]
             view = _Replicate(self, k, frame)
-            out.append(RunResult(frame, summarise(view), None, self._events(k),
-                                 members_table(view)))
+            out.append(RunResult(frame, summarise(view),  # type: ignore[arg-type]
+                                 None, self._events(k),
+                                 members_table(view)))  # type: ignore[arg-type]
         return out
 
     def _names(self, k: int) -> list[str]:
