@@ -1,9 +1,10 @@
 """Speed of the batched core prototype against one run at a time, in one run.
 
 Run with ``python benchmarks/bench_batch.py``. Reports runs per second for
-``collabsim.batch.Batch(baseline, seeds).run()`` at several batch sizes (setting up
-the founders included) against the same replicates run one at a time through
-``run``, and the ratio. Not a test: nothing here asserts a time.
+``collabsim.batch.summaries(baseline, n, batch_size=…)`` (founders, steps and summary
+rows, as ``run_replicates`` gives them) at several batch sizes against the same
+replicates run one at a time through ``run``, and the ratio. Not a test: nothing here
+asserts a time.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from pathlib import Path
 
 from collabsim import load_scenario, run
-from collabsim.batch import Batch
+from collabsim.batch import summaries
 from collabsim.seeds import replicate_seed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,10 +34,8 @@ def main() -> None:
     print(f"baseline.toml, one at a time through run: {single:8.1f} runs/s")
     for size in (1, 64, 500, 1000):
         count = args.single if size == 1 else args.replicates
-        seeds = [replicate_seed(0, k) for k in range(count)]
         start = time.perf_counter()
-        for first in range(0, count, size):
-            Batch(baseline, seeds[first:first + size]).run()
+        summaries(baseline, count, 0, batch_size=size)
         rate = count / (time.perf_counter() - start)
         print(f"  batches of {size:>5}: {rate:8.1f} runs/s   ratio {rate / single:6.1f}x")
 

@@ -36,7 +36,7 @@ import pandas as pd
 
 from collabsim.infrastructure import effects
 from collabsim.members import D
-from collabsim.metrics import summarise
+from collabsim.metrics import SUMMARY_COLUMNS, classify, polarisation, summarise_batch
 from collabsim.population import cultural_distance, generate
 from collabsim.rules import FUNDING
 from collabsim.scenario import Scenario
@@ -47,6 +47,7 @@ from collabsim.schema import (
     SECTOR_GOALS,
     SECTORS,
 )
+from collabsim.seeds import replicate_seed
 from collabsim.services import HEALTH, INDEPENDENCE, PREVENTION, SOCIAL_CARE, priority_shares
 
 if TYPE_CHECKING:
@@ -720,6 +721,7 @@ class Batch:
         from collabsim.runner import RunResult, members_table  # the runner imports this
 
         steps = self.steps
+        summaries = self.summaries()
         out = []
         for k in range(self.B):  # once per replicate, after the run
             table = {c: v[:steps, k] for c, v in self.table.items()}
@@ -729,10 +731,26 @@ class Batch:
             for c in ("decided", "contested"):
                 frame[c] = frame[c].astype(bool)
             frame["governance"] = [MODES[int(g)] for g in table["governance"]]
-            view = _Replicate(self, k, frame)
-            out.append(RunResult(frame, summarise(view),  # type: ignore[arg-type]
-                                 None, self._events(k),
+            view = _Replicate(self, k)
+            out.append(RunResult(frame, summaries[k], None, self._events(k),
                                  members_table(view)))  # type: ignore[arg-type]
+        return out
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """Each replicate's summary (:func:`collabsim.metrics.summarise`), from arrays."""
+        F = self.n0
+        left = self.exit_step[:, :F] >= 0
+        founders = {
+            "power": self.power[:, :F], "cum_net": self.cum_net[:, :F],
+            "active": ~left, "ditched": self.exit_reason[:, :F] == EXIT_REASONS.index("ditched"),
+            "exit_step": np.where(left, self.exit_step[:, :F], np.nan)}
+        steps = {c: self.table[c][:self.steps] for c in SUMMARY_COLUMNS}
+        out = summarise_batch(steps, founders, self.queue, self.pot,
+                              polarisation(self.goals, self.trust, self.active), self.p)
+        for k, row in enumerate(out):
+            if self.services is not None:
+                row.update(self.services.summary(k))
+            row["archetype"] = classify(row, self.p.params)
         return out
 
     def _names(self, k: int) -> list[str]:
@@ -861,6 +879,20 @@ class Batch:
         self.join_step[:, slot] = self.steps + 1
 
 
+def summaries(scenario: Scenario, n: int, seed: int, batch_size: int = 500) -> pd.DataFrame:
+    """Replicates ``0 … n - 1`` of ``seed`` in batches: one summary row per replicate.
+
+    What :func:`collabsim.run_replicates` will return once it runs on the batch.
+    """
+    rows: list[dict[str, Any]] = []
+    for first in range(0, n, batch_size):
+        ks = range(first, min(n, first + batch_size))
+        batch = Batch(scenario, [replicate_seed(seed, k) for k in ks])
+        batch.run()
+        rows += [{"replicate": k, **row} for k, row in zip(ks, batch.summaries(), strict=True)]
+    return pd.DataFrame(rows)
+
+
 SERVICE_COLUMNS = ("admissions", "avoided_admissions", "emergency_bed_days",
                    "delayed_transfer_days", "unmet_need", "care_capacity", "prevention_spend",
                    "prevention_stock", "acute_cost_avoided", "care_cost_avoided")
@@ -952,20 +984,12 @@ class ServiceBatch:
 
 
 class _Replicate:
-    """What :func:`collabsim.metrics.summarise` reads of a model, for one replicate."""
+    """What :func:`collabsim.runner.members_table` reads of a model, for one replicate."""
 
-    def __init__(self, batch: Batch, k: int, steps: pd.DataFrame) -> None:
+    def __init__(self, batch: Batch, k: int) -> None:
         self.batch, self.k = batch, k
-        self.p = batch.p
-        self.history = steps.to_dict("records")
-        a = batch.active[k]
-        self.goals, self.trust = batch.goals[k, a], batch.trust[k][np.ix_(a, a)]
-        self.queue, self.pot = float(batch.queue[k]), float(batch.pot[k])
-        self.services = (SimpleNamespace(summary=lambda: batch.services.summary(k))
-                         if batch.services is not None else None)
         self.everyone = [self._member(slot, name) for slot, name in
                          enumerate(batch._names(k)) if batch.join_step[k, slot] >= 0]
-        self.founders = self.everyone[:batch.n0]
 
     def _member(self, slot: int, name: str) -> SimpleNamespace:
         b, k = self.batch, self.k
