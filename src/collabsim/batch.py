@@ -81,8 +81,17 @@ IDLE_NAN = ("acceptability", "acceptability_sd", "free_riding")
 
 
 def _gdist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    diff = a - b
-    return np.sqrt((diff * diff).sum(axis=-1) / D)
+    """:func:`collabsim.population.goal_distance`, one goal dimension at a time.
+
+    Summing the few goal dimensions one by one avoids a reduction over a tiny last
+    axis (slow in numpy) and the ``(..., D)`` difference array; the sum is in the same
+    order, so the result is the same.
+    """
+    total = np.zeros(np.broadcast_shapes(a.shape, b.shape)[:-1])
+    for j in range(a.shape[-1]):  # over goal dimensions, not replicates
+        d = a[..., j] - b[..., j]
+        total += d * d
+    return np.sqrt(total / a.shape[-1])
 
 
 @dataclass
