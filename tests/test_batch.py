@@ -25,16 +25,16 @@ ROOT = Path(__file__).resolve().parents[1]
 QUIET = {"environment.turnover_rate": 0.0, "environment.political_shift_rate": 0.0,
          "environment.scandal_rate": 0.0}
 #: A scenario with shocks, one with the service submodel, one where members leave and
-#: join (and every shock kind, adaptive governance and the service submodel).
+#: join (and every shock kind, adaptive governance and the service submodel), and a
+#: broker's partnership with a joiner of a random sector.
 INVARIANCE = ("scenarios/policy/austerity_shock.toml", "scenarios/policy/place.toml",
-              "tests/golden/extra/churn.toml")
+              "tests/golden/extra/churn.toml", "tests/golden/extra/broker.toml")
 
 
-def _run(path: str, seeds: list[np.random.SeedSequence], **overrides) -> dict:
-    s = load_scenario(ROOT / path)
-    if overrides:
-        s = s.with_overrides(overrides, source="test")
-    return Batch(s, seeds).run()
+def _run(path: str, seeds: list[np.random.SeedSequence]) -> Batch:
+    batch = Batch(load_scenario(ROOT / path), seeds)
+    batch.run()
+    return batch
 
 
 @pytest.mark.parametrize("path", INVARIANCE)
@@ -44,14 +44,18 @@ def test_a_replicate_is_the_same_alone_or_in_a_batch_of_any_size(path):
     seven = _run(path, seeds[:7])
     for k in (0, 6):
         alone = _run(path, seeds[k:k + 1])
-        for column, values in big.items():
-            np.testing.assert_array_equal(values[:, k], alone[column][:, 0], err_msg=column)
-            np.testing.assert_array_equal(values[:, k], seven[column][:, k], err_msg=column)
+        for column, values in big.table.items():
+            np.testing.assert_array_equal(values[:, k], alone.table[column][:, 0],
+                                          err_msg=column)
+            np.testing.assert_array_equal(values[:, k], seven.table[column][:, k],
+                                          err_msg=column)
+        assert big.summaries()[k] == alone.summaries()[0] == seven.summaries()[k]
+        assert big.results()[k].events == alone.results()[0].events
 
 
 def test_replicates_differ():
-    table = _run("tests/golden/extra/churn.toml", [replicate_seed(11, k) for k in range(4)])
-    assert len({tuple(table["mean_trust"][:, k]) for k in range(4)}) == 4
+    batch = _run("tests/golden/extra/churn.toml", [replicate_seed(11, k) for k in range(4)])
+    assert len({tuple(batch.table["mean_trust"][:, k]) for k in range(4)}) == 4
 
 
 @pytest.mark.parametrize("path", [

@@ -99,7 +99,7 @@ def gini(x: np.ndarray) -> Any:
     scale = np.abs(x).sum(axis=-1)
     xs = np.sort(x, axis=-1)
     # sum_{i,j} |x_i - x_j| = 2 * sum_i (2i - n - 1) x_(i), with i from 1
-    diff = 2.0 * (xs @ (2 * np.arange(1, n + 1) - n - 1).astype(float))
+    diff = 2.0 * (xs * (2 * np.arange(1, n + 1) - n - 1)).sum(axis=-1)
     ok = (n >= 2) & (scale > EPS)
     out = np.where(ok, np.clip(diff / (2.0 * n * np.where(ok, scale, 1.0)), 0.0, 1.0), 0.0)
     return float(out) if out.ndim == 0 else out
@@ -159,21 +159,23 @@ def summarise_batch(
         polarised: ``(B,)`` :func:`polarisation` at the end.
         p: The scenario.
     """
-    col = {k: np.asarray(steps[k], dtype=float) for k in SUMMARY_COLUMNS}
-    T, B = col["meeting_time"].shape
+    # One contiguous row per run: each run's sums are then the same whatever the batch.
+    col = {k: np.ascontiguousarray(np.asarray(steps[k], dtype=float).T)
+           for k in SUMMARY_COLUMNS}
+    B, T = col["meeting_time"].shape
     decided = col["decided"].astype(bool)
     held = col["meeting_time"] > 0
-    n_held = held.sum(axis=0)
-    n_decided = decided.sum(axis=0)
-    joint, solo = col["joint_output"].sum(axis=0), col["solo_output"].sum(axis=0)
+    n_held = held.sum(axis=1)
+    n_decided = decided.sum(axis=1)
+    joint, solo = col["joint_output"].sum(axis=1), col["solo_output"].sum(axis=1)
 
     def over(values: np.ndarray, mask: np.ndarray, count: np.ndarray) -> np.ndarray:
         """Mean of ``values`` where ``mask``, per run; 0 where nothing is counted."""
-        total = np.where(mask, values, 0.0).sum(axis=0)
+        total = np.where(mask, values, 0.0).sum(axis=1)
         return np.where(count > 0, total / np.maximum(count, 1), 0.0)
 
     fr_seen = ~np.isnan(col["free_riding"])
-    total_contribution = col["contribution"].sum(axis=0)
+    total_contribution = col["contribution"].sum(axis=1)
     early = T * p["metrics.early_share"]
     power = np.asarray(founders["power"], dtype=float)
     F = power.shape[1]
@@ -185,26 +187,26 @@ def summarise_batch(
     metrics = {
         "collaborative_advantage": joint - solo,
         "advantage_ratio": ratio(joint, solo),
-        "inertia": ratio(np.where(~decided, col["meeting_time"], 0.0).sum(axis=0),
-                         col["meeting_time"].sum(axis=0)),
+        "inertia": ratio(np.where(~decided, col["meeting_time"], 0.0).sum(axis=1),
+                         col["meeting_time"].sum(axis=1)),
         "decision_success_rate": over(decided.astype(float), held, n_held),
         "acceptability": over(col["acceptability"], decided, n_decided),
         "equity_sd": over(col["acceptability_sd"], decided, n_decided),
-        "mean_trust": col["mean_trust"][-1] if T else np.zeros(B),
-        "trust_density": col["trust_density"][-1] if T else np.zeros(B),
+        "mean_trust": col["mean_trust"][:, -1] if T else np.zeros(B),
+        "trust_density": col["trust_density"][:, -1] if T else np.zeros(B),
         "retention": (np.asarray(founders["active"], dtype=float).mean(axis=1) if F
                       else np.zeros(B)),
         "total_contribution": total_contribution,
         "funds_queued": np.asarray(queue, dtype=float),
-        "free_riding": over(col["free_riding"], fr_seen, fr_seen.sum(axis=0)),
+        "free_riding": over(col["free_riding"], fr_seen, fr_seen.sum(axis=1)),
         "net_benefit_gini": gini(founders["cum_net"]) if F else np.zeros(B),
-        "contribution_rate": ratio(total_contribution, col["asked_total"].sum(axis=0)),
+        "contribution_rate": ratio(total_contribution, col["asked_total"].sum(axis=1)),
         "queued_share": ratio(queue, total_contribution),
         "polarisation": np.asarray(polarised, dtype=float),
         "contested_share": over(col["contested"], held, n_held),
         "key_partner_ditched": key_ditched,
         "unspent_pot": np.asarray(pot, dtype=float),
-        "total_spent": col["spent"].sum(axis=0),
+        "total_spent": col["spent"].sum(axis=1),
     }
     out = []
     for k in range(B):  # one dict per run, after the runs
