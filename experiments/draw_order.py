@@ -3,11 +3,12 @@
 The batched core (:mod:`collabsim.batch`) draws each step's random numbers in
 fixed-size blocks, so its runs differ from the one-at-a-time model's run by run. This
 script runs ``--replicates`` replicates of every bundled scenario both ways (different
-seeds, so the two samples are independent) and compares, for every step-table
-column, the distribution of its final value and of its total over the run with a
-two-sample Mann-Whitney U test and a Kolmogorov-Smirnov test. It prints a Markdown
-table: per scenario, the number of comparisons, the smallest p-value of each test
-and how many fall below 0.01 (about 1 in 100 is expected by chance alone).
+seeds, so the two samples are independent) and compares, for every summary metric
+and every step-table column (its final value and its total over the run), the two
+distributions with a two-sample Mann-Whitney U test and a Kolmogorov-Smirnov test.
+It prints a Markdown table: per scenario, the number of comparisons, the smallest
+p-value of each test and how many fall below 0.01 (about 1 in 100 is expected by
+chance alone).
 
 Run: ``python experiments/draw_order.py --replicates 200``.
 """
@@ -28,19 +29,29 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def samples(path: Path, n: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Per column, ``(n, 2)`` final values and totals: one-at-a-time, then batched."""
+    """Samples one at a time, then batched: per metric ``(n, 1)``, per column ``(n, 2)``.
+
+    A column's two values are its final value and its total over the run.
+    """
     s = load_scenario(path)
-    one = [run(s, replicate_seed(0, k)).steps for k in range(n)]
-    table = Batch(s, [replicate_seed(1, k) for k in range(n)]).run()
+    runs = [run(s, replicate_seed(0, k)) for k in range(n)]
+    one = [r.steps for r in runs]
+    batch = Batch(s, [replicate_seed(1, k) for k in range(n)])
+    table = batch.run()
+    mine = batch.summaries()
     a, b = {}, {}
+    for name, value in runs[0].summary.items():
+        if not isinstance(value, str):
+            a[f"summary {name}"] = np.array([[float(r.summary[name])] for r in runs])
+            b[f"summary {name}"] = np.array([[float(row[name])] for row in mine])
     for column, values in table.items():
         if column == "step":
             continue
         ref = np.array([
             t[column].map(MODES.index).to_numpy(dtype=float) if column == "governance"
             else t[column].to_numpy(dtype=float) for t in one])
-        a[column] = np.stack([ref[:, -1], np.nansum(ref, axis=1)], axis=1)
-        b[column] = np.stack([values[-1], np.nansum(values, axis=0)], axis=1)
+        a[f"step {column}"] = np.stack([ref[:, -1], np.nansum(ref, axis=1)], axis=1)
+        b[f"step {column}"] = np.stack([values[-1], np.nansum(values, axis=0)], axis=1)
     return a, b
 
 
@@ -53,7 +64,7 @@ def compare(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> list[tuple[st
     """``(metric, Mann-Whitney p, KS p)`` for each column's final value and total."""
     out = []
     for column in a:
-        for j, what in enumerate(("final", "total")):
+        for j, what in enumerate(("final", "total")[:a[column].shape[1]]):
             x, y = a[column][:, j], b[column][:, j]
             # Sums in a different order differ in the last bits: compare at 10 digits.
             x, y = (_round(v[~np.isnan(v)]) for v in (x, y))
@@ -64,7 +75,8 @@ def compare(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> list[tuple[st
                 continue  # equal once rounded
             mw = stats.mannwhitneyu(x, y).pvalue
             ks = stats.ks_2samp(x, y).pvalue
-            out.append((f"{column} ({what})", float(mw), float(ks)))
+            label = column if a[column].shape[1] == 1 else f"{column} ({what})"
+            out.append((label, float(mw), float(ks)))
     return out
 
 
