@@ -191,100 +191,159 @@ ARCHETYPES: tuple[str, ...] = (
 EPS = 1e-12  # sums of money (in £m) below this count as zero
 
 
-def ratio(num: float, den: float) -> float:
-    """``num / den``, or 0 when the denominator is (numerically) zero."""
-    return float(num / den) if abs(den) > EPS else 0.0
+def ratio(num: Any, den: Any) -> Any:
+    """``num / den``, or 0 where the denominator is (numerically) zero; elementwise."""
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    small = np.abs(den) <= EPS
+    out = np.where(small, 0.0, num / np.where(small, 1.0, den))
+    return float(out) if out.ndim == 0 else out
 
 
-def gini(x: np.ndarray) -> float:
+def gini(x: np.ndarray) -> Any:
     """Gini mean difference normalised by the mean absolute value, in [0, 1].
 
     Net benefits can be negative, where the textbook Gini is undefined; dividing by
     the mean absolute value keeps the index in [0, 1] and equal to the usual Gini
-    when all values are non-negative.
+    when all values are non-negative. Over the last axis (one value per leading row).
     """
     x = np.asarray(x, dtype=float)
-    n = x.size
-    scale = np.abs(x).sum()
-    if n < 2 or scale <= EPS:
-        return 0.0
-    xs = np.sort(x)
+    n = x.shape[-1]
+    scale = np.abs(x).sum(axis=-1)
+    xs = np.sort(x, axis=-1)
     # sum_{i,j} |x_i - x_j| = 2 * sum_i (2i - n - 1) x_(i), with i from 1
-    diff = 2.0 * np.dot(2 * np.arange(1, n + 1) - n - 1, xs)
-    return float(np.clip(diff / (2.0 * n * scale), 0.0, 1.0))
+    diff = 2.0 * (xs * (2 * np.arange(1, n + 1) - n - 1)).sum(axis=-1)
+    ok = (n >= 2) & (scale > EPS)
+    out = np.where(ok, np.clip(diff / (2.0 * n * np.where(ok, scale, 1.0)), 0.0, 1.0), 0.0)
+    return float(out) if out.ndim == 0 else out
 
 
-def polarisation(goals: np.ndarray, trust: np.ndarray) -> float:
+def polarisation(goals: np.ndarray, trust: np.ndarray, active: np.ndarray | None = None
+                 ) -> Any:
     """Trust within goal blocs minus trust across them (0 when no two blocs exist).
 
-    Blocs are the two sides of the members' first principal axis of goals.
+    Blocs are the two sides of the members' first principal axis of goals. Takes one
+    partnership ``(n, D)``, ``(n, n)`` or a batch ``(B, C, D)``, ``(B, C, C)`` with an
+    ``active (B, C)`` mask.
     """
-    n = len(goals)
-    if n < 4:
-        return 0.0
-    centred = goals - goals.mean(axis=0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    side = centred @ vt[0] > 0
-    if side.sum() < 2 or (~side).sum() < 2:
-        return 0.0
-    same = side[:, None] == side[None, :]
-    off = ~np.eye(n, dtype=bool)
-    return float(trust[same & off].mean() - trust[~same].mean())
+    single = goals.ndim == 2
+    if single:
+        goals, trust = goals[None], trust[None]
+    if active is None:
+        active = np.ones(goals.shape[:2], dtype=bool)
+    n = active.sum(axis=1)
+    out = np.zeros(len(goals))
+    if goals.shape[1] >= 4 and (n >= 4).any():
+        a = active[..., None]
+        centre = (goals * a).sum(axis=1, keepdims=True) / np.maximum(n, 1)[:, None, None]
+        centred = (goals - centre) * a  # departed members drop out of the axis
+        _, _, vt = np.linalg.svd(centred, full_matrices=False)
+        side = (centred @ vt[:, 0, :, None])[..., 0] > 0
+        one, other = (side & active).sum(axis=1), (~side & active).sum(axis=1)
+        pairs = active[:, :, None] & active[:, None, :]
+        same = (side[:, :, None] == side[:, None, :]) & pairs
+        same &= ~np.eye(goals.shape[1], dtype=bool)
+        across = (side[:, :, None] != side[:, None, :]) & pairs
+        ok = (n >= 4) & (one >= 2) & (other >= 2)
+        within = (trust * same).sum(axis=(1, 2)) / np.maximum(same.sum(axis=(1, 2)), 1)
+        between = (trust * across).sum(axis=(1, 2)) / np.maximum(across.sum(axis=(1, 2)), 1)
+        out = np.where(ok, within - between, 0.0)
+    return float(out[0]) if single else out
+
+
+#: Step-table columns the summary reads.
+SUMMARY_COLUMNS = ("joint_output", "solo_output", "meeting_time", "contribution",
+                   "asked_total", "free_riding", "spent", "decided", "acceptability",
+                   "acceptability_sd", "contested", "mean_trust", "trust_density")
+
+
+def summarise_batch(
+    steps: Mapping[str, np.ndarray], founders: Mapping[str, np.ndarray], queue: np.ndarray,
+    pot: np.ndarray, polarised: np.ndarray, p: Any,
+) -> list[dict[str, Any]]:
+    """Summaries of a batch of runs: every metric, the diagnostics and the archetype.
+
+    Args:
+        steps: Step-table columns (:data:`SUMMARY_COLUMNS`), ``(T, B)`` each.
+        founders: ``(B, F)`` arrays of the founding members: ``power``, ``cum_net``,
+            ``active``, ``ditched`` and ``exit_step`` (NaN while a member).
+        queue: ``(B,)`` money queued at the hub at the end, £m.
+        pot: ``(B,)`` money paid in and not committed at the end, £m.
+        polarised: ``(B,)`` :func:`polarisation` at the end.
+        p: The scenario.
+    """
+    # One contiguous row per run: each run's sums are then the same whatever the batch.
+    col = {k: np.ascontiguousarray(np.asarray(steps[k], dtype=float).T)
+           for k in SUMMARY_COLUMNS}
+    B, T = col["meeting_time"].shape
+    decided = col["decided"].astype(bool)
+    held = col["meeting_time"] > 0
+    n_held = held.sum(axis=1)
+    n_decided = decided.sum(axis=1)
+    joint, solo = col["joint_output"].sum(axis=1), col["solo_output"].sum(axis=1)
+
+    def over(values: np.ndarray, mask: np.ndarray, count: np.ndarray) -> np.ndarray:
+        """Mean of ``values`` where ``mask``, per run; 0 where nothing is counted."""
+        total = np.where(mask, values, 0.0).sum(axis=1)
+        return np.where(count > 0, total / np.maximum(count, 1), 0.0)
+
+    fr_seen = ~np.isnan(col["free_riding"])
+    total_contribution = col["contribution"].sum(axis=1)
+    early = T * p["metrics.early_share"]
+    power = np.asarray(founders["power"], dtype=float)
+    F = power.shape[1]
+    top = (np.quantile(power, p["metrics.key_partner_quantile"], axis=1) if F
+           else np.zeros(B))
+    key_ditched = (np.asarray(founders["ditched"], dtype=bool)
+                   & (np.nan_to_num(founders["exit_step"], nan=np.inf) <= early)
+                   & (power >= top[:, None])).any(axis=1)
+    metrics = {
+        "collaborative_advantage": joint - solo,
+        "advantage_ratio": ratio(joint, solo),
+        "inertia": ratio(np.where(~decided, col["meeting_time"], 0.0).sum(axis=1),
+                         col["meeting_time"].sum(axis=1)),
+        "decision_success_rate": over(decided.astype(float), held, n_held),
+        "acceptability": over(col["acceptability"], decided, n_decided),
+        "equity_sd": over(col["acceptability_sd"], decided, n_decided),
+        "mean_trust": col["mean_trust"][:, -1] if T else np.zeros(B),
+        "trust_density": col["trust_density"][:, -1] if T else np.zeros(B),
+        "retention": (np.asarray(founders["active"], dtype=float).mean(axis=1) if F
+                      else np.zeros(B)),
+        "total_contribution": total_contribution,
+        "funds_queued": np.asarray(queue, dtype=float),
+        "free_riding": over(col["free_riding"], fr_seen, fr_seen.sum(axis=1)),
+        "net_benefit_gini": gini(founders["cum_net"]) if F else np.zeros(B),
+        "contribution_rate": ratio(total_contribution, col["asked_total"].sum(axis=1)),
+        "queued_share": ratio(queue, total_contribution),
+        "polarisation": np.asarray(polarised, dtype=float),
+        "contested_share": over(col["contested"], held, n_held),
+        "key_partner_ditched": key_ditched,
+        "unspent_pot": np.asarray(pot, dtype=float),
+        "total_spent": col["spent"].sum(axis=1),
+    }
+    out = []
+    for k in range(B):  # one dict per run, after the runs
+        row = {name: (bool(v[k]) if v.dtype == bool else float(v[k]))
+               for name, v in metrics.items()}
+        out.append(row)
+    return out
 
 
 def summarise(model: PartnershipModel) -> dict[str, Any]:
     """The run's summary: every metric, the diagnostics and the archetype."""
     h = model.history
-    steps = len(h)
-    col = {k: np.array([r[k] for r in h], dtype=float) for k in (
-        "joint_output", "solo_output", "meeting_time", "contribution", "asked_total",
-        "free_riding", "spent")}
-    decided = np.array([r["decided"] for r in h], dtype=bool)
-    held = col["meeting_time"] > 0
-    joint, solo = col["joint_output"].sum(), col["solo_output"].sum()
-    time_total = col["meeting_time"].sum()
-    dec_acc = np.array([r["acceptability"] for r in h if r["decided"]], dtype=float)
-    dec_sd = np.array([r["acceptability_sd"] for r in h if r["decided"]], dtype=float)
-    contested = np.array([r["contested"] for r in h], dtype=bool)
-    last = h[-1] if h else {}
+    steps = {k: np.array([[r[k]] for r in h], dtype=float).reshape(len(h), 1)
+             for k in SUMMARY_COLUMNS}
     founders = model.founders
-    fr = col["free_riding"][~np.isnan(col["free_riding"])] if steps else np.empty(0)
-    cum_net = np.array([a.cum_net for a in founders])
-    total_contribution = float(col["contribution"].sum())
-    p = model.p
-    early = steps * p["metrics.early_share"]
-    top_power = (np.quantile([a.power for a in founders], p["metrics.key_partner_quantile"])
-                 if founders else 0.0)
-    key_ditched = any(
-        a.exit_reason == "ditched" and a.exit_step is not None and a.exit_step <= early
-        and a.power >= top_power
-        for a in founders
-    )
-    out: dict[str, Any] = {
-        "collaborative_advantage": float(joint - solo),
-        "advantage_ratio": ratio(joint, solo),
-        "inertia": ratio(col["meeting_time"][~decided].sum(), time_total),
-        "decision_success_rate": float(decided[held].mean()) if held.any() else 0.0,
-        "acceptability": float(dec_acc.mean()) if dec_acc.size else 0.0,
-        "equity_sd": float(dec_sd.mean()) if dec_sd.size else 0.0,
-        "mean_trust": float(last.get("mean_trust", 0.0)),
-        "trust_density": float(last.get("trust_density", 0.0)),
-        "retention": float(np.mean([a.active for a in founders])) if founders else 0.0,
-        "total_contribution": total_contribution,
-        "funds_queued": float(model.queue),
-        "free_riding": float(fr.mean()) if fr.size else 0.0,
-        "net_benefit_gini": gini(cum_net),
-        "contribution_rate": ratio(total_contribution, col["asked_total"].sum()),
-        "queued_share": ratio(model.queue, total_contribution),
-        "polarisation": polarisation(model.goals, model.trust),
-        "contested_share": float(contested[held].mean()) if held.any() else 0.0,
-        "key_partner_ditched": bool(key_ditched),
-        "unspent_pot": float(model.pot),
-        "total_spent": float(col["spent"].sum()),
-    }
+    f = {"power": [[a.power for a in founders]], "cum_net": [[a.cum_net for a in founders]],
+         "active": [[a.active for a in founders]],
+         "ditched": [[a.exit_reason == "ditched" for a in founders]],
+         "exit_step": [[np.nan if a.exit_step is None else a.exit_step for a in founders]]}
+    out = summarise_batch(steps, {k: np.array(v).reshape(1, len(founders)) for k, v in f.items()},
+                          np.array([model.queue]), np.array([model.pot]),
+                          np.array([polarisation(model.goals, model.trust)]), model.p)[0]
     if model.services is not None:
         out.update(model.services.summary())
-    out["archetype"] = classify(out, p.params)
+    out["archetype"] = classify(out, model.p.params)
     return out
 
 
