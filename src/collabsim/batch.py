@@ -15,13 +15,16 @@ who is active). A replicate therefore consumes the same numbers whatever batch i
 in, and the step never loops over replicates; the order of draws differs from the
 one-at-a-time model, which draws only what each step needs.
 
-Covered: environment (austerity, random turnover, political shifts, scandals),
-the meeting (anchoring, vision pull, deliberation, tabling under shared, lead and nao
-governance with per-replicate modes, all five decision rules, extra rounds until a
-plan passes, lead tilt, meeting cost), every trust change, contribution, delivery
-(without the service submodel), exit and hand-over, governance evolution, and a
-partnership with fewer than two members (idle). Not yet: scheduled shocks and
-joiners, the service submodel, per-member tables, events, summaries.
+Covered: environment (austerity, random turnover, political shifts, scandals,
+scheduled shocks and joiners), the meeting (anchoring, vision pull, deliberation,
+tabling under shared, lead and nao governance with per-replicate modes, all five
+decision rules, extra rounds until a plan passes, lead tilt, meeting cost), every
+trust change, contribution, delivery and the service submodel, exit and hand-over,
+governance evolution, an idle partnership, and per-replicate step tables, summaries,
+events and members tables. Not yet: per-member (agent) tables, and the wiring:
+``PartnershipModel``, ``run`` and ``run_replicates`` do not use this module, and its
+arithmetic repeats that of :mod:`collabsim.mechanisms` until they become these
+batched functions (docs/batching.md lists the steps).
 """
 
 from __future__ import annotations
