@@ -228,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--markdown", action="store_true", help="print the scenario reference")
     d.add_argument("--advanced", action="store_true",
                    help="also list the advanced behavioural constants")
+    _patterns_parser(sub)
     return parser
 
 
@@ -258,7 +259,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     return {"run": cmd_run, "list": cmd_list, "validate": cmd_validate,
                 "describe": cmd_describe, "sweep": cmd_sweep, "analyze": cmd_analyze,
                 "plot": cmd_plot, "discover": cmd_discover, "compare": cmd_compare,
-                "app": cmd_app}[args.command](args)
+                "app": cmd_app, "patterns": cmd_patterns}[args.command](args)
 
 
 # run --------------------------------------------------------------------------------------
@@ -803,3 +804,49 @@ def reference_markdown() -> str:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+# patterns ---------------------------------------------------------------------------------
+def _patterns_parser(sub: Any) -> None:
+    pa = sub.add_parser(
+        "patterns", help="validation as a filter: every pattern, its class and whether it holds",
+        description="Run every validation pattern (design properties, calibration targets and "
+        "independent patterns judged across a Latin hypercube of contexts) and report each "
+        "one's effect, 95%% interval, share of contexts and verdict. `make validate` runs the "
+        "full version and writes docs/validation.md.")
+    pa.add_argument("--quick", action="store_true",
+                    help="the reduced design the test suite uses (6 contexts, 4 replicates)")
+    pa.add_argument("--json", action="store_true", help="print one JSON list of the patterns")
+    pa.add_argument("--seed", type=_seed, default=None, metavar="S",
+                    help="base seed (default: the validation seed, 2026)")
+    pa.add_argument("--workers", type=_workers, default=1, metavar="N",
+                    help="local processes for the contexts (default 1)")
+    pa.add_argument("--pattern", dest="keys", action="append", default=None, metavar="KEY",
+                    help="run only this pattern (repeatable)")
+
+
+def cmd_patterns(args: argparse.Namespace) -> int:
+    """``collabsim patterns``: the validation patterns, judged."""
+    from dataclasses import replace
+
+    from collabsim import validation as v
+
+    for key in args.keys or ():
+        if key not in v.PATTERN_BY_KEY:
+            raise InputError(f"--pattern {key!r} is not a pattern{suggest(key, v.PATTERN_BY_KEY)};"
+                             f" expected one of {', '.join(v.PATTERN_BY_KEY)}")
+    design = v.QUICK if args.quick else v.FULL
+    if args.seed is not None:
+        design = replace(design, seed=args.seed)
+    results = v.judge_all(design, workers=args.workers, keys=args.keys)
+    if args.json:
+        print(json.dumps([r.to_json() for r in results], indent=2))
+        return 0
+    for r in results:
+        share = "" if r.share_of_contexts is None else f"  in {r.share_of_contexts:.0%} of contexts"
+        print(f"{'holds' if r.holds else 'FAILS':5}  {r.key:<20} {r.cls:<20} "
+              f"{r.effect:.4g} [{r.interval[0]:.4g}, {r.interval[1]:.4g}] {r.unit}{share}")
+    independent = [r for r in results if r.cls == v.INDEPENDENT]
+    print(f"independent patterns holding in >= {v.PASS_SHARE:.0%} of contexts: "
+          f"{sum(r.holds for r in independent)} of {len(independent)}")
+    return 0

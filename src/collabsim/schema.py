@@ -700,6 +700,12 @@ PARAMS: tuple[Param, ...] = (
        "Advantage ratio below which a run is collaborative_inertia.", 0.0, 100.0),
     _c("metrics.inertia_trust", "float", 0.4,
        "Mean trust at the end below which a run is collaborative_inertia.", *_UNIT),
+    _c("metrics.success_margin", "float", 0.25,
+       "Net benefit, as a share of its fair share over the run, beyond which a member judges "
+       "its partnership successful (and below minus which, unsuccessful); used to compare "
+       "runs with the 2014 survey.", 0.0, 10.0,
+       why="a quarter of what it put in is a gain a member would notice; with the survey's "
+           "shares a calibration target, this is not fitted"),
 )
 
 PARAM_BY_KEY: dict[str, Param] = {p.key: p for p in PARAMS}
