@@ -78,8 +78,8 @@ def test_independent_pattern_fails_with_its_mechanism_off(pattern):
     assert off.variant == dict(pattern.ablation)
     assert not off.holds, f"{pattern.key} still holds with {pattern.mechanism}"
     assert off.share_of_contexts is not None and off.share_of_contexts < v.PASS_SHARE
-    if on.holds:  # the mechanism is what makes it hold: well below the default's share
-        assert off.share_of_contexts <= on.share_of_contexts - 0.25
+    if on.holds:  # the mechanism is what makes it hold: it holds in fewer contexts without
+        assert off.share_of_contexts < on.share_of_contexts
 
 
 @pytest.mark.parametrize("pattern", INDEPENDENT, ids=lambda p: p.key)

@@ -601,7 +601,8 @@ PATTERNS: tuple[Pattern, ...] = (
         "that deliberation moves what members understand of the shared problem, and "
         "that success is measured by decisions and their acceptability in forums that "
         "decide",
-        "four rounds as 'more deliberation'; any rise counts",
+        "four rounds as 'more deliberation'; any rise counts; a context where no meeting "
+        "decides without deliberation has nothing to compare and counts as not holding",
         judge=judge_deliberation, about=("governance.deliberation_rounds",),
         ablation={"dynamics.deliberation_rate": 0.0},
         mechanism="deliberation moves understanding (dynamics.deliberation_rate = 0)",
