@@ -137,6 +137,7 @@ def test_survey_judgement_uses_the_schema_margin():
     assert v.judged(3.0, 10.0, True, 0.25) == "successful"
     assert v.judged(2.0, 10.0, True, 0.25) == "mixed"
     assert v.judged(2.0, 10.0, True, 0.1) == "successful"
+    assert v.judged(2.4, 10.0, True) == "mixed" and v.judged(2.6, 10.0, True) == "successful"
     assert v.judged(-3.0, 10.0, True, 0.25) == "unsuccessful"
     assert v.judged(5.0, 10.0, False, 0.25) == "unsuccessful"
     from collabsim.schema import PARAM_BY_KEY

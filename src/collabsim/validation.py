@@ -379,9 +379,10 @@ def check_mandated_stay(d: Design, over: Mapping[str, Any]) -> Outcome:
                    "population.goal_conflict": 0.7, "governance.mandated": True, **over})
     runs = run_replicates(s, d.replicates * 2, d.seed)
     low = float(runs["retention"].min())
-    table = pd.DataFrame({"statistic": ["min retention", "mean retention"],
-                          "value": [low, float(runs["retention"].mean())]})
-    return low, (low, float(runs["retention"].max())), bool(low == 1.0), table, ""
+    mean, lo, hi = mean_ci(runs["retention"].to_numpy(dtype=float))
+    table = pd.DataFrame({"statistic": ["least retention", "mean retention"],
+                          "value": [low, mean]})
+    return mean, (lo, hi), bool(low == 1.0), table, ""
 
 
 def check_trust_asymmetry(d: Design, over: Mapping[str, Any]) -> Outcome:
@@ -466,19 +467,23 @@ SURVEY = {  # Bostock (2014), People Matters Network: successful, unsuccessful
 }
 
 
-def judged(net: float, expected: float, active: bool, margin: float) -> str:
+def judged(net: float, expected: float, active: bool, margin: float | None = None) -> str:
     """How a member judges its partnership: by what it got out of it, and whether it stayed.
 
     Args:
         net: Its net benefit over the run, £m.
         expected: What it was expected to put in over the run (its fair share), £m.
         active: Whether it is still a member.
-        margin: ``metrics.success_margin``: the share of ``expected`` beyond which a net
-            benefit (or loss) is clear.
+        margin: ``metrics.success_margin`` of the scenario run: the share of ``expected``
+            beyond which a net benefit (or loss) is clear (default: the schema's default).
 
     Successful: still a member, with a net benefit above ``margin × expected``.
     Unsuccessful: it left, or lost more than that. Otherwise mixed: about break-even.
     """
+    if margin is None:
+        from collabsim.schema import PARAM_BY_KEY
+
+        margin = float(PARAM_BY_KEY["metrics.success_margin"].default)
     bar = margin * expected
     if not active or net < -bar:
         return "unsuccessful"
@@ -770,7 +775,7 @@ PATTERNS: tuple[Pattern, ...] = (
         "mandated_stay", "Members under a hard duty do not leave", DESIGN,
         "the model's own rule",
         "under austerity, low trust and conflict, no mandated founder ever leaves",
-        "least retention over runs",
+        "mean retention (every run must keep every founder)",
         "nothing: a code rule (mandated members may not leave)",
         "the rule itself",
         check=check_mandated_stay,
