@@ -186,9 +186,13 @@ def replicate_runs(scenario: Scenario, n: int, seed: int, *, own: bool = False) 
     did). When the model's summary does not yet have that metric, it is computed by
     :func:`_own_acceptability_runs`.
     """
+    from collabsim.metrics import SUMMARY
+
+    if own and "own_acceptability" not in SUMMARY:
+        return _own_acceptability_runs(scenario, n, seed)
     runs = run_replicates(scenario, n, seed)
     if own and "own_acceptability" not in runs:
-        return _own_acceptability_runs(scenario, n, seed)
+        raise RuntimeError("the summary lists own_acceptability but the runs lack it")
     return runs
 
 
@@ -233,7 +237,7 @@ def _paired(a: pd.DataFrame, b: pd.DataFrame, metric: str) -> float:
 
 def _arms(s: Scenario, arms: Sequence[Mapping[str, Any]], n: int, seed: int,
           own: bool = False) -> list[pd.DataFrame]:
-    return [replicate_runs(s.with_overrides(_legal({**dict(arm)})), n, seed, own=own)
+    return [replicate_runs(s.with_overrides(_legal(arm)), n, seed, own=own)
             for arm in arms]
 
 
