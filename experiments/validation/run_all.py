@@ -161,7 +161,7 @@ def section(p: Pattern, r: Result, off: Result | None) -> str:
     else:
         text += (f"*Result:* {verdict}; {r.unit}: {r.effect:.4g} (95% interval "
                  f"{r.interval[0]:.4g} to {r.interval[1]:.4g}).\n\n")
-    if r.note:
+    if r.note and r.share_of_contexts is None:  # a failing share is said in the result
         text += f"*Note:* {r.note}\n\n"
     if off is not None:
         text += (f"*Mechanism switched off:* {p.mechanism}: the pattern "
