@@ -802,9 +802,6 @@ def reference_markdown() -> str:
     return "\n".join(out) + "\n"
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
-
 
 # patterns ---------------------------------------------------------------------------------
 def _patterns_parser(sub: Any) -> None:
@@ -850,3 +847,7 @@ def cmd_patterns(args: argparse.Namespace) -> int:
     print(f"independent patterns holding in >= {v.PASS_SHARE:.0%} of contexts: "
           f"{sum(r.holds for r in independent)} of {len(independent)}")
     return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
