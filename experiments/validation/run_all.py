@@ -16,6 +16,8 @@ from common import FIGURES, ROOT, figure
 from collabsim.experiment.engine import open_executor
 from collabsim.validation import (
     CALIBRATION,
+    CONTEXT_AXES,
+    CONTEXT_CHOICES,
     DESIGN,
     FULL,
     INDEPENDENT,
@@ -148,6 +150,27 @@ What each source found, what the model takes from it, and what is ours.
 """
 
 
+def where(r: Result) -> str:
+    """Where in the contexts an independent pattern holds least: by each categorical axis
+    and by the lower and upper half of each numeric one."""
+    table = r.table
+    groups = []
+    for key in (*CONTEXT_AXES, *CONTEXT_CHOICES):
+        if key not in table:
+            continue
+        if key in CONTEXT_CHOICES:
+            levels = table[key].astype(str)
+        else:
+            lo, hi = CONTEXT_AXES[key]
+            levels = (table[key] > (lo + hi) / 2).map({False: f"{key} ≤ {(lo + hi) / 2:g}",
+                                                        True: f"{key} > {(lo + hi) / 2:g}"})
+        for level, held in table["holds"].groupby(levels):
+            name = f"{key} = {level}" if key in CONTEXT_CHOICES else level
+            groups.append((float(held.mean()), name, len(held)))
+    worst = sorted(groups)[:3]
+    return "; ".join(f"{name}: {share:.0%} of {n}" for share, name, n in worst)
+
+
 def section(p: Pattern, r: Result, off: Result | None) -> str:
     """One pattern's section."""
     text = f"\n## {p.title} (`{p.key}`)\n\n"
@@ -165,6 +188,8 @@ def section(p: Pattern, r: Result, off: Result | None) -> str:
                  f"{r.interval[0]:.4g} to {r.interval[1]:.4g}).\n\n")
     if r.note and r.share_of_contexts is None:  # a failing share is said in the result
         text += f"*Note:* {r.note}\n\n"
+    if r.share_of_contexts is not None and r.share_of_contexts < 1.0:
+        text += f"*Where it holds least:* {where(r)}.\n\n"
     if off is not None:
         text += (f"*Mechanism switched off:* {p.mechanism}: the pattern "
                  f"{'still holds' if off.holds else 'fails'} (in "
