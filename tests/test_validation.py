@@ -199,3 +199,11 @@ def test_docs_cover_every_pattern():
         if p.cls == v.INDEPENDENT:
             assert f"img/validation/{p.key}.png" in text
             assert (ROOT / "docs" / "img" / "validation" / f"{p.key}.png").exists()
+
+
+def test_cli_patterns_text(capsys):
+    assert main(["patterns", "--quick", "--pattern", "narrow_funnel", "--seed", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:2] == ["holds", "narrow_funnel"]
+    assert "design property" in lines[0]
+    assert lines[-1].endswith("0 of 0")  # no independent pattern was asked for
