@@ -62,6 +62,9 @@ def run(
         >>> sorted(result.summary)[:2]
         ['acceptability', 'advantage_ratio']
     """
+    from collabsim.ensemble import resolve
+
+    scenario = resolve(scenario, seed)  # scenario.parameters: defaults, ensemble or median
     model = PartnershipModel(scenario, rng=seed, collect_agents=agents)
     model.run(steps)
     table = pd.DataFrame(model.history)

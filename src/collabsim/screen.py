@@ -51,14 +51,16 @@ OUTPUTS: tuple[str, ...] = (
 )
 
 LEVELS = 4  #: Morris grid levels
-THRESHOLD = 0.1  #: normalised μ* from which a parameter counts as influential
+#: Normalised μ* from which a parameter counts as influential: moving it across its band
+#: moves the output by half a standard deviation of its spread over the design.
+THRESHOLD = 0.5
 
 
 def screen_range(p: Param) -> tuple[float, float] | None:
     """The band a parameter is screened over, or None when it has none."""
     if p.default == 0:
         return None
-    a, b = sorted((p.default * (1 - BAND), p.default * (1 + BAND)))
+    a, b = sorted(round(p.default * f, 12) for f in (1 - BAND, 1 + BAND))
     if p.low is not None:
         a = max(a, p.low)
     if p.high is not None:
