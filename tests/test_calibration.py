@@ -159,3 +159,82 @@ def test_calibration_resumes_to_the_same_ensemble(calibrated, tmp_path):
         cal.calibrate(part, cal.Settings(**{**SMALL.__dict__, "seed": 9}), resume=True)
     cal.calibrate(part, SMALL, resume=True)
     assert (part / cal.POSTERIOR).read_text() == (out / cal.POSTERIOR).read_text()
+
+
+# the ensemble ----------------------------------------------------------------------------
+@pytest.fixture
+def toy(tmp_path):
+    import pandas as pd
+
+    from collabsim import ensemble
+
+    pd.DataFrame({"weight": [0.1, 0.2, 0.7], "dynamics.synergy": [0.7, 1.0, 1.5],
+                  "dynamics.trust_gain": [0.3, 0.1, 0.2]}).to_csv(tmp_path / "posterior.csv",
+                                                                  index=False)
+    (tmp_path / "provenance.json").write_text("{}")
+    return ensemble.load(tmp_path)
+
+
+def test_point_estimate_is_the_weighted_median(toy):
+    assert toy.median() == {"dynamics.synergy": 1.5, "dynamics.trust_gain": 0.2}
+
+
+def test_draws_are_a_pure_function_of_seed_and_replicate_and_follow_the_weights(toy):
+    draws = [toy.draw(11, k)["dynamics.synergy"] for k in range(3000)]
+    assert draws[:50] == [toy.draw(11, k)["dynamics.synergy"] for k in range(50)]
+    assert draws[:50] != [toy.draw(12, k)["dynamics.synergy"] for k in range(50)]
+    shares = {v: draws.count(v) / len(draws) for v in (0.7, 1.0, 1.5)}
+    # 3,000 draws: the standard error of a share is at most 0.009.
+    assert shares == pytest.approx({0.7: 0.1, 1.0: 0.2, 1.5: 0.7}, abs=0.03)
+
+
+def test_the_shipped_ensemble_and_its_provenance():
+    from collabsim import ensemble
+
+    ens = ensemble.load()
+    prov = ens.provenance
+    assert set(ens.params) == {p["parameter"] for p in prov["priors"]}
+    assert len(ens) == prov["settings"]["population"] and ens.weights.sum() == pytest.approx(1)
+    for j, p in enumerate(prov["priors"]):
+        assert ((ens.values[:, j] >= p["low"]) & (ens.values[:, j] <= p["high"])).all()
+    assert "before the evidence" in prov["model"]
+    assert {t["name"] for t in prov["targets"]} == {t.name for t in targets.TARGETS}
+    assert prov["epsilon_schedule"] == sorted(prov["epsilon_schedule"], reverse=True)
+    assert set(ens.draw(0, 0)) == set(ens.params) and ensemble.draw(0, 0) == ens.draw(0, 0)
+
+
+def test_runs_draw_from_the_ensemble_per_replicate_and_pins_win():
+    from collabsim import ensemble
+    from collabsim.runner import replicate_seed, run, run_replicates
+    from collabsim.scenario import bundled_scenarios, load_scenario
+
+    base = load_scenario(bundled_scenarios() / "generic.toml").with_overrides(
+        {"scenario.steps": 8})
+    drawn = base.with_overrides({"scenario.parameters": "ensemble"})
+    runs = run_replicates(drawn, 3, 5)
+    for k in range(3):
+        by_hand = base.with_overrides(ensemble.draw(5, k), pin=False)
+        assert run(by_hand, replicate_seed(5, k)).summary == runs.iloc[k].drop(
+            "replicate").to_dict()
+    assert {tuple(ensemble.draw(5, k).values()) for k in range(20)}.__len__() > 1
+    pinned = drawn.with_overrides({"dynamics.synergy": 0.9})
+    assert ensemble.resolve(pinned, 3)["dynamics.synergy"] == 0.9
+    assert ensemble.resolve(drawn, 3)["dynamics.synergy"] == ensemble.draw(3, 0)[
+        "dynamics.synergy"]
+    median = base.with_overrides({"scenario.parameters": "point_estimate"})
+    assert ensemble.resolve(median, 1).params == ensemble.resolve(median, 2).params
+    assert ensemble.resolve(median, 1)["dynamics.synergy"] == ensemble.point_estimate()[
+        "dynamics.synergy"]
+    assert ensemble.resolve(base, 1) is base  # the default: schema defaults
+
+
+def test_run_cli_point_estimate_and_ensemble(capsys):
+    argv = ["run", "generic", "-n", "2", "--steps", "8", "--json"]
+    assert main(argv) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert main([*argv, "--point-estimate"]) == 0
+    point = json.loads(capsys.readouterr().out)
+    assert point["metrics"] != plain["metrics"]
+    with pytest.raises(SystemExit) as exc:
+        main([*argv, "--point-estimate", "--ensemble"])
+    assert exc.value.code == 2

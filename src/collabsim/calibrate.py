@@ -145,8 +145,10 @@ def _make_sampler(seed: int, workers: int, batch: int, report: Callable[[str], N
             return sample
 
         def stop(self) -> None:
-            if self.pool is not None:
-                self.pool.shutdown()
+            if self.pool is not None:  # at once, also when interrupted mid-batch
+                from collabsim.experiment.engine import _stop_pool
+
+                _stop_pool(self.pool)
                 self.pool = None
 
     return SeededSampler()
@@ -227,7 +229,22 @@ def calibrate(out: Path, settings: Settings = Settings(), *, resume: bool = Fals
     finally:
         sampler.stop()
     elapsed = time.perf_counter() - started
-    return write_posterior(out, history, settings, bands, elapsed)
+    provenance = write_posterior(out, history, settings, bands, elapsed)
+    provenance["fit_of_point_estimate"] = fit(out, settings)
+    (out / PROVENANCE).write_text(json.dumps(provenance, indent=2) + "\n")
+    return provenance
+
+
+def fit(out: Path, settings: Settings) -> list[dict[str, Any]]:
+    """Each target's statistic at the posterior median (at the calibration's seed and size)."""
+    from collabsim.ensemble import load
+
+    stats = outputs(load(out).median(), settings.seed,
+                    Size(survey=settings.survey, replicates=settings.replicates))
+    return [{"name": t.name, "value": stats[t.name] if np.isfinite(stats[t.name]) else None,
+             "low": t.low if np.isfinite(t.low) else None,
+             "high": t.high if np.isfinite(t.high) else None,
+             "miss": t.miss(stats[t.name])} for t in TARGETS]
 
 
 def _jsonable(settings: Settings, resume: bool = False) -> dict[str, Any]:
@@ -248,8 +265,8 @@ def write_posterior(out: Path, history: Any, settings: Settings,
     posterior = df[list(settings.params)].reset_index(drop=True)
     posterior.insert(0, "weight", np.asarray(w, dtype=float))
     posterior.to_csv(out / POSTERIOR, index=False)
-    pops = history.get_all_populations()
-    pops = pops[pops["t"] >= 0]
+    every = history.get_all_populations()
+    pops = every[every["t"] >= 0]
     vers = versions()
     try:
         from importlib.metadata import version
@@ -257,7 +274,13 @@ def write_posterior(out: Path, history: Any, settings: Settings,
         vers["pyabc"] = version("pyabc")
     except Exception:  # pragma: no cover - pyabc is installed if this runs
         pass
+    command = (f"collabsim calibrate --out DIR --population {settings.population} "
+               f"--generations {settings.generations} --survey {settings.survey} "
+               f"--replicates {settings.replicates} --seed {settings.seed}")
+    if tuple(settings.params) != FITTED:
+        command += " --params " + ",".join(settings.params)
     provenance = {
+        "command": command,
         "method": "ABC-SMC (pyabc), uniform priors, distance = sum of normalised misses",
         "model": MODEL_NOTE,
         "targets": [{"name": t.name, "low": t.low if np.isfinite(t.low) else None,
@@ -266,11 +289,15 @@ def write_posterior(out: Path, history: Any, settings: Settings,
         "priors": [{"parameter": k, "low": lo, "high": hi,
                     "default": PARAM_BY_KEY[k].default, "source": PARAM_BY_KEY[k].source}
                    for k, (lo, hi) in bands.items()],
-        "settings": _jsonable(settings),
+        # workers and batching do not change the ensemble, so they are not recorded
+        "settings": {**_jsonable(settings, resume=True), "generations": settings.generations},
         "generations_done": int(history.max_t + 1),
         "epsilon_schedule": [float(e) for e in pops["epsilon"]],
         "evaluations": [int(s) for s in pops["samples"]],
-        "elapsed_s": round(elapsed, 1),
+        "prior_sample_evaluations": int(every.loc[every["t"] < 0, "samples"].sum()),
+        # pyabc's wall time of every generation, across interruptions
+        "elapsed_s": round(float(every["wall_time"].sum()), 1),
+        "elapsed_this_session_s": round(elapsed, 1),
         "versions": vers,
         "git_commit": git_commit(),
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),

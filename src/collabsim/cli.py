@@ -933,6 +933,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     for r in table.itertuples():
         print(f"  {r.parameter:<36}{r.default:>9.3g}{r.median:>9.3g}   "
               f"[{r.p05:.3g}, {r.p95:.3g}]")
+    print("fit of the posterior median (statistic, target interval, normalised miss):")
+    for f in prov["fit_of_point_estimate"]:
+        value = "n/a" if f["value"] is None else f"{f['value']:.3g}"
+        lo = "-inf" if f["low"] is None else f"{f['low']:.3g}"
+        hi = "inf" if f["high"] is None else f"{f['high']:.3g}"
+        print(f"  {f['name']:<36}{value:>9}   [{lo}, {hi}]   {f['miss']:.2f}")
     print(f"wrote {visible(str(args.out / cal.POSTERIOR))} and {cal.PROVENANCE}")
     return 0
 

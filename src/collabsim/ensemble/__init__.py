@@ -101,7 +101,8 @@ def _read(folder: Path) -> Ensemble:
 
     table = pd.read_csv(folder / POSTERIOR)
     weights = table.pop("weight").to_numpy(dtype=float)
-    provenance = json.loads((folder / PROVENANCE).read_text())
+    path = folder / PROVENANCE
+    provenance = json.loads(path.read_text()) if path.is_file() else {}
     return Ensemble(tuple(table.columns), table.to_numpy(dtype=float), weights / weights.sum(),
                     provenance)
 
