@@ -238,3 +238,29 @@ def test_run_cli_point_estimate_and_ensemble(capsys):
     with pytest.raises(SystemExit) as exc:
         main([*argv, "--point-estimate", "--ensemble"])
     assert exc.value.code == 2
+
+
+def test_sweeps_draw_from_the_ensemble_as_single_runs_do(tmp_path):
+    from collabsim import load_results, sweep
+    from collabsim.runner import replicate_seed, run
+    from collabsim.scenario import bundled_scenarios, load_scenario
+
+    generic = (bundled_scenarios() / "generic.toml").as_posix()
+    path = tmp_path / "sweep.toml"
+    path.write_text(f"""
+[sweep]
+scenario = "{generic}"
+replicates = 2
+seed = 4
+steps = 6
+[parameters]
+"scenario.parameters" = ["ensemble"]
+"population.size" = [4]
+""")
+    sweep(path, tmp_path / "out")
+    runs = load_results(tmp_path / "out").runs.sort_values("replicate")
+    base = load_scenario(generic).with_overrides({"scenario.parameters": "ensemble",
+                                                  "population.size": 4})
+    for k in range(2):
+        alone = run(base, replicate_seed(4, k, 0), steps=6).summary
+        assert runs.iloc[k]["mean_trust"] == pytest.approx(alone["mean_trust"], abs=0)
