@@ -923,8 +923,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     def report(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    prov = cal.calibrate(args.out, settings, resume=args.resume,
-                         progress=None if args.quiet else report)
+    try:
+        prov = cal.calibrate(args.out, settings, resume=args.resume,
+                             progress=None if args.quiet else report)
+    except KeyboardInterrupt:
+        print("collabsim: interrupted; the finished generations are kept: continue with "
+              "--resume", file=sys.stderr)
+        return 130
     table = cal.summary_table(args.out)
     print(f"ABC-SMC: {prov['generations_done']} generations of {args.population} particles, "
           f"seed {args.seed}, {sum(prov['evaluations'])} evaluations, {prov['elapsed_s']} s")
