@@ -264,3 +264,15 @@ steps = 6
     for k in range(2):
         alone = run(base, replicate_seed(4, k, 0), steps=6).summary
         assert runs.iloc[k]["mean_trust"] == pytest.approx(alone["mean_trust"], abs=0)
+
+
+def test_an_ensemble_that_can_vary_nothing_is_a_warning(tmp_path, capsys):
+    from collabsim.scenario import bundled_scenarios, load_scenario
+
+    saved = tmp_path / "saved.toml"  # every key written, as the dashboard saves
+    saved.write_text(load_scenario(bundled_scenarios() / "generic.toml").to_toml())
+    assert main(["run", str(saved), "-n", "1", "--steps", "2", "--ensemble"]) == 0
+    err = capsys.readouterr().err
+    assert "scenario.parameters = ensemble has no effect" in err and "saved.toml" in err
+    assert main(["run", "generic", "-n", "1", "--steps", "2", "--ensemble"]) == 0
+    assert "no effect" not in capsys.readouterr().err

@@ -279,7 +279,12 @@ def _load_all(paths: Sequence[str], overrides: Sequence[tuple[str, str]],
         changes: dict[str, Any] = dict(overrides)
         if steps is not None:
             changes["scenario.steps"] = steps
-        scenarios.append(s.with_overrides(changes) if changes else s)
+        s = s.with_overrides(changes) if changes else s
+        from collabsim.ensemble import unused
+
+        if (why := unused(s)) is not None:
+            warnings.warn(f"{path}: {why}", ScenarioWarning, stacklevel=2)
+        scenarios.append(s)
     return scenarios
 
 

@@ -142,3 +142,18 @@ def resolve(scenario: Scenario, seed: SeedLike) -> Scenario:
         load().member(load().index_for(_as_sequence(seed))))
     free = {k: v for k, v in values.items() if k not in scenario.pinned}
     return scenario.with_overrides(free, source="ensemble", pin=False) if free else scenario
+
+
+def unused(scenario: Scenario) -> str | None:
+    """A sentence when ``scenario.parameters`` asks for the ensemble but it can vary nothing.
+
+    A scenario saved with every key written (as the dashboard saves them) pins every
+    parameter, so the ensemble would silently change nothing.
+    """
+    if scenario[KEY] == "defaults":
+        return None
+    held = [k for k in load().params if k in scenario.pinned]
+    if len(held) < len(load().params):
+        return None
+    return (f"{KEY} = {scenario[KEY]} has no effect: the scenario sets every parameter the "
+            f"ensemble holds ({', '.join(held)}); remove those it should draw")
