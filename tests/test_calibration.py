@@ -276,3 +276,19 @@ def test_an_ensemble_that_can_vary_nothing_is_a_warning(tmp_path, capsys):
     assert "scenario.parameters = ensemble has no effect" in err and "saved.toml" in err
     assert main(["run", "generic", "-n", "1", "--steps", "2", "--ensemble"]) == 0
     assert "no effect" not in capsys.readouterr().err
+
+
+def test_groups_collect_the_replicates_that_share_a_parameter_set():
+    from collabsim import ensemble
+    from collabsim.runner import replicate_seed
+    from collabsim.scenario import bundled_scenarios, load_scenario
+
+    base = load_scenario(bundled_scenarios() / "generic.toml")
+    seeds = [replicate_seed(3, k) for k in range(60)]
+    assert ensemble.groups(base, seeds) == [(base, list(range(60)))]
+    drawn = base.with_overrides({"scenario.parameters": "ensemble"})
+    found = ensemble.groups(drawn, seeds)
+    assert sorted(i for _, idx in found for i in idx) == list(range(60))
+    assert 1 < len(found) <= len(ensemble.load())
+    for s, idx in found:
+        assert all(ensemble.resolve(drawn, seeds[i]) == s for i in idx)

@@ -21,6 +21,7 @@ same one (common parameter draws, as with common random numbers).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -157,3 +158,18 @@ def unused(scenario: Scenario) -> str | None:
         return None
     return (f"{KEY} = {scenario[KEY]} has no effect: the scenario sets every parameter the "
             f"ensemble holds ({', '.join(held)}); remove those it should draw")
+
+
+def groups(scenario: Scenario, seeds: Sequence[SeedLike]) -> list[tuple[Scenario, list[int]]]:
+    """Replicates that simulate the same parameter set, for an engine that batches them.
+
+    Returns ``(resolved scenario, indices into seeds)`` pairs in order of first
+    appearance: one group with every index under ``defaults`` or ``point_estimate``, one
+    per distinct ensemble member drawn under ``ensemble``.
+    """
+    if scenario[KEY] == "defaults":
+        return [(scenario, list(range(len(seeds))))]
+    found: dict[Scenario, list[int]] = {}
+    for i, seed in enumerate(seeds):
+        found.setdefault(resolve(scenario, seed), []).append(i)
+    return list(found.items())
