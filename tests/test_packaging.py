@@ -46,6 +46,9 @@ def test_the_wheel_installs_with_its_extras_and_runs_outside_the_repository(tmp_
     table = run([str(bin_ / "collabsim"), "run", "baseline", "-n", "2", "--steps", "8"],
                 cwd=elsewhere, env=env)
     assert table.startswith("baseline: 2 replicates, seed 0, 8 steps")
+    drawn = run([str(bin_ / "collabsim"), "run", "baseline", "-n", "2", "--steps", "8",
+                 "--ensemble"], cwd=elsewhere, env=env)  # the ensemble ships as package data
+    assert drawn.startswith("baseline: 2 replicates") and drawn != table
 
     preset = run([str(bin_ / "python"), "-c",
                   "import collabsim, collabsim.app as a\n"

@@ -13,6 +13,7 @@ import pytest
 
 from collabsim import validation as v
 from collabsim.cli import main
+from collabsim.targets import judged
 
 INDEPENDENT = [p for p in v.PATTERNS if p.cls == v.INDEPENDENT]
 DESIGN = [p for p in v.PATTERNS if p.cls == v.DESIGN]
@@ -134,12 +135,12 @@ def test_bcf_is_checked_as_the_nao_stated_it():
 
 
 def test_survey_judgement_uses_the_schema_margin():
-    assert v.judged(3.0, 10.0, True, 0.25) == "successful"
-    assert v.judged(2.0, 10.0, True, 0.25) == "mixed"
-    assert v.judged(2.0, 10.0, True, 0.1) == "successful"
-    assert v.judged(2.4, 10.0, True) == "mixed" and v.judged(2.6, 10.0, True) == "successful"
-    assert v.judged(-3.0, 10.0, True, 0.25) == "unsuccessful"
-    assert v.judged(5.0, 10.0, False, 0.25) == "unsuccessful"
+    assert judged(3.0, 10.0, True, 0.25) == "successful"
+    assert judged(2.0, 10.0, True, 0.25) == "mixed"
+    assert judged(2.0, 10.0, True, 0.1) == "successful"
+    assert judged(2.4, 10.0, True) == "mixed" and judged(2.6, 10.0, True) == "successful"
+    assert judged(-3.0, 10.0, True, 0.25) == "unsuccessful"
+    assert judged(5.0, 10.0, False, 0.25) == "unsuccessful"
     from collabsim.schema import PARAM_BY_KEY
 
     assert PARAM_BY_KEY["metrics.success_margin"].source == "judgement"

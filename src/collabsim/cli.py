@@ -118,6 +118,13 @@ def _replicate_options(p: argparse.ArgumentParser, what: str, replicates: int, o
     p.add_argument("--steps", type=_positive, default=None, metavar="T",
                    help="steps per run (default: scenario.steps)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help=out)
+    drawn = p.add_mutually_exclusive_group()
+    drawn.add_argument("--ensemble", dest="parameters", action="store_const", const="ensemble",
+                       help="draw each replicate's behavioural parameters from the calibrated "
+                       "ensemble (scenario.parameters = ensemble; pinned keys win)")
+    drawn.add_argument("--point-estimate", dest="parameters", action="store_const",
+                       const="point_estimate",
+                       help="use the calibrated ensemble's posterior median")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -229,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--advanced", action="store_true",
                    help="also list the advanced behavioural constants")
     _patterns_parser(sub)
+    _calibration_parsers(sub)
     return parser
 
 
@@ -259,7 +267,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     return {"run": cmd_run, "list": cmd_list, "validate": cmd_validate,
                 "describe": cmd_describe, "sweep": cmd_sweep, "analyze": cmd_analyze,
                 "plot": cmd_plot, "discover": cmd_discover, "compare": cmd_compare,
-                "app": cmd_app, "patterns": cmd_patterns}[args.command](args)
+                "app": cmd_app, "patterns": cmd_patterns, "screen": cmd_screen,
+                "calibrate": cmd_calibrate}[args.command](args)
 
 
 # run --------------------------------------------------------------------------------------
@@ -271,13 +280,25 @@ def _load_all(paths: Sequence[str], overrides: Sequence[tuple[str, str]],
         changes: dict[str, Any] = dict(overrides)
         if steps is not None:
             changes["scenario.steps"] = steps
-        scenarios.append(s.with_overrides(changes) if changes else s)
+        s = s.with_overrides(changes) if changes else s
+        from collabsim.ensemble import unused
+
+        if (why := unused(s)) is not None:
+            warnings.warn(f"{path}: {why}", ScenarioWarning, stacklevel=2)
+        scenarios.append(s)
     return scenarios
+
+
+def _with_parameters(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """--set, with --ensemble or --point-estimate as scenario.parameters."""
+    extra = [("scenario.parameters", args.parameters)] if args.parameters else []
+    return [*args.overrides, *extra]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``collabsim run``: everything is checked first; --out is written as a unit at the end."""
-    scenarios = _load_all(args.scenarios, args.overrides, args.steps)  # validate everything first
+    # validate everything first
+    scenarios = _load_all(args.scenarios, _with_parameters(args), args.steps)
     if args.out is None:
         for s in scenarios:
             _run_one(s, args)
@@ -447,7 +468,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from collabsim.compare import compare
     from collabsim.report import write_report
 
-    scenarios = _load_all(args.scenarios, args.overrides, args.steps)
+    scenarios = _load_all(args.scenarios, _with_parameters(args), args.steps)
     if args.out is not None:
         check_out(args.out, "compare")  # before the runs; write_report replaces it as a unit
         if not args.force and args.out.is_dir() and any(args.out.iterdir()):
@@ -846,6 +867,137 @@ def cmd_patterns(args: argparse.Namespace) -> int:
     independent = [r for r in results if r.cls == v.INDEPENDENT]
     print(f"independent patterns holding in >= {v.PASS_SHARE:.0%} of contexts: "
           f"{sum(r.holds for r in independent)} of {len(independent)}")
+    return 0
+
+
+# screen / calibrate -------------------------------------------------------------------------
+def _keys(text: str) -> list[str]:
+    keys = [k.strip() for k in text.split(",") if k.strip()]
+    if not keys:
+        raise argparse.ArgumentTypeError(f"{text!r} names no parameter; expected KEY,KEY,...")
+    return keys
+
+
+def _calibration_parsers(sub: Any) -> None:
+    """The `screen` and `calibrate` subcommands (docs/calibration.md)."""
+    from collabsim import calibrate as cal
+    from collabsim import screen as scr
+
+    sc = sub.add_parser("screen", help="Morris screen of every numeric parameter on the "
+                        "validation experiments",
+                        description="Morris screen over every numeric schema parameter (±50%% "
+                        "of its default within its allowed range) on the survey population, "
+                        "the generic partnership, POPP and the BCF comparison; ranks the "
+                        "parameters by mu* over the output's spread and names the influential "
+                        "ones.")
+    sc.add_argument("--params", type=_keys, default=None, metavar="KEY,KEY",
+                    help="screen only these parameters (default: every numeric one)")
+    sc.add_argument("--trajectories", type=_positive, default=4, metavar="R",
+                    help="Morris trajectories (default %(default)s)")
+    sc.add_argument("--replicates", "-n", type=_positive, default=4, metavar="N",
+                    help="replicates of each experiment per point (default %(default)s)")
+    sc.add_argument("--survey", type=_positive, default=20, metavar="N",
+                    help="partnerships in the survey population per point (default "
+                    "%(default)s)")
+    sc.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed (default 0)")
+    sc.add_argument("--workers", type=_workers, default=1, metavar="N",
+                    help="worker processes; the result does not depend on them (default 1)")
+    sc.add_argument("--threshold", type=float, default=scr.THRESHOLD, metavar="X",
+                    help="normalised mu* from which a parameter is influential (default "
+                    "%(default)s)")
+    sc.add_argument("--top", type=_positive, default=None, metavar="K",
+                    help="show only the K most influential on the terminal")
+    sc.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    sc.add_argument("--out", type=Path, default=None, metavar="DIR",
+                    help="write screen.json, ranking.csv, indices.csv and points.csv here")
+    sc.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    ca = sub.add_parser("calibrate", help="ABC-SMC of the influential parameters to the "
+                        "published targets",
+                        description="Fit the influential parameters to the calibration targets "
+                        "(Bostock 2014 survey shares overall and by sector; POPP's saving per "
+                        "£1; the NAO's Better Care Fund finding) with ABC-SMC (pyabc). Writes "
+                        "DIR/posterior.csv and DIR/provenance.json; DIR/history.db resumes.")
+    ca.add_argument("--out", type=Path, required=True, metavar="DIR")
+    ca.add_argument("--params", type=_keys, default=list(cal.FITTED), metavar="KEY,KEY",
+                    help="parameters to fit (default: the ten of docs/calibration.md)")
+    ca.add_argument("--population", type=_positive, default=cal.Settings.population,
+                    metavar="N", help="particles per generation (default %(default)s)")
+    ca.add_argument("--generations", type=_positive, default=cal.Settings.generations,
+                    metavar="G", help="ABC-SMC generations (default %(default)s)")
+    ca.add_argument("--replicates", "-n", type=_positive, default=cal.Settings.replicates,
+                    metavar="N", help="replicates of each experiment per particle (default "
+                    "%(default)s)")
+    ca.add_argument("--survey", type=_positive, default=cal.Settings.survey, metavar="N",
+                    help="survey partnerships per particle (default %(default)s)")
+    ca.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed (default 0)")
+    ca.add_argument("--workers", type=_workers, default=1, metavar="N",
+                    help="worker processes; the result does not depend on them (default 1)")
+    ca.add_argument("--resume", action="store_true", help="continue the calibration in DIR")
+    ca.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def cmd_screen(args: argparse.Namespace) -> int:
+    """``collabsim screen``."""
+    from collabsim import screen as scr
+
+    if args.out is not None:
+        check_writable(args.out)
+    if args.threshold <= 0:
+        raise InputError(f"--threshold {args.threshold}: expected a number above 0")
+    result = scr.morris(args.params, args.trajectories, args.replicates, args.survey, args.seed,
+                        args.workers, args.threshold, progress=not (args.quiet or args.json))
+    doc = scr.to_json(result)
+    if args.json:
+        print(json.dumps(_finite(doc)))
+    else:
+        print(scr.format_screen(result, args.top), end="")
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_json(_finite(doc), args.out / "screen.json")
+        write_csv(result.ranking, args.out / "ranking.csv")
+        write_csv(result.indices, args.out / "indices.csv")
+        write_csv(result.points.join(result.results), args.out / "points.csv")
+        if not args.json:
+            print(f"wrote {visible(str(args.out))}/")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """``collabsim calibrate``."""
+    from collabsim import calibrate as cal
+
+    if args.out.exists() and not args.out.is_dir():
+        raise InputError(f"--out {visible(str(args.out))}: not a folder")
+    settings = cal.Settings(tuple(args.params), args.population, args.generations, args.seed,
+                            args.survey, args.replicates, args.workers)
+    cal.priors(settings.params)  # every key checked before anything runs
+
+    def report(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    try:
+        prov = cal.calibrate(args.out, settings, resume=args.resume,
+                             progress=None if args.quiet else report)
+    except KeyboardInterrupt:
+        print("collabsim: interrupted; the finished generations are kept: continue with "
+              "--resume", file=sys.stderr)
+        return 130
+    table = cal.summary_table(args.out)
+    print(f"ABC-SMC: {prov['generations_done']} generations of {args.population} particles, "
+          f"seed {args.seed}, {sum(prov['evaluations'])} evaluations, {prov['elapsed_s']} s")
+    print("epsilon: " + " > ".join(f"{e:.3g}" for e in prov["epsilon_schedule"]))
+    print(f"  {'parameter':<36}{'default':>9}{'median':>9}   90% interval")
+    for r in table.itertuples():
+        print(f"  {r.parameter:<36}{r.default:>9.3g}{r.median:>9.3g}   "
+              f"[{r.p05:.3g}, {r.p95:.3g}]")
+    print("fit of the posterior median (statistic, target interval, normalised miss):")
+    for f in prov["fit_of_point_estimate"]:
+        value = "n/a" if f["value"] is None else f"{f['value']:.3g}"
+        lo = "-inf" if f["low"] is None else f"{f['low']:.3g}"
+        hi = "inf" if f["high"] is None else f"{f['high']:.3g}"
+        print(f"  {f['name']:<36}{value:>9}   [{lo}, {hi}]   {f['miss']:.2f}")
+    print(f"wrote {visible(str(args.out / cal.POSTERIOR))} and {cal.PROVENANCE}")
     return 0
 
 

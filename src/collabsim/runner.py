@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from collabsim.ensemble import resolve
 from collabsim.metrics import ARCHETYPES, METRIC_BOUNDS, METRICS
 from collabsim.model import PartnershipModel
 from collabsim.scenario import Scenario
@@ -62,6 +63,7 @@ def run(
         >>> sorted(result.summary)[:2]
         ['acceptability', 'advantage_ratio']
     """
+    scenario = resolve(scenario, seed)  # scenario.parameters: defaults, ensemble or median
     model = PartnershipModel(scenario, rng=seed, collect_agents=agents)
     model.run(steps)
     table = pd.DataFrame(model.history)

@@ -108,12 +108,16 @@ class Scenario:
         organisations: Listed organisations, in file order.
         shocks: Scheduled events, in file order.
         source: Where it was loaded from (not part of equality).
+        pinned: The parameters its file (or a base file) or an override sets
+            explicitly; the calibrated ensemble (:mod:`collabsim.ensemble`) never
+            changes them. Not part of equality.
     """
 
     params: Mapping[str, Any]
     organisations: tuple[OrganisationSpec, ...] = ()
     shocks: tuple[Shock, ...] = ()
     source: str | None = field(default=None, compare=False)
+    pinned: frozenset[str] = field(default=frozenset(), compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
@@ -122,7 +126,8 @@ class Scenario:
         return self.params[key]
 
     def __reduce__(self) -> tuple[Any, ...]:  # mappingproxy does not pickle; a dict does
-        return (Scenario, (dict(self.params), self.organisations, self.shocks, self.source))
+        return (Scenario, (dict(self.params), self.organisations, self.shocks, self.source,
+                           self.pinned))
 
     def __hash__(self) -> int:
         return hash((tuple(sorted(self.params.items())), self.organisations, self.shocks))
@@ -137,13 +142,15 @@ class Scenario:
         """Founding members: listed plus generated."""
         return len(self.organisations) + self.params["population.size"]
 
-    def with_overrides(self, overrides: Mapping[str, Any], source: str = "--set") -> Scenario:
+    def with_overrides(self, overrides: Mapping[str, Any], source: str = "--set", *,
+                       pin: bool = True) -> Scenario:
         """Return a copy with some parameters changed, validated as the loader would.
 
         Args:
             overrides: Dotted keys to new values (already typed, or strings from a
                 command line, which are parsed as TOML values).
             source: What to name in error messages.
+            pin: Add the keys to :attr:`pinned` (an ensemble draw does not pin).
         """
         params = dict(self.params)
         orgs, shocks = list(self.organisations), list(self.shocks)
@@ -165,7 +172,8 @@ class Scenario:
                 rows[k] = replace(rows[k], goals=tuple(goals))
             else:
                 rows[k] = replace(rows[k], **{name: value})
-        new = replace(self, params=params, organisations=tuple(orgs), shocks=tuple(shocks))
+        new = replace(self, params=params, organisations=tuple(orgs), shocks=tuple(shocks),
+                      pinned=self.pinned | frozenset(overrides) if pin else self.pinned)
         _check_cross_fields(new, source)
         return new
 
@@ -451,6 +459,7 @@ def from_dict(
             written in (when rows were merged from base files), for error messages.
     """
     params = defaults()
+    pinned: set[str] = set()
     organisations: list[OrganisationSpec] = []
     shocks: list[Shock] = []
     top_level = (*SECTIONS, TABLES)
@@ -472,7 +481,9 @@ def from_dict(
                 continue
             spec = lookup(key, source)
             params[key] = spec.check(value, source)
-    scenario = Scenario(params, tuple(organisations), tuple(shocks), source=source)
+            pinned.add(key)
+    scenario = Scenario(params, tuple(organisations), tuple(shocks), source=source,
+                        pinned=frozenset(pinned))
     _check_cross_fields(scenario, source)
     return scenario
 

@@ -33,6 +33,8 @@ SECTORS: tuple[str, ...] = (
 GOAL_DIMENSIONS: tuple[str, ...] = ("prevention", "acute_care", "safety", "independence")
 
 GOVERNANCE_MODES = ("shared", "lead", "nao")
+#: Where a run's behavioural parameters come from (collabsim.ensemble).
+PARAMETER_SOURCES = ("defaults", "ensemble", "point_estimate")
 DECISION_RULES = ("unanimity", "supermajority", "majority", "power_weighted", "lead_decides")
 FUNDING_RULES = ("separate", "aligned", "pooled", "lead_commissioning", "integrated")
 ACCOUNTABILITY = ("none", "mutual", "formal")
@@ -215,6 +217,11 @@ PARAMS: tuple[Param, ...] = (
        "comma-separated parameter keys, `organisation` or `environment.shocks`. Shown in "
        "comparison reports; the bundled policy options are tested against it."),
     _p("scenario.steps", "int", 40, "Number of steps to simulate; one step is a quarter.", 1, 2000),
+    _p("scenario.parameters", "choice", "defaults",
+       "Where the behavioural parameters come from: the schema's defaults, a draw per "
+       "replicate from the calibrated ensemble (ensemble; docs/calibration.md), or its "
+       "posterior median (point_estimate). Keys the scenario or --set pins always win.",
+       choices=PARAMETER_SOURCES),
     # --- governance ----------------------------------------------------------------------
     _p("governance.mode", "choice", "shared",
        "Who governs: the members together (shared), one lead organisation (lead), or an "

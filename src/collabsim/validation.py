@@ -36,6 +36,7 @@ import pandas as pd
 
 from collabsim.runner import mean_ci, replicate_seed, run, run_replicates
 from collabsim.scenario import Scenario, bundled_scenarios, from_dict, load_scenario
+from collabsim.targets import SURVEY, survey_members
 
 SCENARIOS = bundled_scenarios()
 SEED = 2026
@@ -464,74 +465,9 @@ def check_popp(d: Design, over: Mapping[str, Any]) -> Outcome:
     return mean, (lo, hi), bool(lo >= 0.7 and hi <= 1.6), table, ""
 
 
-SURVEY = {  # Bostock (2014), People Matters Network: successful, unsuccessful
-    "health": (0.72, 0.04), "adult_social_care": (0.66, 0.22),
-    "local_government": (0.60, 0.13), "childrens_services": (0.57, 0.14),
-    "other": (0.63, 0.07),
-}
-
-
-def judged(net: float, expected: float, active: bool, margin: float | None = None) -> str:
-    """How a member judges its partnership: by what it got out of it, and whether it stayed.
-
-    Args:
-        net: Its net benefit over the run, £m.
-        expected: What it was expected to put in over the run (its fair share), £m.
-        active: Whether it is still a member.
-        margin: ``metrics.success_margin`` of the scenario run: the share of ``expected``
-            beyond which a net benefit (or loss) is clear (default: the schema's default).
-
-    Successful: still a member, with a net benefit above ``margin × expected``.
-    Unsuccessful: it left, or lost more than that. Otherwise mixed: about break-even.
-    """
-    if margin is None:
-        from collabsim.schema import PARAM_BY_KEY
-
-        margin = float(PARAM_BY_KEY["metrics.success_margin"].default)
-    bar = margin * expected
-    if not active or net < -bar:
-        return "unsuccessful"
-    return "successful" if net > bar else "mixed"
-
-
-def survey_population(n: int, seed: int, over: Mapping[str, Any]) -> list[Scenario]:
-    """The survey's population of partnerships: ``n`` generated ones, seeded."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(n):
-        s = generic(**_legal({
-            "population.size": int(rng.integers(4, 13)),
-            "population.initial_trust": float(rng.uniform(0.2, 0.8)),
-            "population.goal_conflict": float(rng.uniform(0.1, 0.9)),
-            "population.power_inequality": float(rng.uniform(0.1, 0.8)),
-            "governance.mode": str(rng.choice(["shared", "lead", "nao"], p=[0.5, 0.35, 0.15])),
-            "governance.decision_rule": str(rng.choice(
-                ["majority", "supermajority", "unanimity", "lead_decides"],
-                p=[0.4, 0.25, 0.2, 0.15])),
-            "funding.rule": str(rng.choice(["separate", "aligned", "pooled",
-                                            "lead_commissioning", "integrated"],
-                                           p=[0.35, 0.25, 0.25, 0.1, 0.05])),
-            "environment.austerity": float(rng.choice([0.0, 0.03, 0.08])),
-            "services.enabled": True,
-            "services.additionality": float(rng.uniform(0.0, 1.0)),
-            **over}))
-        out.append(s)
-    return out
-
-
 def check_survey(d: Design, over: Mapping[str, Any]) -> Outcome:
     """Success and failure shares across the survey population, by sector."""
-    rows = []
-    for k, s in enumerate(survey_population(d.contexts * 8, d.seed, over)):
-        result = run(s, replicate_seed(d.seed, k))
-        run_share = s["funding.pooled_share"] * s["scenario.steps"]
-        assert result.members is not None
-        for row in result.members.itertuples():
-            if row.founding:
-                rows.append({"sector": row.sector if row.sector in SURVEY else "other",
-                             "judgement": judged(row.net_benefit, run_share * row.budget,
-                                                 row.active, s["metrics.success_margin"])})
-    df = pd.DataFrame(rows)
+    df = survey_members(d.contexts * 8, d.seed, over=over)
     table = (df.groupby("sector")["judgement"].value_counts(normalize=True).unstack(fill_value=0)
              .reindex(columns=["successful", "mixed", "unsuccessful"], fill_value=0))
     table["survey_successful"] = [SURVEY[s][0] for s in table.index]

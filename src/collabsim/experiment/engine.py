@@ -50,6 +50,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from collabsim import ensemble
 from collabsim.errors import InputError
 from collabsim.experiment import tables as T
 from collabsim.experiment.design import UNIT_PREFIX, overrides, points, problem
@@ -152,7 +153,8 @@ def execute(
             if response is None:
                 if point not in scenarios:
                     scenarios[point] = base.with_overrides(values)
-                m = PartnershipModel(scenarios[point], rng=seq, collect_agents=keep_agents)
+                m = PartnershipModel(ensemble.resolve(scenarios[point], seq), rng=seq,
+                                     collect_agents=keep_agents)
                 m.run(steps or None)
                 record.update(summarise(m))
                 if keep_steps:
