@@ -126,7 +126,7 @@ def test_declared_schemas_match_what_the_model_produces():
     added_by_compare = [k for k, spec in REGISTRY.items() if spec.source == "compare"]
     assert sorted(c.name for c in T.MODEL_OUTPUTS) == sorted([*summarise(m), *added_by_compare])
     assert [c.name for c in T.STEP_COLUMNS] == list(m.history[-1])
-    assert [c.name for c in T.AGENT_COLUMNS] == list(m.agent_rows[-1])
+    assert [c.name for c in T.AGENT_COLUMNS] == list(m.batch.agent_frame(0).columns)
 
 
 def test_runs_are_stored_in_point_replicate_order(tmp_path):

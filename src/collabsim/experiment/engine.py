@@ -57,7 +57,7 @@ from collabsim.experiment.spec import COLLABSIM_MODEL, SweepSpec, load_sweep, sc
 from collabsim.experiment.toys import response
 from collabsim.metrics import summarise
 from collabsim.model import PartnershipModel
-from collabsim.runner import replicate_seed
+from collabsim.runner import replicate_seed, with_steps
 from collabsim.scenario import Scenario
 from collabsim.store import git_commit, sha256, versions, write_json
 
@@ -151,16 +151,16 @@ def execute(
         try:
             if response is None:
                 if point not in scenarios:
-                    scenarios[point] = base.with_overrides(values)
+                    scenarios[point] = with_steps(base.with_overrides(values), steps or None)
                 m = PartnershipModel(scenarios[point], rng=seq, collect_agents=keep_agents)
-                m.run(steps or None)
+                m.run()
                 record.update(summarise(m))
                 if keep_steps:
                     table = [{**row, "point": point, "replicate": replicate}
                              for row in m.history]
-                if keep_agents and m.agent_rows:
-                    agents = {k: np.concatenate([r[k] for r in m.agent_rows])
-                              for k in m.agent_rows[0]}
+                if keep_agents:
+                    frame = m.batch.agent_frame(0)
+                    agents = {k: frame[k].to_numpy() for k in frame.columns}
                     n = len(agents["step"])
                     agents.update(point=np.full(n, point), replicate=np.full(n, replicate))
             else:
