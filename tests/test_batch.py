@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collabsim import PartnershipModel, load_scenario, run
+from collabsim import PartnershipModel, load_results, load_scenario, run, run_replicates, sweep
 from collabsim.batch import Batch
+from collabsim.runner import run_replicates_full
 from collabsim.seeds import replicate_seed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,3 +71,73 @@ def test_run_the_model_and_a_batch_are_one_engine(path):
     assert model.events == batch.events(1)
     names = [a.name for a in model.everyone]
     assert names == batch.result(1).members["name"].tolist()
+
+
+# Replicates in bounded batches, on any number of workers -------------------------------------
+@pytest.mark.parametrize("path", INVARIANCE[:3])
+def test_replicates_are_the_same_in_batches_of_any_size(path):
+    s = load_scenario(ROOT / path)
+    every = {size: run_replicates(s, n=9, seed=4, steps=10, batch_size=size)
+             for size in (1, 7, 64)}
+    pd.testing.assert_frame_equal(every[1], every[7])
+    pd.testing.assert_frame_equal(every[1], every[64])
+    alone = run(s, replicate_seed(4, 8), steps=10).summary
+    assert every[7].drop(columns="replicate").iloc[8].to_dict() == alone
+    full, steps, agents = run_replicates_full(s, 9, 4, steps=10, agents=True, batch_size=7)
+    pd.testing.assert_frame_equal(full, every[1])
+    one = run(s, replicate_seed(4, 8), steps=10, agents=True)
+    pd.testing.assert_frame_equal(
+        steps[steps["replicate"] == 8].drop(columns="replicate").reset_index(drop=True),
+        one.steps)
+    pd.testing.assert_frame_equal(
+        agents[agents["replicate"] == 8].drop(columns="replicate").reset_index(drop=True),
+        one.agents)
+
+
+def _sweep_file(tmp_path, path, replicates):
+    """A sweep of one design point: the scenario itself, ``replicates`` times."""
+    s = load_scenario(ROOT / path)
+    file = tmp_path / "one_point.toml"
+    file.write_text(f'[sweep]\nscenario = "{(ROOT / path).as_posix()}"\n'
+                    f"replicates = {replicates}\nseed = 9\nsteps = 12\nkeep_steps = true\n"
+                    f'[parameters]\n"population.initial_trust" = '
+                    f'[{s["population.initial_trust"]}]\n')
+    return s
+
+
+@pytest.mark.parametrize("path", INVARIANCE[:3])
+def test_a_replicate_is_the_same_on_any_number_of_workers_and_on_dask(tmp_path, path):
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    s = _sweep_file(tmp_path, path, replicates=10)
+    file = tmp_path / "one_point.toml"
+    sweep(file, tmp_path / "one", workers=1)
+    sweep(file, tmp_path / "two", workers=2)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+            Client(cluster) as client:
+        sweep(file, tmp_path / "dask", executor=client.get_executor())
+    reference = load_results(tmp_path / "one")
+    columns = [c for c in reference.runs.columns if c not in ("start", "end")]
+    for other in ("two", "dask"):
+        got = load_results(tmp_path / other)
+        pd.testing.assert_frame_equal(reference.runs[columns], got.runs[columns])
+        pd.testing.assert_frame_equal(reference.steps, got.steps)
+    for k in (0, 9):  # and each is the run of its seed, alone
+        alone = run(s, replicate_seed(9, k, 0), steps=12)
+        row = reference.runs.set_index("replicate").loc[k]
+        for metric in ("collaborative_advantage", "mean_trust", "retention", "archetype"):
+            assert row[metric] == alone.summary[metric], metric
+
+
+def test_a_shorter_or_longer_run_shares_its_first_steps():
+    s = load_scenario(ROOT / "tests/golden/extra/churn.toml")
+    full = run(s, 3).steps
+    T = len(full)
+    pd.testing.assert_frame_equal(run(s, 3, steps=5).steps, full.iloc[:5])
+    longer = run(s, 3, steps=T + 4).steps
+    pd.testing.assert_frame_equal(longer.iloc[:T], full)
+    model = PartnershipModel(s, rng=3).run(T + 4)  # the model draws more as it goes
+    pd.testing.assert_frame_equal(pd.DataFrame(model.history), longer, check_dtype=False)

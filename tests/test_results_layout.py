@@ -38,10 +38,12 @@ keep_agents = true
 "population.initial_trust" = [0.3, 0.5, 0.7]
 """)
 
-    def fragile(model):
-        if model.p["population.initial_trust"] == 0.7:
+    whole = engine.summarise
+
+    def fragile(batch):
+        if batch.p["population.initial_trust"] == 0.7:
             raise RuntimeError("no summary at 0.7")
-        return summarise(model)
+        return whole(batch)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(engine, "summarise", fragile)

@@ -98,11 +98,14 @@ class Batch:
         seeds: One ``SeedSequence`` per replicate (or a ``Generator`` that has already
             drawn Mesa's integer seed, as :class:`~collabsim.model.PartnershipModel`'s).
         agents: Also record each member's figures every step (the per-member table).
+        steps: Steps to draw for (default ``scenario.steps``); a batch that runs longer
+            draws more as it goes. Steps beyond the scenario's are drawn one at a time
+            after everything else, so the first steps are the same however long it runs.
     """
 
     def __init__(self, scenario: Scenario, seeds: Sequence[np.random.SeedSequence
                                                          | np.random.Generator],
-                 agents: bool = False) -> None:
+                 agents: bool = False, steps: int | None = None) -> None:
         self.p = p = scenario
         self.fx = effects(scenario)
         self.funding = FUNDING[p["funding.rule"]](scenario.params)
@@ -110,6 +113,7 @@ class Batch:
         self.modes = tuple(GOVERNANCE[name](scenario.params) for name in MODES)
         self.T = T = p["scenario.steps"]
         self.B = B = len(seeds)
+        self.length = T if steps is None else steps  #: steps :meth:`run` runs
         # Joiners take slots in the order they join (the file's order within a step).
         self.joins = sorted((sh for sh in scenario.shocks if sh.kind == "join"),
                             key=lambda sh: sh.step)
@@ -148,6 +152,7 @@ class Batch:
             names = (*AGENT_FIELDS, "trust_out", "trust_in", "active")
             self.agents = {k: np.zeros((T, B, self.C), dtype=bool if k == "active" else float)
                            for k in names}
+        self._grow(self.length)
 
     def _draw(self, seeds: Sequence[np.random.SeedSequence | np.random.Generator]) -> list[Any]:
         """Each replicate's founders and its whole run's random numbers, in a fixed order."""
@@ -156,12 +161,14 @@ class Batch:
         founders, uniform, normal, expo, shock_u, shock_z, join_z, join_b = ([] for _ in range(8))
         m = float(np.clip(p["population.initial_trust"], 1e-3, 1 - 1e-3))
         conc = p["population.trust_concentration"]
+        rngs = []
         for seed in seeds:  # once per run, not per step
             if isinstance(seed, np.random.Generator):
                 rng = seed
             else:
                 rng = np.random.default_rng(seed)
                 rng.integers(np.iinfo(np.int32).max)  # as mesa.Model does for its own seed
+            rngs.append(rng)
             f = generate(p, rng)
             C = len(f.power) + J  # capacity: founders, then one slot per scheduled joiner
             founders.append(f)
@@ -176,13 +183,36 @@ class Batch:
         self.blocks = Blocks(np.stack(uniform, 1), np.stack(normal, 1), np.stack(expo, 1))
         self.shock_u, self.shock_z = np.stack(shock_u), np.stack(shock_z)
         self.join_z, self.join_b = np.stack(join_z), np.stack(join_b)
+        self._rngs = rngs
         return founders
+
+    def _grow(self, steps: int) -> None:
+        """Room and random numbers for ``steps`` steps, drawn one step at a time."""
+        T = self.blocks.uniform.shape[0]
+        if steps <= T:
+            return
+        b = self.blocks
+        u, z, e = [], [], []
+        for _ in range(steps - T):  # one step at a time, for each replicate
+            draws = [(rng.random(b.uniform.shape[2:]), rng.standard_normal(b.normal.shape[2:]),
+                      rng.standard_exponential(b.exponential.shape[2:])) for rng in self._rngs]
+            u.append(np.stack([d[0] for d in draws]))
+            z.append(np.stack([d[1] for d in draws]))
+            e.append(np.stack([d[2] for d in draws]))
+        self.blocks = Blocks(np.concatenate([b.uniform, np.stack(u)]),
+                             np.concatenate([b.normal, np.stack(z)]),
+                             np.concatenate([b.exponential, np.stack(e)]))
+        grow = (0, steps - T)
+        self.table = {c: np.pad(v, [grow, (0, 0)]) for c, v in self.table.items()}
+        if self.agents is not None:
+            self.agents = {k: np.pad(v, [grow, (0, 0), (0, 0)]) for k, v in self.agents.items()}
 
     # ------------------------------------------------------------------- step
     def step(self) -> None:
         """One quarter for every replicate, in the order of docs/ODD.md section 3."""
         m, p, fx, joint, funding = self.m, self.p.params, self.fx, self.joint, self.funding
         t = self.steps
+        self._grow(t + 1)
         self.steps += 1
         u = self.blocks.uniform[t]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -283,7 +313,7 @@ class Batch:
 
         A shock scheduled for step ``s`` is applied at the end of step ``s - 1``.
         """
-        for _ in range(self.T):
+        for _ in range(self.length - self.steps):
             for shock in self.p.shocks:
                 if shock.step - 1 == self.steps:
                     self.apply_shock(shock)

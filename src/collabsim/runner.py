@@ -63,16 +63,9 @@ def run(
         ['acceptability', 'advantage_ratio']
     """
     seq = replicate_seed(seed, 0) if isinstance(seed, int | np.integer) else seed
-    batch = Batch(with_steps(scenario, steps), [seq], agents=agents)
+    batch = Batch(scenario, [seq], agents=agents, steps=steps)
     batch.run()
     return batch.result(0)
-
-
-def with_steps(scenario: Scenario, steps: int | None) -> Scenario:
-    """``scenario`` run for ``steps`` steps (itself when ``steps`` is None or its own)."""
-    if steps is None or steps == scenario["scenario.steps"]:
-        return scenario
-    return scenario.with_overrides({"scenario.steps": steps}, source="steps")
 
 
 def members_table(everyone: Iterable[Any]) -> pd.DataFrame:
@@ -100,10 +93,10 @@ def batches(
     point)`` and its own random numbers, so its result is the same whichever batch
     (or worker) runs it. Yields ``(replicates, finished batch)``.
     """
-    scenario = with_steps(scenario, steps)
     for start in range(first, first + n, batch_size):
         ks = range(start, min(first + n, start + batch_size))
-        batch = Batch(scenario, [replicate_seed(seed, k, point) for k in ks], agents=agents)
+        batch = Batch(scenario, [replicate_seed(seed, k, point) for k in ks], agents=agents,
+                      steps=steps)
         batch.run()
         yield ks, batch
 
