@@ -36,9 +36,16 @@ from collabsim.mechanisms import (
     meeting,
     trust,
 )
-from collabsim.members import EXIT_REASONS, MEMBER_FIELDS, D, Members
+from collabsim.members import EXIT_REASONS, D, Members
 from collabsim.metrics import SUMMARY_COLUMNS, classify, polarisation, summarise_batch
-from collabsim.population import cultural_distance, generate
+from collabsim.population import (
+    Founders,
+    cultural_distance,
+    generate,
+    goal_distance,
+    lower_across_goals,
+    trust_beta,
+)
 from collabsim.rules import DECISION, FUNDING, GOVERNANCE
 from collabsim.rules.governance import Draws
 from collabsim.scenario import Scenario, Shock
@@ -81,6 +88,10 @@ AGENT_FIELDS = {"power": "power", "budget": "budget", "contribution": "last_cont
                 "paid": "cum_paid", "saved": "cum_saved"}
 
 
+#: What a member's row of the members table reports of its fields.
+MEMBER_TOTALS = ("base_budget", "cum_paid", "cum_saved", "cum_net")
+
+
 @dataclass
 class Blocks:
     """One batch's pre-drawn random numbers, ``(steps, B, ...)`` each."""
@@ -118,17 +129,17 @@ class Batch:
         self.joins = sorted((sh for sh in scenario.shocks if sh.kind == "join"),
                             key=lambda sh: sh.step)
         f = self._draw(seeds)
-        n0 = len(f[0].power)
+        n0 = len(f.names)
         self.n0, self.C = n0, n0 + len(self.joins)
         self.m = m = Members(B, self.C)
         for name in ("power", "budget", "admin", "prosociality", "commitment", "goals"):
-            getattr(m, name)[:, :n0] = np.stack([getattr(x, name) for x in f])
+            getattr(m, name)[:, :n0] = getattr(f, name)
         m.base_budget = m.budget.copy()
         m.understanding = m.goals.copy()
-        m.trust[:, :n0, :n0] = np.stack([x.trust for x in f])
-        self.names = list(f[0].names)
-        m.sector_code[:, :n0] = [SECTORS.index(s) for s in f[0].sectors]
-        m.care[:, :n0] = [s in CARE_PROFESSIONS for s in f[0].sectors]
+        m.trust[:, :n0, :n0] = f.trust
+        self.names = list(f.names)
+        m.sector_code[:, :n0] = [SECTORS.index(s) for s in f.sectors]
+        m.care[:, :n0] = [s in CARE_PROFESSIONS for s in f.sectors]
         scale = self.fx.cultural_distance * self.funding.culture_merge
         # Distance between every pair of sectors, for founders and joiners alike.
         self.sector_distance = cultural_distance(list(SECTORS), scale,
@@ -154,32 +165,30 @@ class Batch:
                            for k in names}
         self._grow(self.length)
 
-    def _draw(self, seeds: Sequence[np.random.SeedSequence | np.random.Generator]) -> list[Any]:
+    def _draw(self, seeds: Sequence[np.random.SeedSequence | np.random.Generator]) -> Founders:
         """Each replicate's founders and its whole run's random numbers, in a fixed order."""
         p, T = self.p, self.T
         J, H = len(self.joins), len(p.shocks)
-        founders, uniform, normal, expo, shock_u, shock_z, join_z, join_b = ([] for _ in range(8))
-        m = float(np.clip(p["population.initial_trust"], 1e-3, 1 - 1e-3))
-        conc = p["population.trust_concentration"]
         rngs = []
-        for seed in seeds:  # once per run, not per step
+        for seed in seeds:
             if isinstance(seed, np.random.Generator):
-                rng = seed
+                rngs.append(seed)
             else:
-                rng = np.random.default_rng(seed)
-                rng.integers(np.iinfo(np.int32).max)  # as mesa.Model does for its own seed
-            rngs.append(rng)
-            f = generate(p, rng)
-            C = len(f.power) + J  # capacity: founders, then one slot per scheduled joiner
-            founders.append(f)
-            W = max(C, p["dynamics.alternatives"] - 1)  # the broker's picks
+                rngs.append(np.random.default_rng(seed))
+                rngs[-1].integers(np.iinfo(np.int32).max)  # as mesa.Model does for its seed
+        founders = generate(p, rngs)
+        C = len(founders.names) + J  # capacity: founders, then one slot per scheduled joiner
+        W = max(C, p["dynamics.alternatives"] - 1)  # the broker's picks
+        alpha, beta = trust_beta(p)
+        uniform, normal, expo, shock_u, shock_z, join_z, join_b = ([] for _ in range(7))
+        for rng in rngs:  # each replicate's own stream, once per run, not per step
             uniform.append(rng.random((T, 2 * C + W + 2)))
             normal.append(rng.standard_normal((T, C, D)))
             expo.append(rng.standard_exponential((T, C)))
             shock_u.append(rng.random((max(H, 1), 2)))  # who is hit; a joiner's sector
             shock_z.append(rng.standard_normal((max(H, 1), C, D)))
             join_z.append(rng.standard_normal((max(J, 1), D)))
-            join_b.append(rng.beta(m * conc, (1 - m) * conc, size=(max(J, 1), 2, C)))
+            join_b.append(rng.beta(alpha, beta, size=(max(J, 1), 2, C)))
         self.blocks = Blocks(np.stack(uniform, 1), np.stack(normal, 1), np.stack(expo, 1))
         self.shock_u, self.shock_z = np.stack(shock_u), np.stack(shock_z)
         self.join_z, self.join_b = np.stack(join_z), np.stack(join_b)
@@ -222,7 +231,7 @@ class Batch:
             m.pressure = environment.pressure(m, demand)
             live = m.n >= 2  # fewer than two members: no partnership meets or delivers
             pressure = m.mean(m.pressure)  # the step's members, recorded if two are left
-            kept = self._snapshot()
+            kept = self._snapshot(~live)
             self._lead()
             draws = Draws(u[:, 2 * self.C:-2], self.blocks.exponential[t])
             rec, decided, yes = meeting.hold(self.chair(), fx, funding, joint, draws, live)
@@ -263,19 +272,21 @@ class Batch:
             best = np.argmax(np.where(m.active, m.power, -np.inf), axis=1)
             joint.lead = np.where(gone, best, joint.lead)
 
-    def _snapshot(self) -> dict[str, np.ndarray]:
-        out = {k: getattr(self.m, k).copy() for k in MEMBERS_KEPT_IDLE}
-        out.update({f"joint.{k}": getattr(self.joint, k).copy() for k in Joint.FIELDS})
+    def _snapshot(self, idle: np.ndarray) -> dict[str, np.ndarray]:
+        """The state of the ``idle`` replicates that the meeting to exit may change."""
+        if not idle.any():
+            return {}
+        out = {k: getattr(self.m, k)[idle] for k in MEMBERS_KEPT_IDLE}
+        out.update({f"joint.{k}": getattr(self.joint, k)[idle] for k in Joint.FIELDS})
         return out
 
     def _restore(self, saved: dict[str, np.ndarray], idle: np.ndarray) -> None:
         """Replicates with fewer than two members neither meet nor deliver."""
-        if not idle.any():
+        if not saved:
             return
         for key, old in saved.items():
             owner, name = (self.joint, key[6:]) if key.startswith("joint.") else (self.m, key)
-            new = getattr(owner, name)
-            np.copyto(new, old, where=idle.reshape((-1,) + (1,) * (new.ndim - 1)))
+            getattr(owner, name)[idle] = old
         self.m.meeting_cost[idle] = 0.0
 
     def _record(self, t: int, rec: dict[str, np.ndarray], live: np.ndarray,
@@ -304,8 +315,7 @@ class Batch:
             for k, name in AGENT_FIELDS.items():
                 a[k][t] = getattr(m, name)
             a["trust_out"][t] = m.trust_out()
-            off = m.trust * m.active[:, :, None] * ~m.eye
-            a["trust_in"][t] = off.sum(axis=1) / np.maximum(n - 1, 1)[:, None]
+            a["trust_in"][t] = m.trust_in()
             a["active"][t] = m.active
 
     def run(self) -> dict[str, np.ndarray]:
@@ -379,8 +389,7 @@ class Batch:
         goals = np.clip(np.array([SECTOR_GOALS[SECTORS[c]] for c in code])
                         + p["population.joiner_goal_noise"] * self.join_z[:, j], 0, 1)
         # Trust to and from the joiner: drawn as for founders, lower across distant goals.
-        gap = np.sqrt(((m.goals - goals[:, None, :]) ** 2).sum(2) / D)  # (B, C)
-        penalty = p["population.trust_goal_penalty"]
+        gap = goal_distance(m.goals, goals[:, None, :])  # (B, C)
         dist = self.sector_distance[code[:, None], m.sector_code]  # (B, C)
         m.fill(slot, {
             "power": power, "budget": per_power * power, "base_budget": per_power * power,
@@ -388,8 +397,8 @@ class Batch:
             "prosociality": p["population.prosociality"], "goals": goals,
             "understanding": goals, "sector_code": code,
             "care": np.isin(code, [SECTORS.index(c) for c in CARE_PROFESSIONS]),
-            "trust": np.clip(self.join_b[:, j, 0] - penalty * gap, 0.0, 1.0),
-            "trust_in": np.clip(self.join_b[:, j, 1] - penalty * gap, 0.0, 1.0),
+            "trust": lower_across_goals(self.join_b[:, j, 0], gap, p),
+            "trust_in": lower_across_goals(self.join_b[:, j, 1], gap, p),
             "culture": dist}, self.steps + 1)
 
     # ------------------------------------------------------------------ results
@@ -498,8 +507,7 @@ class Batch:
                 name=name, sector=SECTORS[m.sector_code[k, slot]], founding=slot < self.n0,
                 active=not left, exit_step=int(m.exit_step[k, slot]) if left else None,
                 exit_reason=EXIT_REASONS[m.exit_reason[k, slot]] if left else None,
-                **{f.name: float(getattr(m, f.name)[k, slot]) for f in MEMBER_FIELDS
-                   if f.shape == () and f.dtype is float}))
+                **{name: float(getattr(m, name)[k, slot]) for name in MEMBER_TOTALS}))
         return out
 
 

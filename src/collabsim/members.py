@@ -128,6 +128,7 @@ class Members:
         self.exit_reason = np.full((B, C), -1)  #: index into EXIT_REASONS
         self.join_step = np.full((B, C), -1)  #: step of joining, -1 before
         self.eye = np.eye(C, dtype=bool)
+        self.diagonal = np.arange(C)
 
     @property
     def n(self) -> np.ndarray:
@@ -149,8 +150,19 @@ class Members:
 
     def trust_out(self) -> np.ndarray:
         """Each member's mean trust in the other active members ``(B, C)``."""
-        off = self.trust * self.active[:, None, :] * ~self.eye
+        off = self.trust * self.active[:, None, :]
+        off[:, self.diagonal, self.diagonal] = 0.0
         return off.sum(axis=2) / np.maximum(self.n - 1, 1)[:, None]
+
+    def trust_in(self) -> np.ndarray:
+        """The other active members' mean trust in each member ``(B, C)``."""
+        off = self.trust * self.active[:, :, None]
+        off[:, self.diagonal, self.diagonal] = 0.0
+        return off.sum(axis=1) / np.maximum(self.n - 1, 1)[:, None]
+
+    def trust_in_self(self) -> None:
+        """A member's trust in itself is 1."""
+        self.trust[:, self.diagonal, self.diagonal] = 1.0
 
     def kth_active(self, k: np.ndarray) -> np.ndarray:
         """Slot of each replicate's ``k``-th active member."""

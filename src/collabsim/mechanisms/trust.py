@@ -21,16 +21,18 @@ from collabsim.rules.funding import FundingRule
 
 def turnover(m: Members, rows: np.ndarray, size: float, prior: float) -> None:
     """New leadership at ``rows (B, C)``: trust to and from them moves back to the prior."""
-    r = rows.astype(float)
-    m.trust += size * r[:, :, None] * (prior - m.trust)
-    m.trust += size * r[:, None, :] * (prior - m.trust)
-    m.trust[:, m.eye] = 1.0
+    b, i = np.nonzero(rows)  # the few members concerned, in any replicate
+    T = m.trust
+    T[b, i, :] += size * (prior - T[b, i, :])
+    T[b, :, i] += size * (prior - T[b, :, i])
+    m.trust_in_self()
 
 
 def scandal(m: Members, hit: np.ndarray, size: float) -> None:
     """A safeguarding incident: everyone's trust in the members ``hit (B, C)`` drops."""
-    m.trust *= 1.0 - size * hit[:, None, :]
-    m.trust[:, m.eye] = 1.0
+    b, i = np.nonzero(hit)
+    m.trust[b, :, i] *= 1.0 - size
+    m.trust_in_self()
 
 
 def after_meeting(
@@ -44,16 +46,33 @@ def after_meeting(
     that decides nothing (``decided (B,)`` False) wears goodwill all round.
     """
     T = m.trust
-    s = (yes & m.active).astype(float)
-    against = (~yes & m.active).astype(float)
-    after = T + p["dynamics.alliance_gain"] * s[:, :, None] * s[:, None, :] * 2.0 * T * (1.0 - T)
-    loss = p["dynamics.power_play_loss"] * fx.power_play_damping
-    sp, ap = s * m.power, against * m.power
-    after = after - loss * (against[:, :, None] * sp[:, None, :]
-                            + p["dynamics.resentment"] * s[:, :, None] * ap[:, None, :]) * after
-    frustrated = T * (1.0 - p["dynamics.frustration_loss"])
-    m.trust = np.where(decided[:, None, None], after, frustrated)
-    m.trust[:, m.eye] = 1.0
+    after = frustrated = None
+    if decided.any():
+        s = (yes & m.active).astype(float)
+        against = (~yes & m.active).astype(float)
+        gain = p["dynamics.alliance_gain"] * s[:, :, None] * s[:, None, :]
+        gain *= 2.0
+        gain *= T
+        gain *= 1.0 - T
+        after = gain
+        after += T
+        if against.any():
+            loss = p["dynamics.power_play_loss"] * fx.power_play_damping
+            sp, ap = s * m.power, against * m.power
+            play = against[:, :, None] * sp[:, None, :]
+            play += p["dynamics.resentment"] * s[:, :, None] * ap[:, None, :]
+            play *= loss
+            play *= after
+            after -= play
+    if not decided.all():
+        frustrated = T * (1.0 - p["dynamics.frustration_loss"])
+    if after is not None and frustrated is not None:
+        m.trust = np.where(decided[:, None, None], after, frustrated)
+    elif after is not None:
+        m.trust = after
+    elif frustrated is not None:
+        m.trust = frustrated
+    m.trust_in_self()
 
 
 def detection(fx: Effects, funding: FundingRule) -> float:
@@ -71,7 +90,15 @@ def after_delivery(m: Members, seen_share: float, p: Mapping[str, Any], fx: Effe
     win = np.clip(m.relative_net, 0.0, 1.0) * m.active
     gain = p["dynamics.trust_gain"] * fx.trust_building * fx.evidence
     T = m.trust
-    T += gain * win[:, :, None] * (1.0 - seen)[:, None, :] * 2.0 * T * (1.0 - T)
-    T -= p["dynamics.trust_loss"] * fx.loss_damping * seen[:, None, :] * T
+    if win.any():
+        grow = gain * win[:, :, None] * (1.0 - seen)[:, None, :]
+        grow *= 2.0
+        grow *= T
+        grow *= 1.0 - T
+        T += grow
+    if seen.any():
+        lost = p["dynamics.trust_loss"] * fx.loss_damping * seen[:, None, :]
+        lost = lost * T
+        T -= lost
     np.clip(T, 0.0, 1.0, out=T)
-    T[:, m.eye] = 1.0
+    m.trust_in_self()
