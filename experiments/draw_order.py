@@ -1,9 +1,12 @@
 """Is the batched core's order of random draws statistically harmless?
 
 The batched core (:mod:`collabsim.batch`) draws each step's random numbers in
-fixed-size blocks, so its runs differ from the one-at-a-time model's run by run. This
-script runs ``--replicates`` replicates of every bundled scenario both ways (different
-seeds, so the two samples are independent) and compares, for every summary metric
+fixed-size blocks, so its runs differ from the one-at-a-time model's run by run. The
+table in docs/batching.md was printed when ``run`` was still the one-at-a-time model
+(commit 63b9d65); since the batch became the engine, ``run`` is a batch of one and
+this script compares the engine with itself at two seeds (a check that the test has
+the right size). It runs ``--replicates`` replicates of every bundled scenario both
+ways (different seeds, so the two samples are independent) and compares, for every summary metric
 and every step-table column (its final value and its total over the run), the two
 distributions with a two-sample Mann-Whitney U test and a Kolmogorov-Smirnov test.
 It prints a Markdown table: per scenario, the number of comparisons, the smallest

@@ -1,29 +1,21 @@
-"""The batched core prototype (:mod:`collabsim.batch`).
-
-Two laws: a replicate's run does not depend on the batch it is in, and where the
-one-at-a-time model's random draws cannot matter (no random events, every member
-tabling, distinct powers) the batch reproduces :class:`PartnershipModel` step by step.
+"""The engine (:mod:`collabsim.batch`): a replicate's run does not depend on the batch
+it is in, and ``run``, ``PartnershipModel`` and a batch are one engine.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-import collabsim.model
-import collabsim.population
-from collabsim import load_scenario, run
-from collabsim.batch import MODES, Batch
-from collabsim.scenario import Shock
+from collabsim import PartnershipModel, load_results, load_scenario, run, run_replicates, sweep
+from collabsim.batch import Batch
+from collabsim.runner import run_replicates_full
 from collabsim.seeds import replicate_seed
 
 ROOT = Path(__file__).resolve().parents[1]
-QUIET = {"environment.turnover_rate": 0.0, "environment.political_shift_rate": 0.0,
-         "environment.scandal_rate": 0.0}
 #: A scenario with shocks, one with the service submodel, one where members leave and
 #: join (and every shock kind, adaptive governance and the service submodel), and a
 #: broker's partnership with a joiner of a random sector.
@@ -58,77 +50,94 @@ def test_replicates_differ():
     assert len({tuple(batch.table["mean_trust"][:, k]) for k in range(4)}) == 4
 
 
-@pytest.mark.parametrize("path", [
-    "scenarios/baseline.toml", "scenarios/governance/lead.toml",
-    "scenarios/governance/nao.toml", "scenarios/funding/integrated.toml",
-    "scenarios/funding/lead_commissioning.toml", "scenarios/policy/legal_duty.toml",
-    "scenarios/policy/place.toml", "scenarios/teaching/amicable_divorce.toml",
-    "scenarios/teaching/ditch_and_run.toml", "scenarios/teaching/narrow_funnel.toml",
-])
-def test_batch_reproduces_the_model_where_draws_cannot_matter(path):
+@pytest.mark.parametrize("path", INVARIANCE)
+def test_run_the_model_and_a_batch_are_one_engine(path):
+    """``run``, ``PartnershipModel`` and replicate ``k`` of a batch give the same run."""
     s = load_scenario(ROOT / path)
-    s = s.with_overrides({**QUIET, "dynamics.alternatives": max(12, s["dynamics.alternatives"])},
-                         source="test")
-    seeds = [replicate_seed(3, k) for k in range(3)]
-    table = Batch(s, seeds).run()
-    for k, seed in enumerate(seeds):
-        steps = run(s, seed).steps
-        steps["governance"] = steps["governance"].map(MODES.index)
-        assert set(table) == set(steps.columns)
-        for column, values in table.items():
-            np.testing.assert_allclose(values[:, k], steps[column].to_numpy(dtype=float),
-                                       rtol=1e-9, atol=1e-9, err_msg=f"{path} {column}")
-
-
-def _same_results(s, seeds, batch=None):
-    batch = batch or Batch(s, seeds)
+    seeds = [replicate_seed(5, k) for k in range(3)]
+    batch = Batch(s, seeds, agents=True)
     batch.run()
-    for seed, got in zip(seeds, batch.results(), strict=True):
-        want = run(s, seed)
-        pd.testing.assert_frame_equal(got.steps, want.steps, check_exact=False, rtol=1e-9,
-                                      atol=1e-9)
-        pd.testing.assert_frame_equal(got.members, want.members, check_exact=False,
-                                      rtol=1e-9, atol=1e-9)
+    for k, seed in enumerate(seeds):
+        got, want = batch.result(k), run(s, seed, agents=True)
+        pd.testing.assert_frame_equal(got.steps, want.steps)
+        pd.testing.assert_frame_equal(got.agents, want.agents)
+        pd.testing.assert_frame_equal(got.members, want.members)
         assert got.events == want.events
-        assert got.summary.keys() == want.summary.keys()
-        for key, value in want.summary.items():
-            if isinstance(value, str | bool):
-                assert got.summary[key] == value, key
-            else:
-                assert got.summary[key] == pytest.approx(value, rel=1e-9, abs=1e-9), key
+        assert got.summary == want.summary
+    model = PartnershipModel(s, rng=seeds[1], collect_agents=True).run()
+    steps = pd.DataFrame(model.history)
+    pd.testing.assert_frame_equal(steps, batch.result(1).steps, check_dtype=False)
+    assert model.summary() == batch.summaries()[1]
+    assert model.events == batch.events(1)
+    names = [a.name for a in model.everyone]
+    assert names == batch.result(1).members["name"].tolist()
 
 
-@pytest.mark.parametrize("path", ["scenarios/policy/place.toml",
-                                  "scenarios/teaching/amicable_divorce.toml",
-                                  "scenarios/teaching/tug_of_war.toml"])
-def test_batch_results_are_the_models_where_draws_cannot_matter(path):
+# Replicates in bounded batches, on any number of workers -------------------------------------
+@pytest.mark.parametrize("path", INVARIANCE[:3])
+def test_replicates_are_the_same_in_batches_of_any_size(path):
     s = load_scenario(ROOT / path)
-    s = s.with_overrides({**QUIET, "dynamics.alternatives": max(12, s["dynamics.alternatives"])},
-                         source="test")
-    _same_results(s, [replicate_seed(5, k) for k in range(2)])
+    every = {size: run_replicates(s, n=9, seed=4, steps=10, batch_size=size)
+             for size in (1, 7, 64)}
+    pd.testing.assert_frame_equal(every[1], every[7])
+    pd.testing.assert_frame_equal(every[1], every[64])
+    alone = run(s, replicate_seed(4, 8), steps=10).summary
+    assert every[7].drop(columns="replicate").iloc[8].to_dict() == alone
+    full, steps, agents = run_replicates_full(s, 9, 4, steps=10, agents=True, batch_size=7)
+    pd.testing.assert_frame_equal(full, every[1])
+    one = run(s, replicate_seed(4, 8), steps=10, agents=True)
+    pd.testing.assert_frame_equal(
+        steps[steps["replicate"] == 8].drop(columns="replicate").reset_index(drop=True),
+        one.steps)
+    pd.testing.assert_frame_equal(
+        agents[agents["replicate"] == 8].drop(columns="replicate").reset_index(drop=True),
+        one.agents)
 
 
-def test_joiners_and_named_shocks_match_the_model_with_their_draws_fixed(monkeypatch):
-    """Joiners' trust drawn at its mean and no goal noise: then nothing random is left."""
+def _sweep_file(tmp_path, path, replicates):
+    """A sweep of one design point: the scenario itself, ``replicates`` times."""
+    s = load_scenario(ROOT / path)
+    file = tmp_path / "one_point.toml"
+    file.write_text(f'[sweep]\nscenario = "{(ROOT / path).as_posix()}"\n'
+                    f"replicates = {replicates}\nseed = 9\nsteps = 12\nkeep_steps = true\n"
+                    f'[parameters]\n"population.initial_trust" = '
+                    f'[{s["population.initial_trust"]}]\n')
+    return s
 
-    def mean_trust(goals, s, rng):
-        m = float(np.clip(s["population.initial_trust"], 1e-3, 1 - 1e-3))
-        distance = collabsim.population.pairwise_goal_distance(goals)
-        trust = np.clip(m - s["population.trust_goal_penalty"] * distance, 0.0, 1.0)
-        np.fill_diagonal(trust, 1.0)
-        return trust
 
-    monkeypatch.setattr(collabsim.population, "initial_trust", mean_trust)
-    monkeypatch.setattr(collabsim.model, "initial_trust", mean_trust)
-    s = load_scenario(ROOT / "scenarios/governance/nao.toml").with_overrides(
-        {**QUIET, "population.joiner_goal_noise": 0.0, "dynamics.alternatives": 14},
-        source="test")
-    s = dataclasses.replace(s, shocks=(
-        Shock(12, "join", 0.3, "police"), Shock(3, "join", 0.6, "education"),
-        Shock(3, "join", 0.2, "health"), Shock(6, "leave", 0.0, "education_joiner_1"),
-        Shock(9, "budget_cut", 0.3, "police_joiner_3"),
-        Shock(10, "scandal", 0.5, "health_joiner_2")))
-    seeds = [replicate_seed(3, k) for k in range(2)]
-    batch = Batch(s, seeds)
-    batch.join_b[:] = np.clip(s["population.initial_trust"], 1e-3, 1 - 1e-3)
-    _same_results(s, seeds, batch)
+@pytest.mark.parametrize("path", INVARIANCE[:3])
+def test_a_replicate_is_the_same_on_any_number_of_workers_and_on_dask(tmp_path, path):
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    s = _sweep_file(tmp_path, path, replicates=10)
+    file = tmp_path / "one_point.toml"
+    sweep(file, tmp_path / "one", workers=1)
+    sweep(file, tmp_path / "two", workers=2)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+            Client(cluster) as client:
+        sweep(file, tmp_path / "dask", executor=client.get_executor())
+    reference = load_results(tmp_path / "one")
+    columns = [c for c in reference.runs.columns if c not in ("start", "end")]
+    for other in ("two", "dask"):
+        got = load_results(tmp_path / other)
+        pd.testing.assert_frame_equal(reference.runs[columns], got.runs[columns])
+        pd.testing.assert_frame_equal(reference.steps, got.steps)
+    for k in (0, 9):  # and each is the run of its seed, alone
+        alone = run(s, replicate_seed(9, k, 0), steps=12)
+        row = reference.runs.set_index("replicate").loc[k]
+        for metric in ("collaborative_advantage", "mean_trust", "retention", "archetype"):
+            assert row[metric] == alone.summary[metric], metric
+
+
+def test_a_shorter_or_longer_run_shares_its_first_steps():
+    s = load_scenario(ROOT / "tests/golden/extra/churn.toml")
+    full = run(s, 3).steps
+    T = len(full)
+    pd.testing.assert_frame_equal(run(s, 3, steps=5).steps, full.iloc[:5])
+    longer = run(s, 3, steps=T + 4).steps
+    pd.testing.assert_frame_equal(longer.iloc[:T], full)
+    model = PartnershipModel(s, rng=3).run(T + 4)  # the model draws more as it goes
+    pd.testing.assert_frame_equal(pd.DataFrame(model.history), longer, check_dtype=False)

@@ -52,7 +52,7 @@ def no_runs(monkeypatch):
         raise AssertionError("a run started before --out was checked")
 
     monkeypatch.setattr("collabsim.cli.run_replicates_full", forbidden)
-    monkeypatch.setattr("collabsim.compare.run", forbidden)
+    monkeypatch.setattr("collabsim.compare.batches", forbidden)
 
 
 # Outputs stay inside --out and never overwrite each other ---------------------------------

@@ -254,7 +254,9 @@ def test_metric_numbers_are_fixed_point(value):
 def small_comparison(status_quo):
     names = ("pooled_budget", "legal_duty", "austerity_shock")
     options = [load_scenario(POLICY / f"{n}.toml") for n in names]
-    return compare([status_quo, *options], replicates=6, seed=1, steps=16)
+    # Seed 4: a status-quo replicate loses a member within 16 steps (about 5% do), so
+    # the legal duty's full retention has something to differ from.
+    return compare([status_quo, *options], replicates=6, seed=4, steps=16)
 
 
 def test_effects_that_hold_by_definition_are_never_credited(small_comparison):

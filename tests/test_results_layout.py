@@ -38,10 +38,12 @@ keep_agents = true
 "population.initial_trust" = [0.3, 0.5, 0.7]
 """)
 
-    def fragile(model):
-        if model.p["population.initial_trust"] == 0.7:
+    whole = engine.summarise
+
+    def fragile(batch):
+        if batch.p["population.initial_trust"] == 0.7:
             raise RuntimeError("no summary at 0.7")
-        return summarise(model)
+        return whole(batch)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(engine, "summarise", fragile)
@@ -126,7 +128,7 @@ def test_declared_schemas_match_what_the_model_produces():
     added_by_compare = [k for k, spec in REGISTRY.items() if spec.source == "compare"]
     assert sorted(c.name for c in T.MODEL_OUTPUTS) == sorted([*summarise(m), *added_by_compare])
     assert [c.name for c in T.STEP_COLUMNS] == list(m.history[-1])
-    assert [c.name for c in T.AGENT_COLUMNS] == list(m.agent_rows[-1])
+    assert [c.name for c in T.AGENT_COLUMNS] == list(m.batch.agent_frame(0).columns)
 
 
 def test_runs_are_stored_in_point_replicate_order(tmp_path):

@@ -9,8 +9,10 @@ import pytest
 
 from collabsim import PartnershipModel, run, run_replicates
 from collabsim.infrastructure import MECHANISMS, effects
+from collabsim.mechanisms import meeting
 from collabsim.rules import DECISION, FUNDING, GOVERNANCE
 from collabsim.rules.decision import Ballot
+from collabsim.rules.governance import Draws, Table
 from collabsim.schema import DECISION_RULES, FUNDING_RULES, GOVERNANCE_MODES, INFRASTRUCTURE
 
 N = 20
@@ -28,23 +30,42 @@ def test_registries_cover_every_choice():
 
 
 # Decision rules -------------------------------------------------------------------------
-def ballot(yes, power=None, decider=0, acc=None):
+def ballot(yes, power=None, decider=0, acc=None, active=None):
+    """A batch of one partnership's ballot (a leading replicate axis of 1)."""
     yes = np.array(yes, dtype=bool)
     acc = yes.astype(float) if acc is None else np.array(acc)
     power = np.ones(yes.shape[1]) if power is None else np.array(power)
-    return Ballot(yes, acc, power, decider, 0.75, 0.6)
+    active = np.ones(yes.shape[1], dtype=bool) if active is None else np.array(active, bool)
+    return Ballot(yes[None] & active, acc[None], power[None], active[None], np.array([decider]),
+                  0.75, 0.6)
+
+
+def passes(rule, b):
+    return DECISION[rule]().passes(b)[0].tolist()
 
 
 def test_decision_rules_on_a_known_ballot():
     # Alternative 0: 3 of 4 small members; 1: only the powerful member; 2: everyone.
     b = ballot([[0, 1, 1, 1], [1, 0, 0, 0], [1, 1, 1, 1]], power=[0.9, 0.1, 0.1, 0.1])
-    assert DECISION["unanimity"]().passes(b).tolist() == [False, False, True]
-    assert DECISION["supermajority"]().passes(b).tolist() == [True, False, True]
-    assert DECISION["majority"]().passes(b).tolist() == [True, False, True]
-    assert DECISION["power_weighted"]().passes(b).tolist() == [False, True, True]
-    assert DECISION["lead_decides"]().passes(b).tolist() == [False, True, True]
-    broker = ballot([[0, 0], [1, 1]], decider=None, acc=[[0.2, 0.4], [0.7, 0.6]])
-    assert DECISION["lead_decides"]().passes(broker).tolist() == [False, True]
+    assert passes("unanimity", b) == [False, False, True]
+    assert passes("supermajority", b) == [True, False, True]
+    assert passes("majority", b) == [True, False, True]
+    assert passes("power_weighted", b) == [False, True, True]
+    assert passes("lead_decides", b) == [False, True, True]
+    broker = ballot([[0, 0], [1, 1]], decider=-1, acc=[[0.2, 0.4], [0.7, 0.6]])
+    assert passes("lead_decides", broker) == [False, True]
+
+
+def test_decision_rules_count_only_members():
+    # A fifth slot that is not a member (it left, or a joiner not yet arrived) has no vote.
+    b = ballot([[0, 1, 1, 1, 0], [1, 0, 0, 0, 0], [1, 1, 1, 1, 0]],
+               power=[0.9, 0.1, 0.1, 0.1, 5.0], active=[1, 1, 1, 1, 0])
+    assert passes("unanimity", b) == [False, False, True]
+    assert passes("supermajority", b) == [True, False, True]
+    assert passes("power_weighted", b) == [False, True, True]
+    broker = ballot([[0, 0, 0], [1, 1, 0]], decider=-1, acc=[[0.2, 0.4, 1.0], [0.7, 0.6, 0.0]],
+                    active=[1, 1, 0])
+    assert passes("lead_decides", broker) == [False, True]
 
 
 def test_unanimity_deadlocks_where_majority_decides(generic):
@@ -78,14 +99,43 @@ def test_lead_decides_serves_the_lead(baseline):
 
 
 # Governance modes -------------------------------------------------------------------------
+def table(model, copies=1):
+    """What the governance mode sees of ``model`` (``copies`` replicates of it)."""
+    m = model.batch.m
+    pref = meeting.preferences(m, model.params.params)
+
+    def rep(x):
+        return np.repeat(x, copies, axis=0)
+
+    return Table(rep(pref), rep(m.power), rep(m.trust_out()), rep(m.active),
+                 rep(model.batch.joint.lead))
+
+
+def propose(model, k, seed=0):
+    """One meeting's alternatives ``(K, D)`` and proposers ``(K,)`` under the model's mode."""
+    t = table(model)
+    chair = model.batch.chair()
+    decider = chair.decider()
+    rng = np.random.default_rng(seed)
+    C = t.active.shape[1]
+    draws = Draws(rng.random((1, max(C, k))), rng.standard_exponential((1, C)))
+
+    def vote(alts, who, valid):
+        return chair.vote(alts, who, valid, t.pref, decider)[2]
+
+    alts, rows, valid = model.governance.propose(t, k, vote, draws)
+    assert valid.all()
+    return t.pref[0], alts[0], rows[0]
+
+
 def test_shared_governance_tables_plans_in_proportion_to_power(baseline):
     model = PartnershipModel(baseline, rng=1)
-    counts = np.zeros(model.n)
     assert model.governance.name == "shared"
-    for _ in range(400):
-        model.governance.new_meeting()
-        _, rows = model.propose(model.preferences(), 1)
-        counts[rows] += 1
+    meetings = 400  # as many meetings, one replicate each, with their own draws
+    t = table(model, meetings)
+    keys = np.random.default_rng(1).standard_exponential(t.power.shape)
+    rows, _ = model.governance.proposers(t, 1, Draws(np.zeros_like(keys), keys))
+    counts = np.bincount(rows[:, 0], minlength=model.n)
     assert counts[0] > counts[-1] * 3  # the acute trust (power 0.9) v. Mind (0.05)
 
 
@@ -96,8 +146,7 @@ def _shared_proposals(scenario, trust, seed=1):
                                                       "unanimity"}), rng=seed)
     model.trust[:] = trust
     np.fill_diagonal(model.trust, 1.0)
-    pref = model.preferences()
-    alts, rows = model.propose(pref, 3)
+    pref, alts, rows = propose(model, 3, seed)
     gap = np.linalg.norm(pref[rows] - pref.mean(axis=0), axis=1)
     return np.linalg.norm(alts - pref[rows], axis=1) / gap  # share of the way conceded
 
@@ -129,8 +178,7 @@ def test_shared_governance_fits_small_trusted_partnerships(generic):
 
 def test_lead_tables_every_plan_and_concedes_towards_the_centre(baseline):
     model = PartnershipModel(baseline.with_overrides({"governance.mode": "lead"}), rng=1)
-    pref = model.preferences()
-    alts, rows = model.propose(pref, 3)
+    pref, alts, rows = propose(model, 3)
     lead = model.lead_row()
     assert (rows == lead).all()
     np.testing.assert_allclose(alts[0], pref[lead])
@@ -141,8 +189,7 @@ def test_lead_tables_every_plan_and_concedes_towards_the_centre(baseline):
 
 def test_nao_synthesises_the_centre_and_costs_money(baseline):
     model = PartnershipModel(baseline.with_overrides({"governance.mode": "nao"}), rng=1)
-    pref = model.preferences()
-    alts, rows = model.propose(pref, 3)
+    pref, alts, rows = propose(model, 3)
     np.testing.assert_allclose(alts[0], pref.mean(axis=0))
     assert (rows == -1).all()
     shared = run(baseline, 1).steps["coordination_cost"].sum()

@@ -1,10 +1,11 @@
 """The organisation agent.
 
 An :class:`Organisation` holds a member's identity and membership history. Its
-numbers (budget, power, trust…) live in the model's numpy arrays, one row per
-active member, so that pairwise arithmetic is vectorised; each attribute below reads
-and writes the agent's row while it is a member, and a frozen copy after it has left.
-A member that leaves is removed from ``model.agents``.
+numbers (budget, power, trust…) live in the engine's arrays
+(:class:`collabsim.batch.Batch`, replicate 0 of a :class:`~collabsim.model.PartnershipModel`),
+one slot per organisation, so that pairwise arithmetic is vectorised; each attribute
+below reads and writes the agent's slot while it is a member, and a frozen copy after
+it has left. A member that leaves is removed from ``model.agents``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import mesa
+
+from collabsim.members import EXIT_REASONS
 
 if TYPE_CHECKING:
     from collabsim.model import PartnershipModel
@@ -21,8 +24,8 @@ EXPOSED = ("power", "budget", "base_budget", "admin", "prosociality", "satisfact
            "cum_paid", "cum_saved")
 
 
-class _Row:
-    """An attribute that is one element of a model array: the agent's row of it."""
+class _Slot:
+    """An attribute that is one element of an engine array: the agent's slot of it."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -30,14 +33,14 @@ class _Row:
     def __get__(self, agent: Organisation | None, owner: type) -> Any:
         if agent is None:
             return self
-        if agent.row is None:
+        if not agent.active:
             return agent._final[self.name]
-        return float(getattr(agent.model, self.name)[agent.row])
+        return float(getattr(agent.model.batch.m, self.name)[0, agent.slot])
 
     def __set__(self, agent: Organisation, value: float) -> None:
-        if agent.row is None:
+        if not agent.active:
             raise AttributeError(f"{agent.name} has left; its {self.name} can no longer change")
-        getattr(agent.model, self.name)[agent.row] = value
+        getattr(agent.model.batch.m, self.name)[0, agent.slot] = value
 
 
 class Organisation(mesa.Agent):
@@ -47,55 +50,67 @@ class Organisation(mesa.Agent):
         name: Unique name.
         sector: One of :data:`collabsim.schema.SECTORS`.
         founding: A founding member (counts towards retention).
-        row: Index into the model's member arrays, or ``None`` once it has left.
+        slot: Its slot in the engine's member arrays.
         joined_step: Step at which it joined (0 for founders).
-        exit_step: Step at which it left, or ``None``.
-        exit_reason: ``dissatisfied``, ``ditched`` (handed over its responsibilities),
-            ``forced`` (a scheduled or random leave), or ``None``.
         power, budget, base_budget, admin, prosociality, satisfaction, cum_net,
-            cum_paid, cum_saved: The member's row of the model's arrays (settable
+            cum_paid, cum_saved: The member's slot of the engine's arrays (settable
             while it is a member).
     """
 
     model: PartnershipModel
 
-    power = _Row()
-    budget = _Row()
-    base_budget = _Row()
-    admin = _Row()
-    prosociality = _Row()
-    satisfaction = _Row()
-    cum_net = _Row()
-    cum_paid = _Row()
-    cum_saved = _Row()
+    power = _Slot()
+    budget = _Slot()
+    base_budget = _Slot()
+    admin = _Slot()
+    prosociality = _Slot()
+    satisfaction = _Slot()
+    cum_net = _Slot()
+    cum_paid = _Slot()
+    cum_saved = _Slot()
 
     def __init__(
-        self, model: PartnershipModel, name: str, sector: str, row: int, founding: bool
+        self, model: PartnershipModel, name: str, sector: str, slot: int, founding: bool
     ) -> None:
         super().__init__(model)
         self.name = name
         self.sector = sector
-        self.row: int | None = row
+        self.slot = slot
         self.founding = founding
         self.joined_step = model.steps
-        self.exit_step: int | None = None
-        self.exit_reason: str | None = None
         self._final: dict[str, Any] = {}
 
     @property
     def active(self) -> bool:
         """Still a member of the partnership."""
-        return self.row is not None
+        return bool(self.model.batch.m.active[0, self.slot])
 
-    def leave(self, reason: str) -> None:
-        """Record the member's exit and remove it from the model's agents.
+    @property
+    def row(self) -> int | None:
+        """Its row in the model's member views (``model.budget`` …), ``None`` once it has left."""
+        m = self.model.batch.m
+        return int(m.active[0, :self.slot].sum()) if self.active else None
 
-        The model drops its row from the member arrays afterwards.
+    @property
+    def exit_step(self) -> int | None:
+        """Step at which it left, or ``None``."""
+        step = int(self.model.batch.m.exit_step[0, self.slot])
+        return None if step < 0 else step
+
+    @property
+    def exit_reason(self) -> str | None:
+        """Why it left, or ``None``.
+
+        ``dissatisfied``, ``ditched`` (handed over its responsibilities) or ``forced``
+        (a scheduled or random leave).
         """
-        self._final = {attr: getattr(self, attr) for attr in EXPOSED}
-        self.exit_step = self.model.steps
-        self.exit_reason = reason
-        self.row = None
+        code = int(self.model.batch.m.exit_reason[0, self.slot])
+        return None if code < 0 else EXIT_REASONS[code]
+
+    def leave(self) -> None:
+        """Keep its last figures and remove it from the model's agents (it has left)."""
+        m = self.model.batch.m
+        self._final = {attr: float(getattr(m, attr)[0, self.slot]) for attr in EXPOSED}
         self.remove()
 
     def __repr__(self) -> str:
@@ -103,4 +118,4 @@ class Organisation(mesa.Agent):
         return f"Organisation({self.name!r}, {self.sector}, {state})"
 
 
-assert all(isinstance(vars(Organisation).get(a), _Row) for a in EXPOSED)
+assert all(isinstance(vars(Organisation).get(a), _Slot) for a in EXPOSED)

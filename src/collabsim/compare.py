@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from collabsim.metrics import REGISTRY, SERVICE_METRICS, Metric
-from collabsim.runner import aggregate, mean_ci, replicate_seed, run
+from collabsim.runner import aggregate, batches, mean_ci, members_table
 from collabsim.scenario import Scenario
 from collabsim.store import unique
 
@@ -96,13 +96,16 @@ def compare(
     steps: int | None = None,
 ) -> Comparison:
     """Run every scenario ``replicates`` times with common random numbers and compare."""
-    runs, tables, members = [], [], []
+    runs: list[dict[str, Any]] = []
+    tables, members = [], []
     for label, s in zip(labels(scenarios), scenarios, strict=True):
-        for k in range(replicates):
-            result = run(s, replicate_seed(seed, k), steps=steps)
-            runs.append({"scenario": label, "replicate": k, **result.summary})
-            tables.append(result.steps.assign(scenario=label, replicate=k))
-            members.append(result.members.assign(scenario=label, replicate=k))
+        for ks, batch in batches(s, replicates, seed, steps=steps):
+            runs += [{"scenario": label, "replicate": k, **row}
+                     for k, row in zip(ks, batch.summaries(), strict=True)]
+            tables.append(batch.frame().assign(
+                scenario=label, replicate=np.repeat(np.asarray(ks), batch.steps)))
+            members += [members_table(batch.everyone(i)).assign(scenario=label, replicate=k)
+                        for i, k in enumerate(ks)]
     runs_df = pd.DataFrame(runs)
     steps_df = pd.concat(tables, ignore_index=True)
     if all(s["services.enabled"] for s in scenarios):

@@ -1,10 +1,14 @@
 """The members' state as one struct of arrays: every field declared once.
 
-Each per-member field has one row per active member, each pairwise field one row and
-one column; :data:`MEMBER_FIELDS` and :data:`PAIR_FIELDS` name them with their dtype,
-shape and what a joiner starts with. Joining (:meth:`Members.append`) and leaving
-(:meth:`Members.keep`) are done here and nowhere else, so every field, the per-step
-ones included, always has one row per member.
+A batch of ``B`` replicates of one scenario has ``C`` member slots each (founders,
+then one slot per scheduled joiner). Each per-member field is an array
+``(B, C, *shape)`` and each pairwise field ``(B, C, C)``; :data:`MEMBER_FIELDS` and
+:data:`PAIR_FIELDS` name them with their dtype, shape and what a joiner starts with.
+The mask ``active (B, C)`` says who is a member now. Leaving clears a bit of the mask
+(:meth:`Members.leave`) and joining fills a reserved slot (:meth:`Members.fill`); both
+are done here and nowhere else. A slot keeps its position, so the active members are
+always in order of joining. Inactive slots keep stale values that are only ever read
+through the mask.
 """
 
 from __future__ import annotations
@@ -73,10 +77,15 @@ PAIR_FIELDS: tuple[Field, ...] = (
 )
 
 
-class Members:
-    """The active members' state, one row per member.
+EXIT_REASONS = ("dissatisfied", "ditched", "forced")  #: ``exit_reason`` codes
 
-    One array per field of :data:`MEMBER_FIELDS` and :data:`PAIR_FIELDS`.
+
+class Members:
+    """``B`` replicates' members: one array per field, ``(B, C, ...)``.
+
+    Args:
+        B: Replicates.
+        C: Slots per replicate.
     """
 
     power: np.ndarray
@@ -107,45 +116,89 @@ class Members:
     trust: np.ndarray
     culture: np.ndarray
 
-    def __init__(self, **given: np.ndarray) -> None:
-        n = len(given["power"])
+    def __init__(self, B: int, C: int) -> None:
+        self.B, self.C = B, C
         for f in MEMBER_FIELDS:
-            value = given[f.name] if f.name in given else np.full((n, *f.shape), f.joiner)
-            setattr(self, f.name, np.asarray(value, dtype=f.dtype).copy())
+            fill = 0 if f.joiner is None else f.joiner
+            setattr(self, f.name, np.full((B, C, *f.shape), fill, dtype=f.dtype))
         for f in PAIR_FIELDS:
-            setattr(self, f.name, np.asarray(given[f.name], dtype=f.dtype).copy())
+            setattr(self, f.name, np.zeros((B, C, C), dtype=f.dtype))
+        self.active = np.zeros((B, C), dtype=bool)
+        self.exit_step = np.full((B, C), -1)  #: step of leaving, -1 while a member
+        self.exit_reason = np.full((B, C), -1)  #: index into EXIT_REASONS
+        self.join_step = np.full((B, C), -1)  #: step of joining, -1 before
+        self.eye = np.eye(C, dtype=bool)
+        self.off_diagonal = ~self.eye
+        self.diagonal = np.arange(C)
 
     @property
-    def n(self) -> int:
-        """Number of active members."""
-        return len(self.power)
+    def n(self) -> np.ndarray:
+        """Active members per replicate ``(B,)``."""
+        return self.active.sum(axis=1)
 
-    def append(self, values: dict[str, Any], pairs: dict[str, np.ndarray]) -> None:
-        """Add one member.
+    def mean(self, x: np.ndarray) -> np.ndarray:
+        """Mean over the active members (axis 1) of ``(B, C, ...)``; 0 where none."""
+        a = self.active.reshape(self.active.shape + (1,) * (x.ndim - 2))
+        return (x * a).sum(axis=1) / np.maximum(self.n, 1).reshape((-1,) + (1,) * (x.ndim - 2))
+
+    def total(self, x: np.ndarray) -> np.ndarray:
+        """Sum over the active members of ``(B, C)``."""
+        return (x * self.active).sum(axis=1)
+
+    def pairs(self) -> np.ndarray:
+        """``(B, C, C)``: both ends active, off the diagonal."""
+        pairs = self.active[:, :, None] & self.active[:, None, :]
+        pairs &= self.off_diagonal
+        return pairs
+
+    def trust_out(self) -> np.ndarray:
+        """Each member's mean trust in the other active members ``(B, C)``."""
+        off = self.trust * self.active[:, None, :]
+        off[:, self.diagonal, self.diagonal] = 0.0
+        return off.sum(axis=2) / np.maximum(self.n - 1, 1)[:, None]
+
+    def trust_in(self) -> np.ndarray:
+        """The other active members' mean trust in each member ``(B, C)``."""
+        off = self.trust * self.active[:, :, None]
+        off[:, self.diagonal, self.diagonal] = 0.0
+        return off.sum(axis=1) / np.maximum(self.n - 1, 1)[:, None]
+
+    def trust_in_self(self) -> None:
+        """A member's trust in itself is 1."""
+        self.trust[:, self.diagonal, self.diagonal] = 1.0
+
+    def kth_active(self, k: np.ndarray) -> np.ndarray:
+        """Slot of each replicate's ``k``-th active member."""
+        from collabsim.rules.governance import kth_active
+
+        return kth_active(self.active, k)
+
+    def leave(self, rows: np.ndarray, reason: str, step: int) -> None:
+        """The members at ``rows`` ``(B, C)`` leave at ``step`` for ``reason``."""
+        rows = rows & self.active
+        self.exit_step = np.where(rows, step, self.exit_step)
+        self.exit_reason = np.where(rows, EXIT_REASONS.index(reason), self.exit_reason)
+        self.active = self.active & ~rows
+
+    def fill(self, slot: int, values: dict[str, Any], step: int) -> None:
+        """A joiner takes ``slot`` in every replicate.
 
         Args:
-            values: Its computed fields; the rest take their joiner defaults.
-            pairs: The pairwise fields, already grown to ``(n + 1, n + 1)``.
+            slot: Its reserved slot.
+            values: Its computed fields, ``(B, *shape)`` each (the pairwise ones: its
+                row ``(B, C)``, and ``<name>_in`` for its column); the rest take
+                their joiner defaults.
+            step: The step it joins at.
         """
         for f in MEMBER_FIELDS:
             value = values.get(f.name, f.joiner)
             if value is None:
                 raise ValueError(f"a joiner needs a value for {f.name}")
-            row = np.asarray(value, dtype=f.dtype).reshape((1, *f.shape))
-            setattr(self, f.name, np.concatenate([getattr(self, f.name), row]))
+            getattr(self, f.name)[:, slot] = value
         for f in PAIR_FIELDS:
-            setattr(self, f.name, np.asarray(pairs[f.name], dtype=f.dtype))
-
-    def keep(self, keep: np.ndarray) -> None:
-        """Keep only the members where ``keep`` is True (leavers are dropped)."""
-        for f in MEMBER_FIELDS:
-            setattr(self, f.name, getattr(self, f.name)[keep])
-        for f in PAIR_FIELDS:
-            setattr(self, f.name, getattr(self, f.name)[np.ix_(keep, keep)])
-
-    def trust_out(self) -> np.ndarray:
-        """Each member's mean trust in the other members."""
-        n = self.n
-        if n < 2:
-            return np.zeros(n)
-        return (self.trust.sum(axis=1) - np.diag(self.trust)) / (n - 1)
+            pair = getattr(self, f.name)
+            pair[:, slot, :] = values[f.name]
+            pair[:, :, slot] = values.get(f"{f.name}_in", values[f.name])
+        self.trust[:, slot, slot] = 1.0
+        self.active[:, slot] = True
+        self.join_step[:, slot] = step

@@ -329,22 +329,11 @@ def summarise_batch(
 
 
 def summarise(model: PartnershipModel) -> dict[str, Any]:
-    """The run's summary: every metric, the diagnostics and the archetype."""
-    h = model.history
-    steps = {k: np.array([[r[k]] for r in h], dtype=float).reshape(len(h), 1)
-             for k in SUMMARY_COLUMNS}
-    founders = model.founders
-    f = {"power": [[a.power for a in founders]], "cum_net": [[a.cum_net for a in founders]],
-         "active": [[a.active for a in founders]],
-         "ditched": [[a.exit_reason == "ditched" for a in founders]],
-         "exit_step": [[np.nan if a.exit_step is None else a.exit_step for a in founders]]}
-    out = summarise_batch(steps, {k: np.array(v).reshape(1, len(founders)) for k, v in f.items()},
-                          np.array([model.queue]), np.array([model.pot]),
-                          np.array([polarisation(model.goals, model.trust)]), model.p)[0]
-    if model.services is not None:
-        out.update(model.services.summary())
-    out["archetype"] = classify(out, model.p.params)
-    return out
+    """The run's summary: every metric, the diagnostics and the archetype.
+
+    A model is a batch of one: this is :func:`summarise_batch` over its replicate.
+    """
+    return model.summary()
 
 
 #: The classifier's thresholds by name (``metrics.<name>``), at their defaults.

@@ -9,6 +9,7 @@ around ``initial_trust``, lower between members whose goals differ.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +22,10 @@ D = len(GOAL_DIMENSIONS)
 
 @dataclass
 class Founders:
-    """Initial member attributes as parallel arrays (one row per member)."""
+    """Initial member attributes of ``B`` replicates: arrays ``(B, n, ...)``.
+
+    Names and sectors are the same in every replicate; the numbers are drawn.
+    """
 
     names: list[str]
     sectors: list[str]
@@ -35,14 +39,21 @@ class Founders:
 
 
 def goal_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Euclidean distance between goal vectors, normalised to [0, 1]."""
-    diff = a - b
-    return np.sqrt((diff * diff).sum(axis=-1) / a.shape[-1])
+    """Euclidean distance between goal vectors (last axis), normalised to [0, 1].
+
+    Summed one goal dimension at a time: that avoids a reduction over a tiny last axis
+    (slow in numpy) and the ``(..., D)`` difference array, and adds in the same order.
+    """
+    total = np.zeros(np.broadcast_shapes(a.shape, b.shape)[:-1])
+    for j in range(a.shape[-1]):  # over goal dimensions, not members or replicates
+        d = a[..., j] - b[..., j]
+        total += d * d
+    return np.sqrt(total / a.shape[-1])
 
 
 def pairwise_goal_distance(goals: np.ndarray) -> np.ndarray:
-    """``(n, n)`` normalised goal distances."""
-    return goal_distance(goals[:, None, :], goals[None, :, :])
+    """``(..., n, n)`` normalised goal distances between the rows of ``goals (..., n, D)``."""
+    return goal_distance(goals[..., :, None, :], goals[..., None, :, :])
 
 
 def cultural_distance(sectors: list[str], scale: float, family: float) -> np.ndarray:
@@ -54,20 +65,25 @@ def cultural_distance(sectors: list[str], scale: float, family: float) -> np.nda
     return scale * np.where(same_sector, 0.0, np.where(same_family, family, 1.0))
 
 
-def initial_trust(goals: np.ndarray, s: Scenario, rng: np.random.Generator) -> np.ndarray:
-    """Draw a directed trust matrix around the initial trust, lower across distant goals."""
-    n = len(goals)
+def trust_beta(s: Scenario) -> tuple[float, float]:
+    """The beta distribution initial trust is drawn from: its two shape parameters."""
     m = float(np.clip(s["population.initial_trust"], 1e-3, 1 - 1e-3))
     concentration = s["population.trust_concentration"]
-    draw = rng.beta(m * concentration, (1 - m) * concentration, size=(n, n))
-    penalty = s["population.trust_goal_penalty"]
-    trust = np.clip(draw - penalty * pairwise_goal_distance(goals), 0.0, 1.0)
-    np.fill_diagonal(trust, 1.0)
-    return trust
+    return m * concentration, (1 - m) * concentration
 
 
-def generate(s: Scenario, rng: np.random.Generator) -> Founders:
-    """Build the founding members of scenario ``s``."""
+def lower_across_goals(draw: np.ndarray, distance: np.ndarray, s: Scenario) -> np.ndarray:
+    """Drawn trust, lower between members whose goals are ``distance`` apart."""
+    return np.clip(draw - s["population.trust_goal_penalty"] * distance, 0.0, 1.0)
+
+
+def generate(s: Scenario, rngs: Sequence[np.random.Generator]) -> Founders:
+    """Build the founding members of scenario ``s``, one replicate per generator.
+
+    Each generator draws, in order: generated members' powers, their prosociality,
+    their goal noise, then the trust matrix; the arithmetic is done for every
+    replicate at once.
+    """
     listed = s.organisations
     n_gen = s["population.size"]
     sectors_cycle = s["population.sectors"]
@@ -76,43 +92,59 @@ def generate(s: Scenario, rng: np.random.Generator) -> Founders:
     gen_names = [f"{sec}_{i + 1}" for i, sec in enumerate(gen_sectors)]
     names = [o.name for o in listed] + [n + "_gen" if n in taken else n for n in gen_names]
     sectors = [o.sector for o in listed] + gen_sectors
+    n, B = len(names), len(rngs)
 
     # Generated members: power from a lognormal, budgets and capacity in proportion.
     sigma = s["population.power_spread"] * s["population.power_inequality"]
-    raw = rng.lognormal(0.0, sigma, size=n_gen) if n_gen else np.empty(0)
-    rel = raw / raw.mean() if n_gen else raw
-    gen_power = np.clip(rel / rel.max(), s["population.power_floor"], 1.0) if n_gen else raw
-    gen_budget = s["population.mean_budget"] * rel
-    gen_admin = s["population.admin_capacity"] * rel
-    mean_p = s["population.prosociality"]
-    gen_pro = np.clip(rng.normal(mean_p, s["population.prosociality_sd"], size=n_gen), 0.0, 1.0)
-    gen_goals = _generated_goals(s, sectors[len(listed):], rng)
+    mean_p, sd_p = s["population.prosociality"], s["population.prosociality_sd"]
+    scatter = s["population.goal_noise"] * s["population.goal_conflict"] \
+        + s["population.goal_noise_floor"]
+    alpha, beta = trust_beta(s)
+    raw, pro, noise, draw = (np.empty((B, n_gen)), np.empty((B, n_gen)),
+                             np.empty((B, n_gen, D)), np.empty((B, n, n)))
+    for b, rng in enumerate(rngs):  # each replicate's own stream; once per run
+        if n_gen:
+            raw[b] = rng.lognormal(0.0, sigma, size=n_gen)
+        pro[b] = rng.normal(mean_p, sd_p, size=n_gen)
+        if n_gen:
+            noise[b] = rng.normal(0.0, scatter, size=(n_gen, D))
+        draw[b] = rng.beta(alpha, beta, size=(n, n))
+    rel = raw / raw.mean(axis=1, keepdims=True) if n_gen else raw
+    gen_power = (np.clip(rel / rel.max(axis=1, keepdims=True), s["population.power_floor"], 1.0)
+                 if n_gen else raw)
 
-    power = np.concatenate([[o.power for o in listed], gen_power]).astype(float)
-    budget = np.concatenate([[o.budget for o in listed], gen_budget]).astype(float)
-    admin = np.concatenate([[o.admin_capacity for o in listed], gen_admin]).astype(float)
-    prosociality = np.concatenate([[o.prosociality for o in listed], gen_pro]).astype(float)
-    commitment = np.concatenate([[o.commitment for o in listed], np.ones(n_gen)]).astype(float)
+    def founders(listed_values: list[float], generated: np.ndarray) -> np.ndarray:
+        fixed = np.broadcast_to(np.asarray(listed_values, dtype=float), (B, len(listed)))
+        return np.concatenate([fixed, generated], axis=1)
+
     listed_goals = np.array([o.goals for o in listed], dtype=float).reshape(-1, D)
-    goals = np.vstack([listed_goals, gen_goals])
-    trust = initial_trust(goals, s, rng)
-    return Founders(names, sectors, power, budget, admin, prosociality, commitment, goals, trust)
+    goals = np.concatenate([np.broadcast_to(listed_goals, (B, len(listed), D)),
+                            _generated_goals(s, gen_sectors, noise)], axis=1)
+    trust = lower_across_goals(draw, pairwise_goal_distance(goals), s)
+    trust[:, np.arange(n), np.arange(n)] = 1.0
+    return Founders(
+        names, sectors,
+        power=founders([o.power for o in listed], gen_power),
+        budget=founders([o.budget for o in listed], s["population.mean_budget"] * rel),
+        admin=founders([o.admin_capacity for o in listed], s["population.admin_capacity"] * rel),
+        prosociality=founders([o.prosociality for o in listed], np.clip(pro, 0.0, 1.0)),
+        commitment=founders([o.commitment for o in listed], np.ones((B, n_gen))),
+        goals=goals, trust=trust)
 
 
-def _generated_goals(s: Scenario, sectors: list[str], rng: np.random.Generator) -> np.ndarray:
+def _generated_goals(s: Scenario, sectors: list[str], noise: np.ndarray) -> np.ndarray:
     """Goals around bloc centres; with one bloc, around the sectors' typical priorities.
 
     With one bloc each member starts at its sector's typical goals, pulled towards the
-    middle as ``goal_conflict`` falls and scattered more as it rises. With several
-    blocs, members are dealt in turn to bloc centres spread apart by ``goal_conflict``.
+    middle as ``goal_conflict`` falls and scattered more as it rises (``noise``,
+    ``(B, n, D)``). With several blocs, members are dealt in turn to bloc centres spread
+    apart by ``goal_conflict``.
     """
     n = len(sectors)
     if n == 0:
-        return np.empty((0, D))
+        return noise
     conflict = s["population.goal_conflict"]
     blocs = s["population.blocs"]
-    scatter = s["population.goal_noise"] * conflict + s["population.goal_noise_floor"]
-    noise = rng.normal(0.0, scatter, size=(n, D))
     if blocs == 1:
         typical = np.array([SECTOR_GOALS[sec] for sec in sectors])
         centre = 0.5 + conflict * (typical - 0.5)

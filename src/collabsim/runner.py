@@ -6,16 +6,16 @@ means, for single runs and replicates alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from collabsim.ensemble import resolve
+from collabsim import ensemble
+from collabsim.batch import Batch
 from collabsim.metrics import ARCHETYPES, METRIC_BOUNDS, METRICS
-from collabsim.model import PartnershipModel
 from collabsim.scenario import Scenario
 from collabsim.seeds import replicate_seed
 from collabsim.services import SERVICE_METRICS
@@ -48,7 +48,7 @@ def run(
     steps: int | None = None,
     agents: bool = False,
 ) -> RunResult:
-    """Run one simulation.
+    """Run one simulation: a batch of one.
 
     Args:
         scenario: The scenario to run.
@@ -63,66 +63,108 @@ def run(
         >>> sorted(result.summary)[:2]
         ['acceptability', 'advantage_ratio']
     """
-    scenario = resolve(scenario, seed)  # scenario.parameters: defaults, ensemble or median
-    model = PartnershipModel(scenario, rng=seed, collect_agents=agents)
-    model.run(steps)
-    table = pd.DataFrame(model.history)
-    agent_table = None
-    if agents:
-        agent_table = (
-            pd.DataFrame({k: np.concatenate([r[k] for r in model.agent_rows])
-                          for k in model.agent_rows[0]})
-            if model.agent_rows else pd.DataFrame()
-        )
-    return RunResult(table, model.summary(), agent_table, list(model.events),
-                     members_table(model))
+    seq = replicate_seed(seed, 0) if isinstance(seed, int | np.integer) else seed
+    ((_, batch),) = engine_batches(scenario, [seq], agents=agents, steps=steps)
+    return batch.result(0)
 
 
-def members_table(model: PartnershipModel) -> pd.DataFrame:
+def engine_batches(
+    scenario: Scenario, seqs: list[np.random.SeedSequence], *, agents: bool = False,
+    steps: int | None = None,
+) -> list[tuple[list[int], Batch]]:
+    """Run the replicates with these random streams; ``(indices into seqs, batch)`` pairs.
+
+    One batch per parameter set simulated: with ``scenario.parameters = "defaults"`` or
+    ``"point_estimate"`` a single batch; with ``"ensemble"`` one per ensemble member
+    drawn (:func:`collabsim.ensemble.groups`; each replicate's draw depends only on its
+    own seed, so its result does not depend on the batch).
+    """
+    out = []
+    for resolved, idx in ensemble.groups(scenario, seqs):
+        batch = Batch(resolved, [seqs[i] for i in idx], agents=agents, steps=steps)
+        batch.run()
+        out.append((idx, batch))
+    return out
+
+
+def members_table(everyone: Iterable[Any]) -> pd.DataFrame:
     """Every organisation that was a member, with what it paid, saved and gained."""
     return pd.DataFrame([
         {"name": a.name, "sector": a.sector, "founding": a.founding, "active": a.active,
          "exit_step": a.exit_step, "exit_reason": a.exit_reason, "budget": a.base_budget,
          "paid": a.cum_paid,
          "saved": a.cum_saved, "net_benefit": a.cum_net}
-        for a in model.everyone
+        for a in everyone
     ])
+
+
+#: Replicates advanced together: memory is bounded by this, not by the number asked for.
+BATCH_SIZE = 256
+
+
+def batches(
+    scenario: Scenario, n: int, seed: int, *, steps: int | None = None, agents: bool = False,
+    point: int | None = None, batch_size: int = BATCH_SIZE, first: int = 0,
+) -> Iterator[tuple[list[int], Batch]]:
+    """Replicates ``first … first + n - 1`` run in batches of at most ``batch_size``.
+
+    Replicate ``k`` runs with :func:`~collabsim.seeds.replicate_seed` ``(seed, k,
+    point)`` and its own random numbers, so its result is the same whichever batch
+    (or worker) runs it. Yields ``(replicates, finished batch)``; under the ensemble a
+    chunk of replicates may run as several batches, one per parameter set drawn.
+    """
+    for start in range(first, first + n, batch_size):
+        ks = range(start, min(first + n, start + batch_size))
+        for idx, batch in engine_batches(scenario, [replicate_seed(seed, k, point) for k in ks],
+                                         agents=agents, steps=steps):
+            yield [ks[i] for i in idx], batch
 
 
 def replicates(
     scenario: Scenario, n: int, seed: int, *, steps: int | None = None, agents: bool = False,
     point: int | None = None,
 ) -> Iterator[tuple[int, RunResult]]:
-    """The one replicate loop: ``(k, result)`` for replicates ``k = 0 … n - 1``.
+    """``(k, result)`` for replicates ``k = 0 … n - 1``, advanced in bounded batches.
 
-    Replicate ``k`` runs with :func:`~collabsim.seeds.replicate_seed` ``(seed, k,
-    point)``, so it is the same run whichever loop, batch or worker runs it. Results
-    are yielded one at a time: memory does not grow with ``n``.
+    Results are yielded one at a time: memory does not grow with ``n``.
     """
-    for k in range(n):
-        yield k, run(scenario, replicate_seed(seed, k, point), steps=steps, agents=agents)
+    for ks, batch in batches(scenario, n, seed, steps=steps, agents=agents, point=point):
+        yield from zip(ks, batch.results(), strict=True)
 
 
 def run_replicates(
-    scenario: Scenario, n: int = 20, seed: int = 0, *, steps: int | None = None
+    scenario: Scenario, n: int = 20, seed: int = 0, *, steps: int | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> pd.DataFrame:
     """Run ``n`` replicates; one row per replicate with every summary column."""
-    return pd.DataFrame([{"replicate": k, **result.summary}
-                         for k, result in replicates(scenario, n, seed, steps=steps)])
+    rows: list[dict[str, Any]] = []
+    for ks, batch in batches(scenario, n, seed, steps=steps, batch_size=batch_size):
+        rows += [{"replicate": k, **row} for k, row in zip(ks, batch.summaries(), strict=True)]
+    return pd.DataFrame(rows).sort_values("replicate", kind="stable", ignore_index=True)
 
 
 def run_replicates_full(
-    scenario: Scenario, n: int, seed: int, *, steps: int | None = None, agents: bool = False
+    scenario: Scenario, n: int, seed: int, *, steps: int | None = None, agents: bool = False,
+    batch_size: int = BATCH_SIZE,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """Like :func:`run_replicates`, also returning the stacked per-step tables."""
     rows, tables, agent_tables = [], [], []
-    for k, result in replicates(scenario, n, seed, steps=steps, agents=agents):
-        rows.append({"replicate": k, **result.summary})
-        tables.append(result.steps.assign(replicate=k))
-        if agents and result.agents is not None:
-            agent_tables.append(result.agents.assign(replicate=k))
-    agent_df = pd.concat(agent_tables, ignore_index=True) if agent_tables else None
-    return pd.DataFrame(rows), pd.concat(tables, ignore_index=True), agent_df
+    for ks, batch in batches(scenario, n, seed, steps=steps, agents=agents,
+                             batch_size=batch_size):
+        rows += [{"replicate": k, **row} for k, row in zip(ks, batch.summaries(), strict=True)]
+        frame = batch.frame()
+        frame.insert(0, "replicate", np.repeat(np.asarray(ks), batch.steps))
+        tables.append(frame)
+        if agents:
+            agent_tables += [batch.agent_frame(i).assign(replicate=k) for i, k in enumerate(ks)]
+    steps_df = pd.concat(tables, ignore_index=True).sort_values("replicate", kind="stable",
+                                                                 ignore_index=True)
+    steps_df = steps_df[[c for c in steps_df.columns if c != "replicate"] + ["replicate"]]
+    agent_df = (pd.concat(agent_tables, ignore_index=True)
+                .sort_values("replicate", kind="stable", ignore_index=True)
+                if agent_tables else None)
+    runs = pd.DataFrame(rows).sort_values("replicate", kind="stable", ignore_index=True)
+    return runs, steps_df, agent_df
 
 
 def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -156,8 +198,10 @@ def aggregate(runs: pd.DataFrame) -> dict[str, Any]:
 
 
 __all__ = [
+    "BATCH_SIZE",
     "RunResult",
     "aggregate",
+    "batches",
     "mean_ci",
     "replicate_seed",
     "replicates",

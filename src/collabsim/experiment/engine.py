@@ -42,6 +42,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -50,15 +51,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from collabsim import ensemble
+from collabsim.batch import Batch
 from collabsim.errors import InputError
 from collabsim.experiment import tables as T
 from collabsim.experiment.design import UNIT_PREFIX, overrides, points, problem
 from collabsim.experiment.spec import COLLABSIM_MODEL, SweepSpec, load_sweep, scenario_files
 from collabsim.experiment.toys import response
-from collabsim.metrics import summarise
-from collabsim.model import PartnershipModel
-from collabsim.runner import replicate_seed
+from collabsim.runner import BATCH_SIZE, engine_batches, replicate_seed
 from collabsim.scenario import Scenario
 from collabsim.store import git_commit, sha256, versions, write_json
 
@@ -66,6 +65,7 @@ POINTS, RUNS, STEPS, AGENTS, FAILURES = "points", "runs", "steps", "agents", "fa
 TABLES = (POINTS, RUNS, STEPS, AGENTS, FAILURES)
 KEY = ["point", "replicate"]
 FLUSH_SECONDS = 5.0  #: finished runs are written at least this often
+SEQUENTIAL_BATCH = BATCH_SIZE  #: runs of one point advanced together in this process
 CONNECT_SECONDS = 10  #: how long to try to reach a Dask scheduler
 LOCK_FILE = ".lock"
 QUARANTINE = "_quarantine"  #: where damaged or stray files of a table folder are moved
@@ -136,44 +136,94 @@ def execute(
 ) -> list[Result]:
     """Run a batch of ``(point, replicate, overrides)``; failures become records.
 
-    Returns one ``(summary record, step rows or None, agent columns or None)`` per run;
-    steps and agents stay plain rows and arrays, so a whole chunk becomes one DataFrame
-    at once. A run that raises, or calls ``sys.exit``, is a record with
-    ``status = "failed"``.
+    Consecutive items of one design point run as one :class:`~collabsim.batch.Batch`
+    (each replicate with its own random numbers, so its result does not depend on the
+    batch). Returns one ``(summary record, step rows or None, agent columns or None)``
+    per run; steps and agents stay plain rows and arrays, so a whole chunk becomes one
+    DataFrame at once. A run that raises, or calls ``sys.exit``, is a record with
+    ``status = "failed"``; when a batch fails its runs are retried alone, so a failure
+    names its run.
     """
-    response = None if model == COLLABSIM_MODEL else resolve(model)
-    out: list[Result] = []
+    if model != COLLABSIM_MODEL:
+        return [_respond(resolve(model), item, seed) for item in items]
     scenarios = {} if cache is None else cache  # replicates of a point share its scenario
-    for point, replicate, values in items:
-        record: dict[str, Any] = {"point": point, "replicate": replicate, "status": "ok",
-                                  "error": "", "traceback": ""}
-        table = agents = None
-        seq = replicate_seed(seed, replicate, point)
+    out: list[Result] = []
+    for point, group in groupby(items, key=lambda item: item[0]):
+        todo = list(group)
         try:
-            if response is None:
-                if point not in scenarios:
-                    scenarios[point] = base.with_overrides(values)
-                m = PartnershipModel(ensemble.resolve(scenarios[point], seq), rng=seq,
-                                     collect_agents=keep_agents)
-                m.run(steps or None)
-                record.update(summarise(m))
-                if keep_steps:
-                    table = [{**row, "point": point, "replicate": replicate}
-                             for row in m.history]
-                if keep_agents and m.agent_rows:
-                    agents = {k: np.concatenate([r[k] for r in m.agent_rows])
-                              for k in m.agent_rows[0]}
-                    n = len(agents["step"])
-                    agents.update(point=np.full(n, point), replicate=np.full(n, replicate))
-            else:
-                record.update(response(values, np.random.default_rng(seq)))
+            if point not in scenarios:
+                scenarios[point] = base.with_overrides(todo[0][2])
+            out += _run_point(scenarios[point], point, [r for _, r, _ in todo], seed,
+                              steps or None, keep_steps, keep_agents)
         except (Exception, SystemExit) as exc:  # a failed run is data, not the end of the sweep
-            record = {**{k: record[k] for k in ("point", "replicate")}, "status": "failed",
-                      "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:500],
-                      "traceback": traceback.format_exc()}
-            table = agents = None
-        out.append((record, table, agents))
+            if len(todo) == 1:
+                out.append((_failed(point, todo[0][1], exc), None, None))
+            else:
+                out += [result for item in todo
+                        for result in execute(model, base, [item], seed, steps, keep_steps,
+                                              keep_agents, scenarios)]
     return out
+
+
+def summarise(batch: Batch) -> list[dict[str, Any]]:
+    """Each replicate's summary record."""
+    return batch.summaries()
+
+
+def _run_point(scenario: Scenario, point: int, replicates: list[int], seed: int,
+               steps: int | None, keep_steps: bool, keep_agents: bool) -> list[Result]:
+    """Replicates of one design point, run as one batch (one per parameter set drawn)."""
+    done: dict[int, Result] = {}
+    for idx, batch in engine_batches(scenario, [replicate_seed(seed, r, point)
+                                                for r in replicates],
+                                     agents=keep_agents, steps=steps):
+        for i, (j, summary) in enumerate(zip(idx, summarise(batch), strict=True)):
+            done[j] = _result(batch, i, point, replicates[j], summary, keep_steps, keep_agents)
+    return [done[j] for j in range(len(replicates))]
+
+
+def _result(batch: Batch, i: int, point: int, replicate: int, summary: dict[str, Any],
+            keep_steps: bool, keep_agents: bool) -> Result:
+    """Replicate ``i`` of a finished batch as one sweep result."""
+    record: dict[str, Any] = {"point": point, "replicate": replicate, "status": "ok",
+                              "error": "", "traceback": "", **summary}
+    table = agents = None
+    if keep_steps:
+        table = [{**row, "point": point, "replicate": replicate}
+                 for row in batch.frame([i]).to_dict("records")]
+    if keep_agents:
+        frame = batch.agent_frame(i)
+        agents = {k: frame[k].to_numpy() for k in frame.columns}
+        n = len(agents["step"])
+        agents.update(point=np.full(n, point), replicate=np.full(n, replicate))
+    return record, table, agents
+
+
+def _respond(response: Callable[..., dict[str, float]], item: Item, seed: int) -> Result:
+    """One run of a registered test response."""
+    point, replicate, values = item
+    record: dict[str, Any] = {"point": point, "replicate": replicate, "status": "ok",
+                              "error": "", "traceback": ""}
+    try:
+        record.update(response(values, np.random.default_rng(
+            replicate_seed(seed, replicate, point))))
+    except (Exception, SystemExit) as exc:  # a failed run is data, not the end of the sweep
+        record = _failed(point, replicate, exc)
+    return record, None, None
+
+
+def _failed(point: int, replicate: int, exc: BaseException) -> dict[str, Any]:
+    return {"point": point, "replicate": replicate, "status": "failed",
+            "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:500],
+            "traceback": traceback.format_exc()}
+
+
+def _groups(todo: list[Item], size: int) -> Iterator[list[Item]]:
+    """``todo`` in consecutive groups of at most ``size`` runs, each of one design point."""
+    for _, group in groupby(todo, key=lambda item: item[0]):
+        runs = list(group)
+        for i in range(0, len(runs), size):
+            yield runs[i:i + size]
 
 
 def resolve(ref: str) -> Callable[..., dict[str, float]]:
@@ -844,8 +894,8 @@ def _run(store: Store, spec: SweepSpec, pts: pd.DataFrame, manifest: dict[str, A
     try:
         if ex is None:
             cache: dict[int, Scenario] = {}
-            for item in todo:  # one at a time: an interrupt loses no finished run
-                collect(execute(*args[:2], [item], *args[2:], cache=cache))
+            for group in _groups(todo, SEQUENTIAL_BATCH):  # an interrupt loses no finished run
+                collect(execute(*args[:2], group, *args[2:], cache=cache))
                 if buffer.due():
                     buffer.flush()
         else:
@@ -923,8 +973,8 @@ class _Stream:
         self.owned: ProcessPoolExecutor | None = None
 
     def run(self, todo: list[Item]) -> None:
-        size = max(1, min(32, math.ceil(len(todo) / (self.threads * 8)))) if todo else 1
-        queue = deque(todo[i:i + size] for i in range(0, len(todo), size))
+        size = max(1, min(BATCH_SIZE, math.ceil(len(todo) / (self.threads * 8)))) if todo else 1
+        queue = deque(_groups(todo, size))
         suspects: deque[Item] = deque()
         strikes: Counter[tuple[int, int]] = Counter()
         pending: dict[Future, int] = {}

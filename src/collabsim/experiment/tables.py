@@ -133,7 +133,7 @@ STEP_COLUMNS = _cols([
     ("pressure", F, "", "mean pressure on members"),
 ])
 
-#: One row per member per step (PartnershipModel.agent_rows).
+#: One row per member per step (collabsim.batch.Batch.agent_frame).
 AGENT_COLUMNS = _cols([
     ("step", INT, STEPS_UNIT, "step the row describes"),
     ("name", S, "", "organisation"),

@@ -14,31 +14,40 @@
 7. :mod:`~collabsim.mechanisms.adaptation`: governance evolution.
 
 Each is a function of the members' state (:class:`collabsim.members.Members`), the
-partnership's joint state (:class:`Joint`) and the parameters; the levers act through
-:mod:`collabsim.infrastructure`. ``PartnershipModel.step`` calls them in this order.
+partnership's joint state (:class:`Joint`) and the parameters, vectorised over a
+batch of ``B`` replicates (arrays ``(B, C, ...)`` with an ``active`` mask); the levers
+act through :mod:`collabsim.infrastructure`. :meth:`collabsim.batch.Batch.step`
+calls them in this order; a single run is a batch of one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 
-@dataclass
 class Joint:
-    """What the partnership holds in common.
+    """What each of ``B`` partnerships holds in common, one array per quantity.
 
     Attributes:
-        plan: The adopted plan ``(D,)``, or ``None`` before the first decision.
+        plan: ``(B, D)`` the adopted plan (meaningless where ``has_plan`` is False).
+        has_plan: ``(B,)`` a plan has been adopted.
         currency: How current the plan is, 1 when adopted, decaying without decisions.
         pot: Money paid in but not yet committed to delivery, £m.
         queue: Money committed to delivery, waiting for hub capacity, £m.
         advantage: Cumulative joint output minus what the money would buy alone, £m.
+        mode: The governance mode, an index into ``schema.GOVERNANCE_MODES``.
+        lead: Slot of the lead organisation.
+        switch_step: Step at which governance changed mode, -1 if it has not.
     """
 
-    plan: np.ndarray | None = None
-    currency: float = 0.0
-    pot: float = 0.0
-    queue: float = 0.0
-    advantage: float = 0.0
+    FIELDS = ("plan", "has_plan", "currency", "pot", "queue", "advantage", "mode", "lead",
+              "switch_step")
+
+    def __init__(self, B: int, D: int, mode: int, lead: np.ndarray) -> None:
+        self.plan = np.zeros((B, D))
+        self.has_plan = np.zeros(B, dtype=bool)
+        self.currency, self.pot = np.zeros(B), np.zeros(B)
+        self.queue, self.advantage = np.zeros(B), np.zeros(B)
+        self.mode = np.full(B, mode)
+        self.lead = np.asarray(lead, dtype=int)
+        self.switch_step = np.full(B, -1)

@@ -12,15 +12,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from collabsim.members import Members
 
 
-def next_mode(mode: str, m: Members, p: Mapping[str, Any], has_plan: bool) -> str | None:
-    """The governance mode the partnership moves to, or ``None`` to stay as it is."""
-    if mode != "shared" or m.n < 2:
-        return None
-    trust = float(m.trust_out().mean())
-    if m.n > p["dynamics.shared_max_size"] or trust < p["dynamics.shared_min_trust"]:
-        consensus = float(m.plan_acc.mean()) if has_plan else 0.0
-        return "nao" if consensus >= p["dynamics.acceptance_threshold"] else "lead"
-    return None
+def next_mode(
+    mode: np.ndarray, m: Members, p: Mapping[str, Any], has_plan: np.ndarray,
+    modes: tuple[str, ...],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which replicates change governance ``(B,)``, and the code of the mode they move to.
+
+    ``mode (B,)`` is each replicate's governance mode, an index into ``modes`` (the
+    modes' names in code order); ``has_plan (B,)`` says whether a plan was adopted.
+    """
+    n = m.n
+    shared = (mode == modes.index("shared")) & (n >= 2)
+    trust = m.mean(m.trust_out())
+    change = shared & ((n > p["dynamics.shared_max_size"])
+                       | (trust < p["dynamics.shared_min_trust"]))
+    consensus = np.where(has_plan, m.mean(m.plan_acc), 0.0)
+    to = np.where(consensus >= p["dynamics.acceptance_threshold"], modes.index("nao"),
+                  modes.index("lead"))
+    return change, to

@@ -20,13 +20,13 @@ from collabsim.rules.funding import FundingRule
 
 
 def contribute(
-    m: Members, p: Mapping[str, Any], fx: Effects, funding: FundingRule, currency: float
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """What each member pays this step (£m), and the step's record of it.
+    m: Members, p: Mapping[str, Any], fx: Effects, funding: FundingRule, currency: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """What each member pays this step (£m, ``(B, C)``), and the step's record of it.
 
     Sets each member's ``shortfall``: the share of what it was asked that it did not pay.
     """
-    fair = fair_share(m, p)
+    fair = fair_share(m, p) * m.active
     willingness = np.clip(
         p["dynamics.willingness_prosocial"] * m.prosociality
         + p["dynamics.willingness_trust"] * m.trust_out()
@@ -38,20 +38,20 @@ def contribute(
     if p["governance.mandated"]:  # a statutory duty sets a floor under what is paid
         willingness = np.maximum(willingness, p["dynamics.mandate_compliance"])
     asked = funding.asked(fair, m.commitment, currency)
-    c = np.minimum(funding.contributions(asked, willingness), m.budget)
-    paid = np.divide(c, asked, out=np.ones_like(c), where=asked > 1e-12)
-    m.shortfall = np.maximum(1.0 - paid, 0.0)
-    asked_total = float(asked.sum())
-    record = dict(contribution=float(c.sum()), fair_total=float(fair.sum()),
+    c = np.minimum(funding.contributions(asked, willingness), m.budget) * m.active
+    paid = np.where(asked > 1e-12, c / np.where(asked > 1e-12, asked, 1.0), 1.0)
+    m.shortfall = np.maximum(1.0 - paid, 0.0) * m.active
+    asked_total = asked.sum(axis=1)
+    record = dict(contribution=c.sum(axis=1), fair_total=fair.sum(axis=1),
                   asked_total=asked_total,
-                  free_riding=float(m.shortfall.sum()) / m.n if asked_total > 0 else np.nan)
+                  free_riding=np.where(asked_total > 0, m.shortfall.sum(axis=1)
+                                       / np.maximum(m.n, 1), np.nan))
     return c, record
 
 
 def adapt_prosociality(m: Members, p: Mapping[str, Any], seen: float) -> None:
     """Prosociality follows what the others pay, as far as it can be seen."""
-    n = m.n
-    actual = 1.0 - m.shortfall
-    others = (actual.sum() - actual) / (n - 1)
+    actual = (1.0 - m.shortfall) * m.active
+    others = (actual.sum(axis=1, keepdims=True) - actual) / np.maximum(m.n - 1, 1)[:, None]
     rate = p["dynamics.prosociality_adaptation"] * seen
-    m.prosociality += rate * (others - m.prosociality)
+    m.prosociality += rate * m.active * (others - m.prosociality)

@@ -31,7 +31,7 @@ def fair_share(m: Members, p: Mapping[str, Any]) -> np.ndarray:
 def pressure(m: Members, demand: float) -> np.ndarray:
     """Budget pressure in [0, 1]: the gap between budget and what is asked of it."""
     need = m.base_budget * demand * m.obligation
-    covered = np.divide(m.budget, need, out=np.ones_like(need), where=need > 0)
+    covered = np.where(need > 0, m.budget / np.where(need > 0, need, 1.0), 1.0)
     return np.clip(1.0 - covered, 0.0, 1.0)
 
 
@@ -42,29 +42,38 @@ def austerity(m: Members, p: Mapping[str, Any]) -> None:
         m.budget *= (1.0 - cut) ** (1.0 / QUARTERS_PER_YEAR)
 
 
-def random_events(m: Members, p: Mapping[str, Any], rng: np.random.Generator) -> None:
-    """Leadership turnover, goal shifts and a scandal, each by chance."""
-    n = m.n
-    if n == 0:
-        return
-    turned = np.flatnonzero(rng.random(n) < p["environment.turnover_rate"])
-    if turned.size:
+def random_events(m: Members, p: Mapping[str, Any], u: np.ndarray, z: np.ndarray) -> None:
+    """Leadership turnover, goal shifts and a scandal, each by chance.
+
+    ``u (B, 2C + W + 2)`` are this step's uniforms: turnover per slot, a political
+    shift per slot, (the broker's picks,) whether a scandal breaks and whom it hits;
+    ``z (B, C, D)`` this step's normals, the directions of political shifts.
+    """
+    C, a = m.C, m.active
+    turned = a & (u[:, :C] < p["environment.turnover_rate"])
+    if turned.any():
         turnover(m, turned, p["environment.turnover_size"], p["population.initial_trust"])
-    shifted = np.flatnonzero(rng.random(n) < p["environment.political_shift_rate"])
-    if shifted.size:
-        shift_goals(m, shifted, p["environment.political_shift_size"], rng)
-    if rng.random() < p["environment.scandal_rate"]:
-        trust.scandal(m.trust, np.array([rng.integers(n)]), p["environment.scandal_size"])
+    shifted = a & (u[:, C:2 * C] < p["environment.political_shift_rate"])
+    if shifted.any():
+        shift_goals(m, shifted, p["environment.political_shift_size"], z)
+    scandal = (u[:, -2] < p["environment.scandal_rate"]) & (m.n > 0)
+    if scandal.any():
+        trust.scandal(m, one_of(m, u[:, -1]) & scandal[:, None], p["environment.scandal_size"])
+
+
+def one_of(m: Members, u: np.ndarray) -> np.ndarray:
+    """``(B, C)``: one active member per replicate, picked by the uniforms ``u (B,)``."""
+    who = m.kth_active(np.floor(u * m.n).astype(int))
+    return (np.arange(m.C)[None, :] == who[:, None]) & (m.n > 0)[:, None]
 
 
 def turnover(m: Members, rows: np.ndarray, size: float, prior: float) -> None:
     """New leadership: trust and understanding move back towards where they started."""
-    trust.turnover(m.trust, rows, size, prior)
-    m.understanding[rows] += size * (m.goals[rows] - m.understanding[rows])
+    trust.turnover(m, rows, size, prior)
+    m.understanding += size * rows[..., None] * (m.goals - m.understanding)
 
 
-def shift_goals(m: Members, rows: np.ndarray, size: float, rng: np.random.Generator) -> None:
-    """A political shift: the members' goals move ``size`` in a random direction."""
-    step = rng.normal(0.0, 1.0, size=(rows.size, D))
-    step *= size / np.maximum(np.linalg.norm(step, axis=1, keepdims=True) / np.sqrt(D), 1e-9)
-    m.goals[rows] = np.clip(m.goals[rows] + step, 0.0, 1.0)
+def shift_goals(m: Members, rows: np.ndarray, size: float, z: np.ndarray) -> None:
+    """A political shift: the goals of ``rows`` move ``size`` in the directions ``z``."""
+    z = z * (size / np.maximum(np.linalg.norm(z, axis=2, keepdims=True) / np.sqrt(D), 1e-9))
+    m.goals = np.where(rows[..., None], np.clip(m.goals + z, 0.0, 1.0), m.goals)

@@ -23,40 +23,42 @@ from collabsim.rules.funding import FundingRule
 
 def remember(m: Members, p: Mapping[str, Any], fx: Effects, funding: FundingRule) -> None:
     """Update each member's expected return and satisfaction from this step."""
-    memory = p["dynamics.satisfaction_memory"]
-    m.exp_return = (1 - memory) * m.exp_return + memory * m.last_benefit / reference(m, p)
+    a, memory = m.active, p["dynamics.satisfaction_memory"]
+    m.exp_return = np.where(a, (1 - memory) * m.exp_return
+                            + memory * m.last_benefit / reference(m, p), m.exp_return)
     strain = fx.role_conflict * m.care if funding.role_conflict else 0.0
-    m.satisfaction = (1 - memory) * m.satisfaction + memory * (m.relative_net - strain)
+    m.satisfaction = np.where(a, (1 - memory) * m.satisfaction
+                              + memory * (m.relative_net - strain), m.satisfaction)
 
 
 def leavers(
     m: Members, p: Mapping[str, Any], funding: FundingRule
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of the members who leave this step, and why (``dissatisfied``, ``ditched``).
+    """``(B, C)`` masks of the members who leave dissatisfied and who ditch this step.
 
     Ditchers' obligations pass to the partners who stay.
     """
-    none = np.empty(0, dtype=int)
+    a = m.active
     if p["governance.mandated"]:
-        return none, none.astype(str)
+        return np.zeros_like(a), np.zeros_like(a)
     trust_out = m.trust_out()
     unhappy = ((m.satisfaction < p["dynamics.exit_threshold"] - funding.exit_cost)
                & (trust_out < p["dynamics.exit_trust"]))
-    m.low_steps = np.where(unhappy, m.low_steps + 1, 0)
-    leave = m.low_steps >= p["dynamics.exit_patience"]
-    ditch = ((m.pressure >= p["dynamics.ditch_pressure"]) & (m.satisfaction < 0.0)
-             & (trust_out < p["dynamics.ditch_trust"])
-             & (funding.exit_cost < 1.0) & ~leave)
+    m.low_steps = np.where(a & unhappy, m.low_steps + 1, 0)
+    leave = a & (m.low_steps >= p["dynamics.exit_patience"])
+    ditch = (a & (m.pressure >= p["dynamics.ditch_pressure"]) & (m.satisfaction < 0.0)
+             & (trust_out < p["dynamics.ditch_trust"]) & (funding.exit_cost < 1.0) & ~leave)
     if ditch.any():
-        hand_over(m, p, np.flatnonzero(ditch))
-    rows = np.flatnonzero(leave | ditch)
-    return rows, np.where(ditch[rows], "ditched", "dissatisfied")
+        hand_over(m, p, ditch)
+    return leave, ditch
 
 
-def hand_over(m: Members, p: Mapping[str, Any], rows: np.ndarray) -> None:
+def hand_over(m: Members, p: Mapping[str, Any], ditch: np.ndarray) -> None:
     """A ditching member's share of the joint work falls on the partners who stay."""
     fair = fair_share(m, p)
-    stay = np.ones(m.n, dtype=bool)
-    stay[rows] = False
-    if stay.any() and fair[stay].sum() > 1e-12:
-        m.obligation[stay] *= 1.0 + fair[rows].sum() / fair[stay].sum()
+    stay = m.active & ~ditch
+    left = (fair * ditch).sum(axis=1, keepdims=True)
+    kept = (fair * stay).sum(axis=1, keepdims=True)
+    grow = np.where(kept > 1e-12, 1.0 + left / np.where(kept > 1e-12, kept, 1.0), 1.0)
+    m.obligation = np.where(stay & ditch.any(axis=1, keepdims=True), m.obligation * grow,
+                            m.obligation)

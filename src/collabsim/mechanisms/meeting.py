@@ -6,6 +6,10 @@ deliberate (understanding moves towards trusted, culturally close partners), the
 governance mode tables alternatives and the decision rule decides; a meeting that
 cannot decide deliberates again, up to ``governance.deliberation_rounds`` more
 times (Choi & Robertson 2014).
+
+Every function works on a batch of partnerships: a partnership that has adopted a
+plan stops deliberating while the others go on (a loop over attempts, never over
+replicates), and each replicate's governance mode tables for it.
 """
 
 from __future__ import annotations
@@ -22,140 +26,196 @@ from collabsim.members import Members
 from collabsim.population import goal_distance
 from collabsim.rules.decision import Ballot, DecisionRule
 from collabsim.rules.funding import FundingRule
-from collabsim.rules.governance import BROKER, GovernanceMode
+from collabsim.rules.governance import BROKER, Draws, GovernanceMode, Table
 from collabsim.schema import NEUTRAL_TRUST
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What a meeting did.
-
-    Attributes:
-        record: The step-table columns of the meeting.
-        yes: ``(n,)`` who voted for the adopted plan, or ``None`` if none was adopted.
-    """
-
-    record: dict[str, Any]
-    yes: np.ndarray | None
-
-
 def preferences(m: Members, p: Mapping[str, Any]) -> np.ndarray:
-    """Plans members prefer: their interests blended with their understanding."""
+    """Plans members prefer ``(B, C, D)``: their interests blended with their understanding."""
     w = p["dynamics.understanding_weight"]
     return (1 - w) * m.goals + w * m.understanding
 
 
 def acceptability(plans: np.ndarray, pref: np.ndarray, p: Mapping[str, Any]) -> np.ndarray:
-    """Acceptability of ``plans`` (K, D) to each member: ``(K, n)`` in [0, 1]."""
-    dist = goal_distance(plans[:, None, :], pref[None, :, :])
+    """Acceptability of ``plans (B, K, D)`` to each member: ``(B, K, C)`` in [0, 1]."""
+    dist = goal_distance(plans[:, :, None, :], pref[:, None, :, :])
     return np.clip(1.0 - dist / p["dynamics.acceptability_scale"], 0.0, 1.0)
 
 
 @dataclass(frozen=True)
 class Chair:
-    """Everything a vote needs besides the alternatives: the members and the rules."""
+    """Everything a vote needs besides the alternatives: the members and the rules.
+
+    Attributes:
+        modes: One instance per governance mode, in code order.
+        mode: ``(B,)`` each replicate's governance mode, an index into ``modes``.
+        lead: ``(B,)`` slot of the lead organisation.
+    """
 
     m: Members
     p: Mapping[str, Any]
-    governance: GovernanceMode
+    modes: tuple[GovernanceMode, ...]
+    mode: np.ndarray
     decision: DecisionRule
-    lead: int
+    lead: np.ndarray
+
+    def by_mode(self, values: list[np.ndarray]) -> np.ndarray:
+        """Each replicate's value from the list of every mode's values."""
+        return np.choose(self.mode, values) if len(values) > 1 else values[0]
+
+    def decider(self) -> np.ndarray:
+        """``(B,)`` slot of who decides under ``lead_decides`` (-1: the broker)."""
+        m = self.m
+        return self.by_mode([g.decider(m.power, m.active, self.lead) for g in self.modes])
 
     def vote(
-        self, alts: np.ndarray, proposers: np.ndarray, pref: np.ndarray
+        self, alts: np.ndarray, proposers: np.ndarray, valid: np.ndarray, pref: np.ndarray,
+        decider: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Put alternatives ``(K, D)`` tabled by ``proposers`` to the decision rule.
+        """Put alternatives ``(B, K, D)`` tabled by ``proposers (B, K)`` to the decision rule.
 
         A member votes for an alternative it finds acceptable enough, counting its trust
         in whoever tabled it (the broker's credibility comes from facilitation).
 
         Returns:
-            Acceptability ``(K, n)``, yes votes ``(K, n)`` and which pass ``(K,)``.
+            Acceptability ``(B, K, C)``, yes votes ``(B, K, C)`` and which pass ``(B, K)``.
         """
         p, m = self.p, self.m
         threshold = p["dynamics.acceptance_threshold"]
         acc = acceptability(alts, pref, p)
         base = p["dynamics.broker_credibility"]
         broker_trust = base + (1.0 - base) * p["governance.facilitation"]
-        credit = np.where(proposers[:, None] == BROKER, broker_trust,
-                          m.trust[:, np.maximum(proposers, 0)].T)
-        yes = acc + p["dynamics.trust_acceptance_bonus"] * (credit - NEUTRAL_TRUST) >= threshold
-        ballot = Ballot(yes, acc, m.power, self.governance.decider(m.power, self.lead),
-                        p["governance.supermajority"], threshold)
-        return acc, yes, self.decision.passes(ballot)
+        # credit[b, k, i] = trust[b, i, proposers[b, k]]
+        credit = np.take_along_axis(m.trust, np.maximum(proposers, 0)[:, None, :], axis=2)
+        credit = np.where(proposers[:, :, None] == BROKER, broker_trust,
+                          credit.transpose(0, 2, 1))
+        yes = (acc + p["dynamics.trust_acceptance_bonus"] * (credit - NEUTRAL_TRUST)
+               >= threshold) & m.active[:, None, :]
+        ballot = Ballot(yes, acc, m.power, m.active, decider, p["governance.supermajority"],
+                        threshold)
+        return acc, yes, self.decision.passes(ballot) & valid
 
-    def propose(self, pref: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Alternatives ``(K, D)`` and who tabled them, under the governance mode."""
-        return self.governance.propose(
-            pref, self.m.power, self.m.trust_out(), self.lead, k,
-            lambda alts, proposers: self.vote(alts, proposers, pref)[2])
+    def propose(
+        self, pref: np.ndarray, k: int, draws: Draws, decider: np.ndarray,
+        trust_out: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Alternatives ``(B, K, D)``, who tabled them and which exist, by governance mode.
+
+        ``trust_out (B, C)`` is each member's mean trust in the others (trust does not
+        change during a meeting).
+        """
+        m = self.m
+        table = Table(pref, m.power, trust_out, m.active, self.lead)
+
+        def vote(alts: np.ndarray, who: np.ndarray, valid: np.ndarray) -> np.ndarray:
+            return self.vote(alts, who, valid, pref, decider)[2]
+
+        tabled = {code: g.propose(table, k, vote, draws) for code, g in enumerate(self.modes)
+                  if (self.mode == code).any()}
+        if len(tabled) == 1:
+            return next(iter(tabled.values()))
+        alts = np.zeros((m.B, k, pref.shape[2]))
+        who = np.full((m.B, k), BROKER)
+        valid = np.ones((m.B, k), dtype=bool)
+        for code, (alts_g, who_g, valid_g) in tabled.items():  # over modes, not replicates
+            here = self.mode == code
+            alts[here], who[here], valid[here] = alts_g[here], who_g[here], valid_g[here]
+        return alts, who, valid
 
 
-def deliberate(m: Members, weights: np.ndarray, speed: float) -> None:
-    """One round: understanding moves towards trusted, culturally close partners."""
-    totals = weights.sum(axis=1, keepdims=True)
-    target = np.divide(weights @ m.understanding, totals,
-                       out=m.understanding.copy(), where=totals > 0)
-    m.understanding += speed * (target - m.understanding)
+def deliberate(m: Members, weights: np.ndarray, totals: np.ndarray, speed: float,
+               where: np.ndarray) -> None:
+    """One round: understanding moves towards trusted, culturally close partners.
 
-
-def hold(chair: Chair, fx: Effects, funding: FundingRule, joint: Joint) -> Outcome:
-    """Hold this step's meeting; adopt a plan into ``joint`` if one passes.
-
-    Sets each member's ``meeting_cost`` and ``plan_acc``.
+    ``weights (B, C, C)`` is how far each member listens to each other, ``totals
+    (B, C, 1)`` its sum over partners. Only in the replicates ``where`` ``(B,)`` is True.
     """
-    m, p, governance = chair.m, chair.p, chair.governance
-    n = m.n
+    # (U^T W^T)^T: numpy hands this layout of the stacked product to BLAS (several times
+    # faster for large partnerships, and the same whatever the batch).
+    pulled = (m.understanding.transpose(0, 2, 1) @ weights.transpose(0, 2, 1)).transpose(0, 2, 1)
+    target = np.where(totals > 0, pulled / np.where(totals > 0, totals, 1.0), m.understanding)
+    m.understanding += speed * where[:, None, None] * (target - m.understanding)
+
+
+def hold(
+    chair: Chair, fx: Effects, funding: FundingRule, joint: Joint, draws: Draws,
+    live: np.ndarray,
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Hold this step's meeting; adopt a plan into ``joint`` where one passes.
+
+    Only replicates that are ``live`` ``(B,)`` can adopt a plan. Sets each member's
+    ``meeting_cost`` and ``plan_acc``.
+
+    Returns:
+        The step's record of the meeting, which replicates decided ``(B,)`` and who
+        voted for the adopted plan ``(B, C)``.
+    """
+    m, p = chair.m, chair.p
+    B, a, n = m.B, m.active, m.n
     m.understanding += p["dynamics.anchoring"] * (m.goals - m.understanding)
     if fx.vision_pull:
-        centre = m.understanding.sum(axis=0) / n
-        m.understanding += fx.vision_pull * (centre - m.understanding)
+        m.understanding += fx.vision_pull * a[..., None] * (
+            m.mean(m.understanding)[:, None, :] - m.understanding)
     weights = m.trust * (1.0 - m.culture)
-    np.fill_diagonal(weights, 0.0)
+    weights *= m.pairs()
+    totals = weights.sum(axis=2, keepdims=True)
     rounds = p["governance.deliberation_rounds"]
-    k = p["dynamics.alternatives"]
-    governance.new_meeting()
+    everyone = np.ones(B, dtype=bool)
     for _ in range(rounds):  # deliberation before the first vote
-        deliberate(m, weights, fx.deliberation_speed)
-    used = rounds
-    adopted = -1
+        deliberate(m, weights, totals, fx.deliberation_speed, everyone)
+    decider = chair.decider()
+    trust_out = m.trust_out()
+    k = p["dynamics.alternatives"]
+    used = np.full(B, rounds)
+    open_ = live.copy()
+    plan = np.zeros((B, m.goals.shape[2]))
+    acc_adopted = np.zeros(a.shape)
+    yes_adopted = np.zeros(a.shape, dtype=bool)
+    pref_at = np.zeros(m.goals.shape)
+    b = np.arange(B)
     for attempt in range(rounds + 1):  # votes, with up to `rounds` extra rounds
         if attempt:
-            deliberate(m, weights, fx.deliberation_speed)
-            used += 1
+            deliberate(m, weights, totals, fx.deliberation_speed, open_)
+            used += open_
         pref = preferences(m, p)
-        alts, proposers = chair.propose(pref, k)
-        acc, yes, passes = chair.vote(alts, proposers, pref)
-        if passes.any():  # alternatives are taken in the order they were tabled
-            adopted = int(np.argmax(passes))
+        alts, who, valid = chair.propose(pref, k, draws, decider, trust_out)
+        acc, yes, passes = chair.vote(alts, who, valid, pref, decider)
+        now = open_ & passes.any(axis=1)
+        first = np.argmax(passes, axis=1)  # alternatives are taken in the order tabled
+        plan[now] = alts[b, first][now]
+        acc_adopted[now] = acc[b, first][now]
+        yes_adopted[now] = yes[b, first][now]
+        pref_at[now] = pref[now]
+        open_ &= ~now
+        if not open_.any():
             break
-    cost = (p["governance.meeting_cost"] * (used + 1) * fx.meeting_time_cost
-            * governance.coordination_load(n) + fx.participation_cost)
-    m.meeting_cost = np.full(n, cost)
-    running = governance.running_cost()
-    if running:  # the broker's running cost is shared in proportion to budget
-        total = m.budget.sum()
-        m.meeting_cost += running * (m.budget / total if total > 0 else 1.0 / n)
-    record: dict[str, Any] = dict(decided=adopted >= 0, rounds=used + 1,
-                                  meeting_time=(used + 1) * n)
-    outcome_yes = None
-    if adopted >= 0:
-        plan = alts[adopted]
-        tilt = funding.lead_tilt
-        if tilt:
-            plan = (1 - tilt) * plan + tilt * pref[chair.lead]
-        joint.plan = plan
-        joint.currency = 1.0
-        decision_acc = acc[adopted]
-        outcome_yes = yes[adopted]
-        mean_acc = float(decision_acc.sum()) / n
-        record.update(
-            acceptability=mean_acc,
-            acceptability_sd=float(np.sqrt(((decision_acc - mean_acc) ** 2).sum() / n)),
-            contested=bool((~outcome_yes).sum() >= p["metrics.contested_share"] * n))
-    else:
-        joint.currency *= 1.0 - p["dynamics.plan_decay"]
-        record.update(acceptability=np.nan, acceptability_sd=np.nan, contested=False)
-    m.plan_acc = (acceptability(joint.plan[None, :], preferences(m, p), p)[0]
-                  if joint.plan is not None else np.zeros(n))
-    return Outcome(record, outcome_yes)
+    decided = live & ~open_
+    load = chair.by_mode([g.coordination_load(n) for g in chair.modes])
+    cost = (p["governance.meeting_cost"] * (used + 1) * fx.meeting_time_cost * load
+            + fx.participation_cost)
+    m.meeting_cost = np.where(a, cost[:, None], 0.0)
+    running = chair.by_mode([np.full(B, g.running_cost()) for g in chair.modes])
+    if running.any():  # the broker's running cost is shared in proportion to budget
+        budget = m.budget * a
+        total = budget.sum(axis=1, keepdims=True)
+        share = np.where(total > 0, budget / np.where(total > 0, total, 1.0),
+                         a / np.maximum(n, 1)[:, None])
+        m.meeting_cost += running[:, None] * share
+    tilt = funding.lead_tilt
+    if tilt:
+        plan = (1 - tilt) * plan + tilt * pref_at[b, chair.lead]
+    joint.plan = np.where(decided[:, None], plan, joint.plan)
+    joint.has_plan = joint.has_plan | decided
+    joint.currency = np.where(decided, 1.0, joint.currency * (1.0 - p["dynamics.plan_decay"]))
+    nn = np.maximum(n, 1)
+    mean_acc = (acc_adopted * a).sum(axis=1) / nn
+    sd = np.sqrt((((acc_adopted - mean_acc[:, None]) ** 2) * a).sum(axis=1) / nn)
+    contested = decided & ((~yes_adopted & a).sum(axis=1) >= p["metrics.contested_share"] * n)
+    m.plan_acc = np.where(joint.has_plan[:, None] & a,
+                          acceptability(joint.plan[:, None, :], preferences(m, p), p)[:, 0], 0.0)
+    record = {"decided": decided.astype(float), "rounds": (used + 1).astype(float),
+              "meeting_time": ((used + 1) * n).astype(float),
+              "acceptability": np.where(decided, mean_acc, np.nan),
+              "acceptability_sd": np.where(decided, sd, np.nan),
+              "contested": contested.astype(float)}
+    return record, decided, yes_adopted

@@ -3,7 +3,8 @@
 Trust grows on trust: slowly from a low base and slowly near the top (logistic,
 ``2 t (1 - t)``, which is 1/2 at t = 1/2); it is lost in proportion to what there
 is, so a betrayal is quick to do and slow to undo. A member's trust in itself is 1.
-Initial trust is drawn in :mod:`collabsim.population`.
+Initial trust is drawn in :mod:`collabsim.population`. ``trust[b, i, j]`` is
+replicate ``b``'s member ``i``'s trust in ``j``.
 """
 
 from __future__ import annotations
@@ -14,48 +15,65 @@ from typing import Any
 import numpy as np
 
 from collabsim.infrastructure import Effects
+from collabsim.members import Members
 from collabsim.rules.funding import FundingRule
 
 
-def turnover(trust: np.ndarray, rows: np.ndarray, size: float, prior: float) -> None:
-    """New leadership: trust to and from the members moves back towards the prior."""
-    trust[rows, :] += size * (prior - trust[rows, :])
-    trust[:, rows] += size * (prior - trust[:, rows])
-    trust[rows, rows] = 1.0
+def turnover(m: Members, rows: np.ndarray, size: float, prior: float) -> None:
+    """New leadership at ``rows (B, C)``: trust to and from them moves back to the prior."""
+    b, i = np.nonzero(rows)  # the few members concerned, in any replicate
+    T = m.trust
+    T[b, i, :] += size * (prior - T[b, i, :])
+    T[b, :, i] += size * (prior - T[b, :, i])
+    m.trust_in_self()
 
 
-def scandal(trust: np.ndarray, rows: np.ndarray, size: float) -> None:
-    """A safeguarding incident: everyone's trust in the members involved drops."""
-    trust[:, rows] *= 1.0 - size
-    trust[rows, rows] = 1.0
+def scandal(m: Members, hit: np.ndarray, size: float) -> None:
+    """A safeguarding incident: everyone's trust in the members ``hit (B, C)`` drops."""
+    b, i = np.nonzero(hit)
+    m.trust[b, :, i] *= 1.0 - size
+    m.trust_in_self()
 
 
-def after_decision(
-    trust: np.ndarray, yes: np.ndarray, power: np.ndarray, p: Mapping[str, Any], fx: Effects
+def after_meeting(
+    m: Members, decided: np.ndarray, yes: np.ndarray, p: Mapping[str, Any], fx: Effects
 ) -> None:
-    """An adopted decision: its supporters' alliance, and the power play it may be.
+    """Trust after the meeting: an adopted decision, or a meeting that decided nothing.
 
     Those who carried a decision together trust each other a little more; an imposed
     decision is a power play against the outvoted, who lose trust in its powerful
-    supporters, and the supporters in turn resent those who opposed them.
+    supporters, and the supporters in turn resent those who opposed them. A meeting
+    that decides nothing (``decided (B,)`` False) wears goodwill all round.
     """
-    supporters = yes.astype(float)
-    trust += p["dynamics.alliance_gain"] * np.outer(supporters, supporters) * 2.0 * trust \
-        * (1.0 - trust)
-    no_votes = ~yes
-    if no_votes.any():
-        loss = p["dynamics.power_play_loss"] * fx.power_play_damping
-        against = no_votes.astype(float)
-        trust -= loss * (np.outer(against, supporters * power)
-                         + p["dynamics.resentment"] * np.outer(supporters, against * power)
-                         ) * trust
-    np.fill_diagonal(trust, 1.0)
-
-
-def after_no_decision(trust: np.ndarray, p: Mapping[str, Any]) -> None:
-    """A meeting that decides nothing wears goodwill all round."""
-    trust *= 1.0 - p["dynamics.frustration_loss"]
-    np.fill_diagonal(trust, 1.0)
+    T = m.trust
+    after = frustrated = None
+    if decided.any():
+        s = (yes & m.active).astype(float)
+        against = (~yes & m.active).astype(float)
+        # 2 t (1 - t) growth; the factor 2 is applied to the (B, C) factor first (the same
+        # numbers: scaling by 2 is exact), which saves a pass over the (B, C, C) array.
+        gain = (2.0 * p["dynamics.alliance_gain"] * s)[:, :, None] * s[:, None, :]
+        gain *= T
+        gain *= 1.0 - T
+        after = gain
+        after += T
+        if against.any():
+            loss = p["dynamics.power_play_loss"] * fx.power_play_damping
+            sp, ap = s * m.power, against * m.power
+            play = against[:, :, None] * sp[:, None, :]
+            play += p["dynamics.resentment"] * s[:, :, None] * ap[:, None, :]
+            play *= loss
+            play *= after
+            after -= play
+    if not decided.all():
+        frustrated = T * (1.0 - p["dynamics.frustration_loss"])
+    if after is not None and frustrated is not None:
+        m.trust = np.where(decided[:, None, None], after, frustrated)
+    elif after is not None:
+        m.trust = after
+    elif frustrated is not None:
+        m.trust = frustrated
+    m.trust_in_self()
 
 
 def detection(fx: Effects, funding: FundingRule) -> float:
@@ -63,20 +81,24 @@ def detection(fx: Effects, funding: FundingRule) -> float:
     return min(1.0, fx.detection + funding.visibility)
 
 
-def after_delivery(
-    trust: np.ndarray, relative_net: np.ndarray, shortfall: np.ndarray, seen_share: float,
-    p: Mapping[str, Any], fx: Effects,
-) -> None:
+def after_delivery(m: Members, seen_share: float, p: Mapping[str, Any], fx: Effects) -> None:
     """Trust after delivery: it grows when partners deliver and falls on seen shortfalls.
 
     Trust grows in partners who delivered when the partnership won, in proportion
     to the win, and falls on the share of their shortfalls that the others saw.
     """
-    seen = seen_share * shortfall
-    delivered = 1.0 - seen
-    win = np.clip(relative_net, 0.0, 1.0)
+    seen = seen_share * m.shortfall * m.active
+    win = np.clip(m.relative_net, 0.0, 1.0) * m.active
     gain = p["dynamics.trust_gain"] * fx.trust_building * fx.evidence
-    trust += gain * np.outer(win, delivered) * 2.0 * trust * (1.0 - trust)
-    trust -= p["dynamics.trust_loss"] * fx.loss_damping * seen[None, :] * trust
-    np.clip(trust, 0.0, 1.0, out=trust)
-    np.fill_diagonal(trust, 1.0)
+    T = m.trust
+    if win.any():
+        grow = (2.0 * gain * win)[:, :, None] * (1.0 - seen)[:, None, :]  # 2 t (1 - t)
+        grow *= T
+        grow *= 1.0 - T
+        T += grow
+    if seen.any():
+        lost = p["dynamics.trust_loss"] * fx.loss_damping * seen[:, None, :]
+        lost = lost * T
+        T -= lost
+    np.clip(T, 0.0, 1.0, out=T)
+    m.trust_in_self()

@@ -18,14 +18,18 @@ from collabsim.rules.registry import Registry
 
 @dataclass(frozen=True)
 class Ballot:
-    """The votes of one round of a meeting.
+    """The votes of one round of a meeting, for a batch of ``B`` partnerships.
+
+    Members are slots ``C`` of which only the ``active`` ones vote.
 
     Attributes:
-        yes: ``(K, n)`` bool, member ``i`` supports alternative ``k``.
-        acceptability: ``(K, n)`` acceptability of each alternative to each member.
-        power: ``(n,)`` members' power.
-        decider: Row of the member who decides under ``lead_decides``; ``None`` when
-            a broker (NAO) decides.
+        yes: ``(B, K, C)`` bool, member ``i`` supports alternative ``k`` (False where
+            inactive).
+        acceptability: ``(B, K, C)`` acceptability of each alternative to each member.
+        power: ``(B, C)`` members' power.
+        active: ``(B, C)`` who is a member.
+        decider: ``(B,)`` slot of the member who decides under ``lead_decides``; ``-1``
+            where a broker (NAO) decides.
         supermajority: Threshold for the supermajority rule.
         threshold: Acceptability a broker needs to see on average to adopt a plan.
     """
@@ -33,13 +37,19 @@ class Ballot:
     yes: np.ndarray
     acceptability: np.ndarray
     power: np.ndarray
-    decider: int | None
+    active: np.ndarray
+    decider: np.ndarray
     supermajority: float
     threshold: float
 
+    @property
+    def share(self) -> np.ndarray:
+        """``(B, K)`` share of the members supporting each alternative."""
+        return self.yes.sum(axis=2) / np.maximum(self.active.sum(axis=1), 1)[:, None]
+
 
 class DecisionRule:
-    """Base class: ``passes(ballot)`` returns a ``(K,)`` bool array. Rules are stateless."""
+    """Base class: ``passes(ballot)`` returns a ``(B, K)`` bool array. Rules are stateless."""
 
     name = ""
 
@@ -56,7 +66,7 @@ class Unanimity(DecisionRule):
     """Every member must support the alternative."""
 
     def passes(self, b: Ballot) -> np.ndarray:  # noqa: D102
-        return b.yes.all(axis=1)
+        return (b.yes | ~b.active[:, None, :]).all(axis=2)
 
 
 @DECISION.register("supermajority")
@@ -64,7 +74,7 @@ class Supermajority(DecisionRule):
     """At least ``governance.supermajority`` of members must support it."""
 
     def passes(self, b: Ballot) -> np.ndarray:  # noqa: D102
-        return b.yes.mean(axis=1) >= b.supermajority - 1e-12
+        return b.share >= b.supermajority - 1e-12
 
 
 @DECISION.register("majority")
@@ -72,7 +82,7 @@ class Majority(DecisionRule):
     """More than half of members must support it."""
 
     def passes(self, b: Ballot) -> np.ndarray:  # noqa: D102
-        return b.yes.mean(axis=1) > 0.5
+        return b.share > 0.5
 
 
 @DECISION.register("power_weighted")
@@ -80,10 +90,10 @@ class PowerWeighted(DecisionRule):
     """Supporters must hold more than half of the members' total power."""
 
     def passes(self, b: Ballot) -> np.ndarray:  # noqa: D102
-        total = b.power.sum()
-        if total <= 0:
-            return b.yes.mean(axis=1) > 0.5
-        return (b.yes @ b.power) / total > 0.5
+        power = b.power * b.active
+        total = power.sum(axis=1)[:, None]
+        weighted = (b.yes * power[:, None, :]).sum(axis=2) / np.where(total > 0, total, 1.0)
+        return np.where(total > 0, weighted > 0.5, b.share > 0.5)
 
 
 @DECISION.register("lead_decides")
@@ -91,6 +101,8 @@ class LeadDecides(DecisionRule):
     """The lead (or the broker) adopts what it finds acceptable, whatever others think."""
 
     def passes(self, b: Ballot) -> np.ndarray:  # noqa: D102
-        if b.decider is None:
-            return b.acceptability.mean(axis=1) >= b.threshold
-        return b.yes[:, b.decider].copy()
+        by_member = np.take_along_axis(b.yes, np.maximum(b.decider, 0)[:, None, None],
+                                       axis=2)[..., 0]
+        n = np.maximum(b.active.sum(axis=1), 1)[:, None]
+        room = (b.acceptability * b.active[:, None, :]).sum(axis=2) / n >= b.threshold
+        return np.where(b.decider[:, None] < 0, room, by_member)

@@ -46,22 +46,28 @@ class FundingRule:
             else 0.0
         self.hub_admin = float(params["governance.admin_capacity"])
 
-    def asked(self, fair: np.ndarray, commitment: np.ndarray, currency: float) -> np.ndarray:
-        """What each member is expected to pay this step, £m.
+    def asked(self, fair: np.ndarray, commitment: np.ndarray, currency: np.ndarray
+              ) -> np.ndarray:
+        """What each member is expected to pay this step, £m: ``(B, C)``.
 
         Voluntary rules ask for the share a member has committed, while the plan is
-        current; committed rules take the full fair share in advance.
+        current (``currency``, ``(B,)``); committed rules take the full fair share in
+        advance.
         """
         if self.committed:
             return fair.copy()
-        return fair * commitment * currency
+        return fair * commitment * currency[:, None]
 
     def contributions(self, asked: np.ndarray, willingness: np.ndarray) -> np.ndarray:
         """Money each member puts in this step, £m."""
         return asked.copy() if self.committed else asked * willingness
 
-    def hub_capacity(self, governance_capacity: float, member_admin: np.ndarray) -> float:
-        """Admin capacity joint money passes through, given the governance hub's."""
+    def hub_capacity(self, governance_capacity: np.ndarray, member_admin: np.ndarray
+                     ) -> np.ndarray:
+        """Admin capacity joint money passes through ``(B,)``, given the governance hub's.
+
+        ``member_admin`` is ``(B, C)``, 0 for slots that are not members.
+        """
         return governance_capacity
 
 
@@ -91,9 +97,9 @@ class LeadCommissioning(FundingRule):
 
     committed = True
 
-    def hub_capacity(self, governance_capacity: float, member_admin: np.ndarray) -> float:
+    def hub_capacity(self, governance_capacity, member_admin):
         """The lead's hub commissions everything, whatever the governance mode."""
-        return self.hub_admin
+        return np.full(len(member_admin), self.hub_admin)
 
 
 @FUNDING.register("integrated")
@@ -107,6 +113,6 @@ class Integrated(FundingRule):
     committed = True
     role_conflict = True
 
-    def hub_capacity(self, governance_capacity: float, member_admin: np.ndarray) -> float:
+    def hub_capacity(self, governance_capacity, member_admin):
         """Every member's admin capacity and the hub's work as one."""
-        return float(member_admin.sum()) + self.hub_admin
+        return member_admin.sum(axis=1) + self.hub_admin
