@@ -38,8 +38,16 @@ import numpy as np
 import pandas as pd
 
 from collabsim.infrastructure import effects
+from collabsim.mechanisms import broker, coordination, divorce, duty
+from collabsim.mechanisms import memory as trust_memory
 from collabsim.members import D
-from collabsim.metrics import SUMMARY_COLUMNS, classify, polarisation, summarise_batch
+from collabsim.metrics import (
+    SUMMARY_COLUMNS,
+    classify,
+    over_decisions,
+    polarisation,
+    summarise_batch,
+)
 from collabsim.population import cultural_distance, generate
 from collabsim.rules import FUNDING
 from collabsim.scenario import Scenario
@@ -57,7 +65,7 @@ if TYPE_CHECKING:
     from collabsim.runner import RunResult
 
 MODES = ("shared", "lead", "nao")
-EXIT_REASONS = ("dissatisfied", "ditched", "forced")
+EXIT_REASONS = ("dissatisfied", "ditched", "forced", "reviewed", "amicable")
 SHARED, LEAD, NAO = range(3)
 S = len(SECTORS)
 
@@ -67,7 +75,8 @@ MEETING_TO_EXIT = ("power", "prosociality", "understanding", "trust", "satisfact
                    "low_steps", "cum_net", "cum_paid", "plan_acc", "shortfall",
                    "last_benefit", "relative_net", "exp_return", "obligation", "active",
                    "exit_step", "exit_reason", "plan", "has_plan", "currency", "pot",
-                   "queue", "advantage", "mode", "lead", "switch_step")
+                   "queue", "advantage", "mode", "lead", "switch_step", "scar",
+                   "divorce_streak")
 
 #: Step-table columns the prototype records, one ``(steps, B)`` array each.
 COLUMNS = ("step", "decided", "rounds", "meeting_time", "acceptability", "acceptability_sd",
@@ -75,12 +84,16 @@ COLUMNS = ("step", "decided", "rounds", "meeting_time", "acceptability", "accept
            "capacity", "queued", "pot", "joint_output", "solo_output", "coordination_cost",
            "productivity", "diversity", "shared_understanding", "fit", "advantage",
            "plan_currency", "members", "governance", "mean_trust", "trust_density",
-           "prosociality", "satisfaction", "budget", "pressure")
+           "prosociality", "satisfaction", "budget", "pressure", "own_acceptability",
+           "own_equity_sd")
+#: Step-table columns the batch adds to the one-at-a-time model's (docs/ODD.md 7.9):
+#: the adopted plan measured against members' own goals.
+OWN_GOAL_COLUMNS = ("own_acceptability", "own_equity_sd")
 #: Columns a replicate with fewer than two members records as 0 (or NaN).
 IDLE_ZERO = ("decided", "rounds", "meeting_time", "contested", "contribution", "fair_total",
              "asked_total", "spent", "capacity", "joint_output", "solo_output",
              "coordination_cost", "productivity", "diversity", "shared_understanding", "fit")
-IDLE_NAN = ("acceptability", "acceptability_sd", "free_riding")
+IDLE_NAN = ("acceptability", "acceptability_sd", "free_riding", *OWN_GOAL_COLUMNS)
 
 
 def _gdist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -139,7 +152,8 @@ class Batch:
         self.joins = sorted((sh for sh in scenario.shocks if sh.kind == "join"),
                             key=lambda sh: sh.step)
         J, H = len(self.joins), len(scenario.shocks)
-        founders, uniform, normal, expo, shock_u, shock_z, join_z, join_b = ([] for _ in range(8))
+        founders, uniform, normal, expo, shock_u, shock_z, join_z, join_b, bias = (
+            [] for _ in range(9))
         m = float(np.clip(p["population.initial_trust"], 1e-3, 1 - 1e-3))
         conc = p["population.trust_concentration"]
         for seed in seeds:  # once per run, not per step
@@ -157,9 +171,13 @@ class Batch:
             shock_z.append(rng.standard_normal((max(H, 1), C, D)))
             join_z.append(rng.standard_normal((max(J, 1), D)))
             join_b.append(rng.beta(m * conc, (1 - m) * conc, size=(max(J, 1), 2, C)))
+            # Drawn last, so that every other draw is the same with or without it.
+            bias.append(rng.standard_normal((C, D)) if p["broker.misperception"]
+                        else np.zeros((C, D)))
         self.blocks = Blocks(np.stack(uniform, 1), np.stack(normal, 1), np.stack(expo, 1))
         self.shock_u, self.shock_z = np.stack(shock_u), np.stack(shock_z)
         self.join_z, self.join_b = np.stack(join_z), np.stack(join_b)
+        self.broker_bias = np.stack(bias)
         self.B, self.C, self.n0 = B, C, n0
 
         def stack(name: str) -> np.ndarray:
@@ -191,6 +209,8 @@ class Batch:
                      "relative_net"):
             setattr(self, name, zeros.copy())
         self.exp_return, self.obligation = np.ones((B, C)), np.ones((B, C))
+        self.scar = np.zeros((B, C, C))  # memory of betrayals (mechanisms/memory.py)
+        self.divorce_streak = np.zeros(B, dtype=int)
         self.active = np.zeros((B, C), dtype=bool)
         self.active[:, :n0] = True
         self.exit_step = np.full((B, C), -1)  # step of leaving, -1 while a member
@@ -255,6 +275,8 @@ class Batch:
             c = self._contribute(rec)
             self._deliver(c, rec, live, keep)
             self._after_delivery()
+            self.trust, self.scar = trust_memory.remember(self.trust, self.scar,
+                                                          p["memory.scar_decay"])
             self._exit()
             if p["governance.adaptive"]:
                 self._adapt()
@@ -316,6 +338,8 @@ class Batch:
 
     def _turnover(self, rows: np.ndarray, size: float) -> None:
         prior = self.p["population.initial_trust"]
+        size = trust_memory.turnover_reach(size, self.p["memory.inheritance"])
+        self.scar = trust_memory.forget(self.scar, rows, size)
         r = rows.astype(float)
         self.trust += size * r[:, :, None] * (prior - self.trust)
         self.trust += size * r[:, None, :] * (prior - self.trust)
@@ -325,6 +349,8 @@ class Batch:
     def _scandal(self, hit: np.ndarray, size: float) -> None:
         self.trust *= 1.0 - size * hit[:, None, :]
         self.trust[:, self.eye] = 1.0
+        self.scar = trust_memory.after_scandal(self.scar, hit, size,
+                                               self.p["memory.scandal_scar"])
 
     # ------------------------------------------------------------------ meeting
     def _pref(self) -> np.ndarray:
@@ -386,6 +412,8 @@ class Batch:
             m = self.mode == LEAD
             alts[m], who[m] = lead_alts[m], self.lead[m, None]
         if (self.mode == NAO).any():
+            pref = broker.perceived(pref, self.broker_bias, p["broker.misperception"])
+            centre = self.mean(pref)
             u = self.blocks.uniform[t][:, 2 * C:-2]
             n = self.n
             keys = np.where(self.active, u[:, :C], np.inf)
@@ -501,6 +529,9 @@ class Batch:
         cost = (p["governance.meeting_cost"] * (used + 1) * fx.meeting_time_cost * load
                 + fx.participation_cost)
         self.meeting_cost = np.where(a, cost[:, None], 0.0)
+        if p["coordination.tie_cost"]:
+            self.meeting_cost += coordination.tie_costs(
+                a, self.mode != SHARED, p["coordination.tie_cost"], p["coordination.hub_relief"])
         nao = self.mode == NAO
         if nao.any():
             budget = self.budget * a
@@ -519,7 +550,12 @@ class Batch:
         self.plan_acc = np.where(self.has_plan[:, None] & a,
                                  self._acc(self.plan[:, None, :], self._pref())[:, 0], 0.0)
         self._trust_after_meeting(decided, yes_adopted)
-        return {"decided": decided.astype(float), "rounds": (used + 1).astype(float),
+        own = self._acc(plan[:, None, :], self.goals)[:, 0]  # against members' own goals
+        own_mean = (own * a).sum(1) / np.maximum(n, 1)
+        own_sd = np.sqrt((((own - own_mean[:, None]) ** 2) * a).sum(1) / np.maximum(n, 1))
+        return {"own_acceptability": np.where(decided, own_mean, np.nan),
+                "own_equity_sd": np.where(decided, own_sd, np.nan),
+                "decided": decided.astype(float), "rounds": (used + 1).astype(float),
                 "meeting_time": ((used + 1) * n).astype(float),
                 "acceptability": np.where(decided, mean_acc, np.nan),
                 "acceptability_sd": np.where(decided, sd, np.nan),
@@ -551,6 +587,8 @@ class Batch:
         p, fx = self.p, self.fx
         seen_share = min(1.0, fx.detection + self.funding.visibility)
         seen = seen_share * self.shortfall * self.active
+        self.scar = trust_memory.after_shortfall(self.scar, seen, self.active,
+                                                 p["memory.shortfall_scar"])
         win = np.clip(self.relative_net, 0.0, 1.0) * self.active
         gain = p["dynamics.trust_gain"] * fx.trust_building * fx.evidence
         T = self.trust
@@ -659,7 +697,20 @@ class Batch:
         strain = fx.role_conflict * self.care if funding.role_conflict else 0.0
         self.satisfaction = np.where(a, (1 - memory) * self.satisfaction
                                      + memory * (self.relative_net - strain), self.satisfaction)
+        banned = p["governance.mandated"] and p["legal_duty.exit_ban"]
+        if p["divorce.enabled"] and not banned:
+            wind_down, self.divorce_streak = divorce.agree(
+                self.satisfaction, a, self.divorce_streak, p["divorce.quorum"],
+                p["divorce.satisfaction"], p["divorce.patience"])
+            self._leave(a & wind_down[:, None], EXIT_REASONS.index("amicable"))
         if p["governance.mandated"]:
+            if not banned:
+                floor = (p["dynamics.exit_threshold"] - funding.exit_cost
+                         - p["legal_duty.review_margin"])
+                reviewed, self.low_steps = duty.review(
+                    self.satisfaction, self.low_steps, self.active, floor,
+                    p["dynamics.exit_patience"])
+                self._leave(reviewed, EXIT_REASONS.index("reviewed"))
             return
         out = self.trust_out()
         unhappy = ((self.satisfaction < p["dynamics.exit_threshold"] - funding.exit_cost)
@@ -670,6 +721,7 @@ class Batch:
                  & (self.satisfaction < 0.0) & (out < p["dynamics.ditch_trust"])
                  & (funding.exit_cost < 1.0) & ~leave)
         if ditch.any():
+            self.scar = trust_memory.after_ditching(self.scar, ditch, a, p["memory.ditch_scar"])
             fair = self.fair()
             stay = a & ~ditch
             left = (fair * ditch).sum(1, keepdims=True)
@@ -759,7 +811,10 @@ class Batch:
         steps = {c: self.table[c][:self.steps] for c in SUMMARY_COLUMNS}
         out = summarise_batch(steps, founders, self.queue, self.pot,
                               polarisation(self.goals, self.trust, self.active), self.p)
+        own = {c: over_decisions(self.table[c][:self.steps], self.table["decided"][:self.steps])
+               for c in OWN_GOAL_COLUMNS}
         for k, row in enumerate(out):
+            row.update({c: float(v[k]) for c, v in own.items()})
             if self.services is not None:
                 row.update(self.services.summary(k))
             row["archetype"] = classify(row, self.p.params)

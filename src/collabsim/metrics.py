@@ -33,8 +33,10 @@ class Metric:
         meaning: What it measures, in a sentence a board member can read.
         bounds: Natural range; confidence intervals are clipped to it.
         decimals: Decimal places when shown (fixed point, never scientific notation).
-        source: ``run`` (every run), ``services`` (the service-demand submodel) or
-            ``compare`` (totals that ``collabsim compare`` adds from the per-step table).
+        source: ``run`` (every run), ``services`` (the service-demand submodel),
+            ``compare`` (totals that ``collabsim compare`` adds from the per-step table) or
+            ``batch`` (measured by the batched engine, :mod:`collabsim.batch`; every run's
+            once the one-at-a-time model is a batch of one).
         counted: Says "more"/"fewer" rather than "higher"/"lower".
         fixed_when: Given a scenario, whether the metric is fixed by the rules it runs
             under, so a difference in it holds by definition and is never credited.
@@ -108,6 +110,14 @@ REGISTRY: dict[str, Metric] = {m.name: m for m in (
     Metric("equity_sd", "Unevenness of plans", "score", -1,
            "How unevenly the agreed plans suited the members: the spread of acceptability "
            "across members.", _POSITIVE),
+    Metric("own_acceptability", "Plans against own goals", "score", 1,
+           "How acceptable the agreed plans were to members judged by their own goals, not "
+           "by the preferences deliberation moved (0 to 1), averaged over the meetings that "
+           "decided; blank where none did.", _UNIT, source="batch"),
+    Metric("own_equity_sd", "Unevenness against own goals", "score", -1,
+           "How unevenly the agreed plans suited members' own goals: the spread across "
+           "members, averaged over the meetings that decided; blank where none did.",
+           _POSITIVE, source="batch"),
     Metric("mean_trust", "Trust", "score", 1,
            "Average trust between the members still in the partnership at the end (0 to 1).",
            _UNIT),
@@ -326,6 +336,19 @@ def summarise_batch(
                for name, v in metrics.items()}
         out.append(row)
     return out
+
+
+def over_decisions(values: np.ndarray, decided: np.ndarray) -> np.ndarray:
+    """Mean of ``values`` ``(T, B)`` over each run's deciding steps; NaN where none decided.
+
+    Choi & Robertson judge acceptability in the forums that decided, so a run with no
+    decision has no acceptability rather than acceptability 0.
+    """
+    mask = np.ascontiguousarray(np.asarray(decided, dtype=float).T) > 0
+    x = np.ascontiguousarray(np.asarray(values, dtype=float).T)
+    count = mask.sum(axis=1)
+    total = np.where(mask, x, 0.0).sum(axis=1)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def summarise(model: PartnershipModel) -> dict[str, Any]:

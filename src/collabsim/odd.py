@@ -23,6 +23,11 @@ SECTION_TITLES = {
     "population": "Generated members",
     "dynamics": "Behaviour",
     "metrics": "Measures and outcome archetypes",
+    "memory": "Trust with memory",
+    "coordination": "Coordination costs",
+    "broker": "The broker",
+    "legal_duty": "The legal duty",
+    "divorce": "Negotiated de-integration",
 }
 
 
