@@ -707,8 +707,8 @@ PARAMS: tuple[Param, ...] = (
        source="Lewicki & Bunker 1996; judgement",
        why="a betrayal is remembered: distrust outlasts the repair of day-to-day trust"),
     _c("memory.shortfall_scar", "float", 0.0,
-       "Scar a member's trust in a partner takes per unit of that partner's detected "
-       "shortfall (a failed delivery).", *_UNIT,
+       "Depth of the scar a member's trust in a partner takes per unit of that partner's "
+       "detected shortfall (a failed delivery), capped at 1.", 0.0, 10.0,
        source="Vangen & Huxham 2003; judgement",
        why="in the trust-building loop an unmet expectation sets the loop back, not only "
            "today's trust"),
