@@ -235,3 +235,27 @@ def test_an_amicable_divorce_is_agreed_together_and_differs_from_ditching():
     assert divorced >= 5
     off = exits(run(scenario("scenarios/teaching/amicable_divorce.toml"), 30))
     assert "exit:amicable" not in off
+
+
+# ------------------------------------------------------- 6. decision rules and power
+def test_unanimity_stalls_under_power_imbalance_when_the_weak_guard_their_veto():
+    guard = {"decision.veto_guard": 0.3, "decision.deference": 0.3}
+
+    def success(inequality: float, extra: dict) -> float:
+        s = scenario(**HARD, governance__decision_rule="unanimity",
+                     population__power_inequality=inequality)
+        return float(summaries(with_(s, extra), 100, 4).decision_success_rate.mean())
+
+    # Equal members: nothing changes; unequal: the guard costs decisions.
+    assert success(0.0, guard) == success(0.0, {})
+    assert success(0.8, guard) < success(0.8, {}) - 0.15
+
+
+@pytest.mark.parametrize("rule", ["supermajority", "majority", "unanimity"])
+def test_power_weighs_in_a_vote_only_where_the_rule_makes_a_no_count(rule):
+    s = scenario(**HARD, governance__decision_rule=rule, population__power_inequality=0.8)
+    a = run(s, 10)
+    b = run(with_(s, {"decision.deference": 0.5, "decision.veto_guard": 0.5}), 10)
+    same = np.array_equal(a.table["rounds"], b.table["rounds"]) and np.array_equal(
+        a.table["mean_trust"], b.table["mean_trust"])
+    assert same == (rule == "supermajority")

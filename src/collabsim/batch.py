@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from collabsim.infrastructure import effects
-from collabsim.mechanisms import broker, coordination, divorce, duty
+from collabsim.mechanisms import broker, coordination, decision_power, divorce, duty
 from collabsim.mechanisms import memory as trust_memory
 from collabsim.members import D
 from collabsim.metrics import (
@@ -373,10 +373,12 @@ class Batch:
         # credit[b, k, i] = trust[b, i, who[b, k]]
         credit = np.take_along_axis(self.trust, np.maximum(who, 0)[:, None, :], axis=2)
         credit = np.where(who[:, :, None] < 0, broker, credit.transpose(0, 2, 1))
-        yes = (acc + p["dynamics.trust_acceptance_bonus"] * (credit - NEUTRAL_TRUST)
+        rule = p["governance.decision_rule"]
+        shift = decision_power.power_shift(self.power, who, rule, p["decision.deference"],
+                                           p["decision.veto_guard"])
+        yes = (acc + p["dynamics.trust_acceptance_bonus"] * (credit - NEUTRAL_TRUST) + shift
                >= threshold) & self.active[:, None, :]
         n = np.maximum(self.n, 1)[:, None]
-        rule = p["governance.decision_rule"]
         if rule == "unanimity":
             passes = (yes | ~self.active[:, None, :]).all(axis=2)
         elif rule == "supermajority":

@@ -742,6 +742,18 @@ PARAMS: tuple[Param, ...] = (
        "member's preferences (0: it knows them exactly).", *_UNIT,
        source="judgement",
        why="an independent broker learns members' priorities second hand"),
+    _c("decision.deference", "float", 0.0,
+       "Acceptability a member adds to a proposal per unit of power its proposer has over it, "
+       "under rules where its no cannot block (majority, power_weighted, lead_decides).",
+       0.0, 10.0, source="Choi & Robertson 2014; judgement",
+       why="decision rules matter as ways of handling power imbalance: where the weak cannot "
+           "block, the powerful's proposals pass whatever the weak think"),
+    _c("decision.veto_guard", "float", 0.0,
+       "Acceptability a member asks beyond the threshold per unit of power a proposer has "
+       "over it, under unanimity (where its no is a veto).", 0.0, 10.0,
+       source="Choi & Robertson 2014; judgement",
+       why="unanimity protects the weak at the cost of stalling, more so the more unequal "
+           "the members"),
     _p("legal_duty.exit_ban", "bool", True,
        "Under governance.mandated, members may never leave. False gives the duty as cited: "
        "members keep collaboration under review and may leave where it is clearly not "
