@@ -259,3 +259,17 @@ def test_power_weighs_in_a_vote_only_where_the_rule_makes_a_no_count(rule):
     same = np.array_equal(a.table["rounds"], b.table["rounds"]) and np.array_equal(
         a.table["mean_trust"], b.table["mean_trust"])
     assert same == (rule == "supermajority")
+
+
+# ---------------------------------------------------- 9. service value in joint output
+def test_service_value_counts_in_joint_output_only_when_asked():
+    s = scenario("scenarios/policy/prevention_popp.toml")
+    a, b = run(s, 4), run(with_(s, {"services.count_in_output": True}), 4)
+    avoided = a.table["acute_cost_avoided"] + a.table["care_cost_avoided"]
+    assert (avoided > 0).any()
+    np.testing.assert_allclose(b.table["joint_output"] - a.table["joint_output"], avoided,
+                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(b.table["advantage"][-1] - a.table["advantage"][-1],
+                               avoided.sum(0), rtol=1e-9)
+    for column in ("mean_trust", "contribution", "emergency_bed_days"):  # nothing else moves
+        np.testing.assert_array_equal(a.table[column], b.table[column], err_msg=column)

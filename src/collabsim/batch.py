@@ -673,6 +673,10 @@ class Batch:
                                        productivity * live, c * live[:, None], rec)
             self.cum_saved += saved
             benefit = benefit + saved
+            if p["services.count_in_output"]:  # acute and care costs avoided are output too
+                avoided = rec["acute_cost_avoided"] + rec["care_cost_avoided"]
+                joint_output = joint_output + avoided
+                self.advantage += avoided
         felt = c * (1.0 + p["dynamics.opportunity_cost"] * self.pressure)
         net = (benefit - felt - self.meeting_cost) * a
         self.cum_net += net

@@ -754,6 +754,11 @@ PARAMS: tuple[Param, ...] = (
        source="Choi & Robertson 2014; judgement",
        why="unanimity protects the weak at the cost of stalling, more so the more unequal "
            "the members"),
+    _p("services.count_in_output", "bool", False,
+       "Count the acute and care costs that prevention avoided (£m) in joint output and "
+       "collaborative advantage, so a partnership whose value is in the service is not "
+       "judged on its spending alone.", source="judgement",
+       why="a prevention partnership's value is largely the hospital use it avoids"),
     _p("legal_duty.exit_ban", "bool", True,
        "Under governance.mandated, members may never leave. False gives the duty as cited: "
        "members keep collaboration under review and may leave where it is clearly not "
