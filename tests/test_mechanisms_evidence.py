@@ -219,7 +219,9 @@ def test_a_run_that_never_decides_has_no_own_acceptability_rather_than_zero():
 
 # ------------------------------------------------------------- 8. negotiated divorce
 def test_an_amicable_divorce_is_agreed_together_and_differs_from_ditching():
-    s = with_(scenario("scenarios/teaching/amicable_divorce.toml"), {"divorce.enabled": True})
+    eager = {"divorce.enabled": True, "divorce.quorum": 0.5, "divorce.satisfaction": 0.0,
+             "divorce.patience": 4}
+    s = with_(scenario("scenarios/teaching/amicable_divorce.toml"), eager)
     batch = run(s, 30)
     results = batch.results()
     divorced = 0

@@ -776,15 +776,15 @@ PARAMS: tuple[Param, ...] = (
        "Negotiated de-integration: when the joint work no longer serves most members they "
        "agree together to wind the partnership down (exit:amicable), trust kept.",
        source="judgement"),
-    _c("divorce.quorum", "float", 0.5,
+    _c("divorce.quorum", "float", 0.6,
        "Share of members whose satisfaction is below divorce.satisfaction from which they "
        "agree to wind down.", *_UNIT,
        source="judgement"),
-    _c("divorce.satisfaction", "float", 0.0,
+    _c("divorce.satisfaction", "float", -0.5,
        "Satisfaction (net benefit per £ of fair share) below which the joint work no longer "
        "serves a member, for divorce.", -10.0, 10.0,
        source="judgement"),
-    _c("divorce.patience", "int", 4,
+    _c("divorce.patience", "int", 8,
        "Consecutive steps the quorum must hold before the members agree to wind down.",
        1, 100, source="judgement"),
 )
