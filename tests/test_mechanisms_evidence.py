@@ -275,3 +275,18 @@ def test_service_value_counts_in_joint_output_only_when_asked():
                                avoided.sum(0), rtol=1e-9)
     for column in ("mean_trust", "contribution", "emergency_bed_days"):  # nothing else moves
         np.testing.assert_array_equal(a.table[column], b.table[column], err_msg=column)
+
+
+# ------------------------------------------------- 9. tokenism and the participation rung
+def test_tokenism_persists_only_where_service_users_are_kept_off_the_ladder():
+    voice = {"participation.voice": 0.3}
+    low = scenario("scenarios/teaching/tokenism.toml")  # rung 2, decoration
+    a, b = run(low, 5), run(with_(low, voice), 5)
+    np.testing.assert_array_equal(a.table["contribution"], b.table["contribution"])
+
+    def tokenism(s: Scenario) -> float:
+        return float((summaries(s, 50, 6).archetype == "tokenism").mean())
+
+    high = with_(low, {"participation.rung": 8})
+    assert tokenism(high) > 0.9  # without voice the rung changes nothing here
+    assert tokenism(with_(high, voice)) < 0.3

@@ -38,7 +38,14 @@ import numpy as np
 import pandas as pd
 
 from collabsim.infrastructure import effects
-from collabsim.mechanisms import broker, coordination, decision_power, divorce, duty
+from collabsim.mechanisms import (
+    broker,
+    coordination,
+    decision_power,
+    divorce,
+    duty,
+    voice,
+)
 from collabsim.mechanisms import memory as trust_memory
 from collabsim.members import D
 from collabsim.metrics import (
@@ -612,6 +619,7 @@ class Batch:
             + p["dynamics.willingness_trust"] * self.trust_out()
             + p["dynamics.willingness_return"] * (self.exp_return - 1.0)
             + fx.accountability_push
+            + voice.push(p["participation.rung"], p["participation.voice"])
             - p["dynamics.willingness_pressure"] * (1 - fx.pressure_shield) * self.pressure,
             0.0, 1.0)
         if p["governance.mandated"]:

@@ -26,6 +26,7 @@ SECTION_TITLES = {
     "memory": "Trust with memory",
     "coordination": "Coordination costs",
     "broker": "The broker",
+    "participation": "Participation of service users",
     "decision": "Decision rules and power",
     "legal_duty": "The legal duty",
     "divorce": "Negotiated de-integration",

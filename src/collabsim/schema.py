@@ -754,6 +754,11 @@ PARAMS: tuple[Param, ...] = (
        source="Choi & Robertson 2014; judgement",
        why="unanimity protects the weak at the cost of stalling, more so the more unequal "
            "the members"),
+    _c("participation.voice", "float", 0.0,
+       "Willingness to contribute added to every member at the top rung of participation "
+       "(service users sharing decisions hold partners to what they agreed); none at rungs "
+       "1–3, in proportion between.", 0.0, 5.0, source="Hart 1992; judgement",
+       why="only above the rungs of non-participation can users hold partners to account"),
     _p("services.count_in_output", "bool", False,
        "Count the acute and care costs that prevention avoided (£m) in joint output and "
        "collaborative advantage, so a partnership whose value is in the service is not "
