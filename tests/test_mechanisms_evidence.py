@@ -290,3 +290,17 @@ def test_tokenism_persists_only_where_service_users_are_kept_off_the_ladder():
     high = with_(low, {"participation.rung": 8})
     assert tokenism(high) > 0.9  # without voice the rung changes nothing here
     assert tokenism(with_(high, voice)) < 0.3
+
+
+def test_under_majority_the_powerful_carry_plans_the_weak_do_not_want():
+    """Deference passes more plans over sincere objections: more contested, less trust."""
+
+    def run_(inequality: float, deference: float):
+        s = scenario(**HARD, population__power_inequality=inequality,
+                     decision__deference=deference)
+        return summaries(s, 100, 4)
+
+    assert run_(0.0, 0.5).equals(run_(0.0, 0.0))  # no power gap, nothing to defer to
+    plain, deferring = run_(0.8, 0.0), run_(0.8, 0.5)
+    assert deferring.contested_share.mean() > plain.contested_share.mean() + 0.015
+    assert deferring.mean_trust.mean() < plain.mean_trust.mean() - 0.02

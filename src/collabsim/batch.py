@@ -383,8 +383,8 @@ class Batch:
         rule = p["governance.decision_rule"]
         shift = decision_power.power_shift(self.power, who, rule, p["decision.deference"],
                                            p["decision.veto_guard"])
-        yes = (acc + p["dynamics.trust_acceptance_bonus"] * (credit - NEUTRAL_TRUST) + shift
-               >= threshold) & self.active[:, None, :]
+        leaning = acc + p["dynamics.trust_acceptance_bonus"] * (credit - NEUTRAL_TRUST)
+        yes = (leaning + shift >= threshold) & self.active[:, None, :]  # the votes cast
         n = np.maximum(self.n, 1)[:, None]
         if rule == "unanimity":
             passes = (yes | ~self.active[:, None, :]).all(axis=2)
@@ -402,6 +402,8 @@ class Batch:
                                            axis=2)[..., 0]
             room = (acc * self.active[:, None, :]).sum(2) / n >= threshold
             passes = np.where(decider[:, None] < 0, room, by_member)
+        if not isinstance(shift, float):  # trust and contest follow what members think
+            yes = (leaning >= threshold) & self.active[:, None, :]
         return acc, yes, passes & valid
 
     def _tabling(self, t: int, pref: np.ndarray, decider: np.ndarray

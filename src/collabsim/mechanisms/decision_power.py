@@ -13,7 +13,10 @@ how much that matters depends on whether its vote can block:
   which protects it at the cost of stalling, more so the more unequal the members;
 - a supermajority sits between and shifts nothing.
 
-A broker's proposals (``who`` < 0) carry no power gap. Both weights are 0 by default.
+The shift changes the votes the rule counts, not what members think: trust after the
+meeting (power plays) and whether a decision was contested follow members' sincere
+votes, so a weak member who went along with a plan against its interest still resents
+it. A broker's proposals (``who`` < 0) carry no power gap. Both weights are 0 by default.
 """
 
 from __future__ import annotations
