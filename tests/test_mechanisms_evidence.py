@@ -69,6 +69,32 @@ def test_every_mechanism_is_off_while_its_switch_is_at_its_default():
         np.testing.assert_array_equal(values, b.table[column], err_msg=column)
 
 
+#: Every mechanism on, at the values recommended in the change log.
+RECOMMENDED = {"memory.scandal_scar": 1.0, "memory.shortfall_scar": 2.0,
+               "memory.ditch_scar": 0.2, "memory.inheritance": 0.5,
+               "coordination.tie_cost": 0.005, "broker.misperception": 0.2,
+               "legal_duty.exit_ban": False, "decision.deference": 0.2,
+               "decision.veto_guard": 0.2, "divorce.enabled": True,
+               "participation.voice": 0.3, "services.count_in_output": True}
+
+
+@pytest.mark.parametrize("path", ["tests/golden/extra/churn.toml",
+                                  "tests/golden/extra/broker.toml",
+                                  "scenarios/policy/legal_duty.toml"])
+def test_with_every_mechanism_on_a_replicate_is_the_same_in_any_batch(path):
+    s = with_(scenario(path), RECOMMENDED)
+    seeds = [replicate_seed(11, k) for k in range(7)]
+    seven = Batch(s, seeds)
+    seven.run()
+    for k in (0, 5):
+        alone = Batch(s, seeds[k:k + 1])
+        alone.run()
+        for column, values in seven.table.items():
+            np.testing.assert_array_equal(values[:, k], alone.table[column][:, 0],
+                                          err_msg=column)
+        assert seven.results()[k].events == alone.results()[0].events
+
+
 # ------------------------------------------------------------------- 1. trust with memory
 def test_a_scandal_leaves_a_scar_that_caps_trust_and_fades_slowly():
     s = with_(scenario(**QUIET), {"memory.scandal_scar": 1.0})
