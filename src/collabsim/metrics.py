@@ -172,6 +172,8 @@ REGISTRY: dict[str, Metric] = {m.name: m for m in (
 METRICS: tuple[str, ...] = tuple(k for k, m in REGISTRY.items() if m.source == "run")
 SERVICE_METRICS: tuple[str, ...] = tuple(k for k, m in REGISTRY.items()
                                          if m.source == "services")
+#: Metrics only the batched engine measures so far (``PartnershipModel`` does not).
+BATCH_METRICS: tuple[str, ...] = tuple(k for k, m in REGISTRY.items() if m.source == "batch")
 
 #: Diagnostics the summary holds besides the metrics; the archetype classifier reads them.
 DIAGNOSTICS: tuple[str, ...] = (

@@ -74,7 +74,7 @@ KEYS = (SWEEP, POINT, REPLICATE)
 #: totals ``compare`` adds): the metrics' units and meanings come from the metric
 #: registry; the diagnostics the archetype rules read are declared here.
 MODEL_OUTPUTS = (
-    *(Column(m.name, F, m.unit, m.meaning) for m in REGISTRY.values()),
+    *(Column(m.name, F, m.unit, m.meaning) for m in REGISTRY.values() if m.source != "batch"),
     *_cols([
         ("contribution_rate", F, "", "money paid over money asked"),
         ("queued_share", F, "", "money queued at the end over money contributed"),

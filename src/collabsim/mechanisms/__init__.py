@@ -16,6 +16,16 @@
 Each is a function of the members' state (:class:`collabsim.members.Members`), the
 partnership's joint state (:class:`Joint`) and the parameters; the levers act through
 :mod:`collabsim.infrastructure`. ``PartnershipModel.step`` calls them in this order.
+
+The mechanisms the evidence calls for (docs/ODD.md section 7.9) are batched functions
+of ``(B, C)`` and ``(B, C, C)`` arrays that :class:`collabsim.batch.Batch` calls, each
+neutral at its defaults: :mod:`~collabsim.mechanisms.memory` (scars, turnover
+inheritance), :mod:`~collabsim.mechanisms.coordination` (costs that grow with size),
+:mod:`~collabsim.mechanisms.broker` (a broker that misreads preferences),
+:mod:`~collabsim.mechanisms.duty` (the legal duty as cited),
+:mod:`~collabsim.mechanisms.decision_power` (decision rules and power imbalance),
+:mod:`~collabsim.mechanisms.divorce` (negotiated de-integration) and
+:mod:`~collabsim.mechanisms.voice` (tokenism and the rung of participation).
 """
 
 from __future__ import annotations
