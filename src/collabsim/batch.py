@@ -193,11 +193,12 @@ class Batch:
             join_z.append(rng.standard_normal((max(J, 1), D)))
             join_b.append(rng.beta(alpha, beta, size=(max(J, 1), 2, C)))
             # Drawn last, so that every other draw is the same with or without it.
-            bias.append(rng.standard_normal((C, D)) if p["broker.misperception"] else None)
+            if p["broker.misperception"]:
+                bias.append(rng.standard_normal((C, D)))
         self.blocks = Blocks(np.stack(uniform, 1), np.stack(normal, 1), np.stack(expo, 1))
         self.shock_u, self.shock_z = np.stack(shock_u), np.stack(shock_z)
         self.join_z, self.join_b = np.stack(join_z), np.stack(join_b)
-        self.broker_bias = np.stack(bias) if p["broker.misperception"] else None
+        self.broker_bias = np.stack(bias) if bias else None
         self._rngs = rngs
         return founders
 
