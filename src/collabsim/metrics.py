@@ -392,14 +392,11 @@ RULES: tuple[Rule, ...] = (
          lambda d, t: d["contribution_rate"] < t["tokenism_contribution"]
          and d["decision_success_rate"] >= t["tokenism_decisions"]),
     Rule("collaborative_inertia",
-         "decisions stall (under {inertia_decisions:.0%} of meetings decide), joint output "
-         "barely beats working alone (advantage ratio under {inertia_advantage:g}), or trust "
-         "is low (under {inertia_trust:g})",
-         lambda d, t: d["decision_success_rate"] < t["inertia_decisions"]
-         or d["advantage_ratio"] < t["inertia_advantage"]
-         or d["mean_trust"] < t["inertia_trust"]),
+         "decisions stall: at least {inertia_stall:.0%} of meeting time was spent in "
+         "meetings that decided nothing",
+         lambda d, t: d["inertia"] >= t["inertia_stall"]),
     Rule("solid_partnership",
-         "sustained advantage, members retained, trust at least moderate",
+         "none of the above: members stay, decisions are made, money is paid and spent",
          lambda d, t: True),
 )
 assert {r.archetype for r in RULES} == set(ARCHETYPES)

@@ -694,12 +694,11 @@ PARAMS: tuple[Param, ...] = (
        *_UNIT),
     _c("metrics.tokenism_decisions", "float", 0.5,
        "Decision success rate from which a run that pays little is tokenism.", *_UNIT),
-    _c("metrics.inertia_decisions", "float", 0.5,
-       "Decision success rate below which a run is collaborative_inertia.", *_UNIT),
-    _c("metrics.inertia_advantage", "float", 1.05,
-       "Advantage ratio below which a run is collaborative_inertia.", 0.0, 100.0),
-    _c("metrics.inertia_trust", "float", 0.4,
-       "Mean trust at the end below which a run is collaborative_inertia.", *_UNIT),
+    _c("metrics.inertia_stall", "float", 0.5,
+       "Share of meeting time spent in meetings that decided nothing (the inertia metric) "
+       "from which a run is collaborative_inertia.", *_UNIT,
+       why="inertia means decisions stall: the archetype is read from the stall measure, "
+           "not from low advantage or trust alone"),
     # --- mechanisms the evidence calls for (docs/ODD.md section 7.9); neutral defaults ---
     _c("memory.scandal_scar", "float", 0.0,
        "Share of the trust a scandal destroys that stays as a scar: trust in the member may "
