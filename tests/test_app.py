@@ -173,6 +173,7 @@ def test_the_explanation_says_which_condition_fired_with_the_numbers():
     calm = PartnershipModel(load_scenario(SCENARIOS / "teaching" / "solid_partnership.toml")
                             .with_overrides({"population.initial_trust": 0.05}), rng=1).run(6)
     archetype, _, reasons = narrate(calm)
+    assert not reasons[0].startswith("Labelled collaborative inertia")
     assert calm.summary()["mean_trust"] < 0.4 and calm.summary()["inertia"] < 0.5
     assert archetype != "collaborative_inertia"
 
