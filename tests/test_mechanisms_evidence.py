@@ -12,8 +12,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from collabsim import load_scenario
-from collabsim.batch import Batch, summaries
+from collabsim import load_scenario, run_replicates
+from collabsim.batch import Batch
 from collabsim.members import EXIT_REASONS
 from collabsim.metrics import METRICS
 from collabsim.scenario import Scenario, Shock
@@ -129,8 +129,8 @@ def test_only_a_detected_failure_to_deliver_scars_trust():
     np.testing.assert_array_equal(a.table["mean_trust"], b.table["mean_trust"])
     assert not b.m.scar.any()
     separate = scenario(**HARD)
-    plain = summaries(separate, 100, 3)
-    memory = summaries(with_(separate, scarred), 100, 3)
+    plain = run_replicates(separate, 100, 3)
+    memory = run_replicates(with_(separate, scarred), 100, 3)
     assert memory.mean_trust.mean() < plain.mean_trust.mean() - 0.03
 
 
@@ -176,7 +176,7 @@ def test_relationship_costs_grow_with_the_square_of_size_under_every_mode(mode, 
 def test_with_relationship_costs_bigger_is_not_always_better():
     def ratio(size: int, tie: float) -> float:
         s = scenario(population__size=size, coordination__tie_cost=tie)
-        return float(summaries(s, 40, 5).advantage_ratio.mean())
+        return float(run_replicates(s, 40, 5).advantage_ratio.mean())
 
     assert ratio(32, 0.0) > ratio(4, 0.0)  # today: size always pays
     assert ratio(32, 0.01) < ratio(4, 0.01) - 0.1
@@ -185,8 +185,8 @@ def test_with_relationship_costs_bigger_is_not_always_better():
 # ------------------------------------------------------------------------ 4. the broker
 def test_a_broker_that_misreads_members_tables_plans_that_suit_them_less():
     nao = scenario("scenarios/governance/nao.toml")
-    exact = summaries(nao, 100, 2)
-    blurred = summaries(with_(nao, {"broker.misperception": 0.3}), 100, 2)
+    exact = run_replicates(nao, 100, 2)
+    blurred = run_replicates(with_(nao, {"broker.misperception": 0.3}), 100, 2)
     assert blurred.own_acceptability.mean() < exact.own_acceptability.mean() - 0.02
     assert blurred.collaborative_advantage.mean() < exact.collaborative_advantage.mean()
     # No broker, no misreading: shared governance is untouched, draws included.
@@ -216,7 +216,7 @@ def test_own_acceptability_is_measured_against_goals_over_the_meetings_that_deci
     assert (~decided).any() and decided.any()
     own = batch.table["own_acceptability"]
     assert np.isnan(own[~decided]).all() and not np.isnan(own[decided]).any()
-    rows = summaries(s, 20, 7)
+    rows = run_replicates(s, 20, 7)
     with np.errstate(invalid="ignore"):
         want = np.nansum(np.where(decided, own, np.nan), 0) / decided.sum(0)
     np.testing.assert_allclose(rows.own_acceptability, want, rtol=1e-12)
@@ -239,7 +239,7 @@ def test_a_run_that_never_decides_has_no_own_acceptability_rather_than_zero():
     s = scenario(**QUIET, governance__decision_rule="unanimity",
                  population__goal_conflict=1.0, dynamics__acceptance_threshold=0.99,
                  governance__deliberation_rounds=0)
-    rows = summaries(s, 5, 1)
+    rows = run_replicates(s, 5, 1)
     assert (rows.decision_success_rate == 0).all()
     assert rows.own_acceptability.isna().all() and (rows.acceptability == 0).all()
 
@@ -273,7 +273,7 @@ def test_unanimity_stalls_under_power_imbalance_when_the_weak_guard_their_veto()
     def success(inequality: float, extra: dict) -> float:
         s = scenario(**HARD, governance__decision_rule="unanimity",
                      population__power_inequality=inequality)
-        return float(summaries(with_(s, extra), 100, 4).decision_success_rate.mean())
+        return float(run_replicates(with_(s, extra), 100, 4).decision_success_rate.mean())
 
     # Equal members: nothing changes; unequal: the guard costs decisions.
     assert success(0.0, guard) == success(0.0, {})
@@ -312,7 +312,7 @@ def test_tokenism_persists_only_where_service_users_are_kept_off_the_ladder():
     np.testing.assert_array_equal(a.table["contribution"], b.table["contribution"])
 
     def tokenism(s: Scenario) -> float:
-        return float((summaries(s, 50, 6).archetype == "tokenism").mean())
+        return float((run_replicates(s, 50, 6).archetype == "tokenism").mean())
 
     high = with_(low, {"participation.rung": 8})
     assert tokenism(high) > 0.9  # without voice the rung changes nothing here
@@ -325,7 +325,7 @@ def test_under_majority_the_powerful_carry_plans_the_weak_do_not_want():
     def run_(inequality: float, deference: float):
         s = scenario(**HARD, population__power_inequality=inequality,
                      decision__deference=deference)
-        return summaries(s, 100, 4)
+        return run_replicates(s, 100, 4)
 
     assert run_(0.0, 0.5).equals(run_(0.0, 0.0))  # no power gap, nothing to defer to
     plain, deferring = run_(0.8, 0.0), run_(0.8, 0.5)

@@ -50,7 +50,6 @@ from collabsim.rules import DECISION, FUNDING, GOVERNANCE
 from collabsim.rules.governance import Draws
 from collabsim.scenario import Scenario, Shock
 from collabsim.schema import CARE_PROFESSIONS, GOVERNANCE_MODES, SECTOR_GOALS, SECTORS
-from collabsim.seeds import replicate_seed
 from collabsim.services import SERVICE_COLUMNS, ServiceDemand
 
 if TYPE_CHECKING:
@@ -516,14 +515,3 @@ class Batch:
                 exit_reason=EXIT_REASONS[m.exit_reason[k, slot]] if left else None,
                 **{name: float(getattr(m, name)[k, slot]) for name in MEMBER_TOTALS}))
         return out
-
-
-def summaries(scenario: Scenario, n: int, seed: int, batch_size: int = 256) -> pd.DataFrame:
-    """Replicates ``0 … n - 1`` of ``seed`` in batches: one summary row per replicate."""
-    rows: list[dict[str, Any]] = []
-    for first in range(0, n, batch_size):
-        ks = range(first, min(n, first + batch_size))
-        batch = Batch(scenario, [replicate_seed(seed, k) for k in ks])
-        batch.run()
-        rows += [{"replicate": k, **row} for k, row in zip(ks, batch.summaries(), strict=True)]
-    return pd.DataFrame(rows)

@@ -132,6 +132,7 @@ class Members:
         self.exit_reason = np.full((B, C), -1)  #: index into EXIT_REASONS
         self.join_step = np.full((B, C), -1)  #: step of joining, -1 before
         self.eye = np.eye(C, dtype=bool)
+        self.off_diagonal = ~self.eye
         self.diagonal = np.arange(C)
 
     @property
@@ -150,7 +151,9 @@ class Members:
 
     def pairs(self) -> np.ndarray:
         """``(B, C, C)``: both ends active, off the diagonal."""
-        return self.active[:, :, None] & self.active[:, None, :] & ~self.eye
+        pairs = self.active[:, :, None] & self.active[:, None, :]
+        pairs &= self.off_diagonal
+        return pairs
 
     def trust_out(self) -> np.ndarray:
         """Each member's mean trust in the other active members ``(B, C)``."""

@@ -169,7 +169,8 @@ def hold(
     if fx.vision_pull:
         m.understanding += fx.vision_pull * a[..., None] * (
             m.mean(m.understanding)[:, None, :] - m.understanding)
-    weights = m.trust * (1.0 - m.culture) * m.pairs()
+    weights = m.trust * (1.0 - m.culture)
+    weights *= m.pairs()
     totals = weights.sum(axis=2, keepdims=True)
     rounds = p["governance.deliberation_rounds"]
     everyone = np.ones(B, dtype=bool)
