@@ -28,6 +28,8 @@ from collabsim.runner import mean_ci
 from .conftest import ROOT, SCENARIOS
 
 GENERIC = (SCENARIOS / "generic.toml").as_posix()
+#: Unanimity among twelve: decisions stall where goals conflict, so archetypes vary.
+STALLING = (SCENARIOS / "teaching" / "collaborative_inertia.toml").as_posix()
 
 
 def toy(tmp_path, model, design="sobol", samples=None, replicates=1, names=("x1", "x2", "x3")):
@@ -55,7 +57,11 @@ def swept(tmp_path, *args, **kwargs):
 
 @pytest.fixture(scope="module")
 def grid(tmp_path_factory):
-    """A three-factor grid of the model: 2 modes x 2 sizes x 3 trust levels, 2 replicates."""
+    """A three-factor grid of the model: 2 modes x 2 sizes x 3 trust levels, 2 replicates.
+
+    The lowest trust is low enough for some partnerships to pay little (tokenism), so
+    the archetype varies across the grid.
+    """
     tmp = tmp_path_factory.mktemp("grid")
     path = tmp / "grid.toml"
     path.write_text(f"""
@@ -68,7 +74,7 @@ keep_steps = true
 [parameters]
 "governance.mode" = ["shared", "nao"]
 "population.size" = [3, 6]
-"population.initial_trust" = {{ range = [0.2, 0.8], points = 3 }}
+"population.initial_trust" = {{ range = [0.05, 0.8], points = 3 }}
 """)
     sweep(path, tmp / "out", workers=2)
     return tmp / "out"
@@ -80,7 +86,7 @@ def model_sobol(tmp_path_factory):
     path = tmp / "sobol.toml"
     path.write_text(f"""
 [sweep]
-scenario = "{GENERIC}"
+scenario = "{STALLING}"
 design = "sobol"
 samples = 8
 replicates = 2

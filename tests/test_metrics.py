@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from collabsim import ARCHETYPES, classify, run
-from collabsim.metrics import RULES, explain, gini, polarisation
+from collabsim.metrics import RULES, THRESHOLDS, explain, gini, polarisation
 
 floats = st.floats(-100, 100, allow_nan=False)
 
@@ -36,8 +36,10 @@ def test_polarisation_sees_blocs():
 HEALTHY = {
     "key_partner_ditched": False, "retention": 1.0, "queued_share": 0.0, "polarisation": 0.0,
     "contested_share": 0.0, "decision_success_rate": 0.9, "contribution_rate": 0.9,
-    "advantage_ratio": 1.3, "mean_trust": 0.7,
+    "advantage_ratio": 1.3, "mean_trust": 0.7, "inertia": 0.1,
 }
+#: The classifier's thresholds at their defaults, as a scenario's parameters name them.
+THRESHOLDS_AT = {f"metrics.{name}": value for name, value in THRESHOLDS.items()}
 CASES = {
     "solid_partnership": {},
     "ditch_and_run": {"key_partner_ditched": True, "retention": 0.5},
@@ -45,7 +47,7 @@ CASES = {
     "narrow_funnel": {"queued_share": 0.4},
     "tug_of_war": {"polarisation": 0.35, "contested_share": 0.4},
     "tokenism": {"contribution_rate": 0.2},
-    "collaborative_inertia": {"decision_success_rate": 0.2, "advantage_ratio": 0.6},
+    "collaborative_inertia": {"decision_success_rate": 0.2, "inertia": 0.8},
 }
 
 
@@ -59,8 +61,14 @@ def test_every_archetype_is_reachable(archetype):
 def test_classifier_boundaries():
     assert classify({**HEALTHY, "retention": 0.75}) == "solid_partnership"
     assert classify({**HEALTHY, "retention": 0.74}) == "amicable_divorce"
-    assert classify({**HEALTHY, "advantage_ratio": 1.04}) == "collaborative_inertia"
-    assert classify({**HEALTHY, "mean_trust": 0.39}) == "collaborative_inertia"
+    # Inertia means decisions stall: the stall measure decides, at its threshold.
+    assert classify({**HEALTHY, "inertia": 0.5}) == "collaborative_inertia"
+    assert classify({**HEALTHY, "inertia": 0.49}) == "solid_partnership"
+    # Low advantage or low trust while meetings decide is not inertia.
+    assert classify({**HEALTHY, "advantage_ratio": 0.6}) == "solid_partnership"
+    assert classify({**HEALTHY, "mean_trust": 0.2}) == "solid_partnership"
+    assert classify({**HEALTHY, "inertia": 0.3},
+                    {**THRESHOLDS_AT, "metrics.inertia_stall": 0.25}) == "collaborative_inertia"
     assert classify({**HEALTHY, "polarisation": 0.3}) == "solid_partnership"  # not contested
     assert len({r.archetype for r in RULES}) == len(RULES)
 

@@ -12,7 +12,10 @@ from collabsim.services import SERVICE_METRICS
 from collabsim.testing import assert_invariants, scenarios
 
 # Step-table columns that are undefined, not zero, when there is nothing to measure.
-UNDEFINED_WHEN_IDLE = {"acceptability", "acceptability_sd", "free_riding"}
+UNDEFINED_WHEN_IDLE = {"acceptability", "acceptability_sd", "free_riding", "own_acceptability",
+                       "own_equity_sd"}
+#: Metrics of the adopted plans: blank, not zero, in a run where no meeting decided.
+OF_DECISIONS = {"own_acceptability", "own_equity_sd"}
 
 
 @given(scenarios(), st.integers(0, 2**32 - 1))
@@ -26,8 +29,10 @@ def test_invariants_hold_every_step(scenario, seed):
 @given(scenarios(), st.integers(0, 2**32 - 1))
 def test_outputs_have_no_nan_where_defined(scenario, seed):
     result = run(scenario, seed)
+    decided = result.steps["decided"].astype(bool)
     for name in (*METRICS, *(SERVICE_METRICS if scenario["services.enabled"] else ())):
-        assert np.isfinite(result.summary[name]), name
+        defined = decided.any() or name not in OF_DECISIONS
+        assert np.isfinite(result.summary[name]) == defined, name
     assert 0.0 <= result.summary["mean_trust"] <= 1.0
     assert 0.0 <= result.summary["retention"] <= 1.0
     assert 0.0 <= result.summary["net_benefit_gini"] <= 1.0
@@ -35,9 +40,9 @@ def test_outputs_have_no_nan_where_defined(scenario, seed):
     steps = result.steps
     defined = steps.drop(columns=[c for c in UNDEFINED_WHEN_IDLE if c in steps])
     assert not defined.isna().any().any()
-    decided = steps["decided"].astype(bool)
-    assert steps.loc[decided, "acceptability"].notna().all()
-    assert steps.loc[~decided, "acceptability"].isna().all()
+    for column in ("acceptability", *OF_DECISIONS):
+        assert steps.loc[decided, column].notna().all(), column
+        assert steps.loc[~decided, column].isna().all(), column
 
 
 @given(scenarios(max_members=8, max_steps=8), st.integers(0, 2**32 - 1))

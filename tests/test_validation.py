@@ -151,7 +151,7 @@ def test_own_acceptability_is_judged_against_members_goals():
     # adopted plans against goals is the model's own acceptability, over deciding meetings.
     s = v.generic(**{"dynamics.understanding_weight": 0.0, "environment.austerity": 0.0,
                      "population.goal_conflict": 0.6})
-    runs = v.replicate_runs(s, 4, 11, own=True)
+    runs = v.replicate_runs(s, 4, 11)
     decided = runs["decision_success_rate"] > 0
     stayed = decided & (runs["retention"] == 1.0)  # a leaver is not scored after it leaves
     assert stayed.any() and (decided & ~stayed).any()
@@ -160,7 +160,7 @@ def test_own_acceptability_is_judged_against_members_goals():
     np.testing.assert_allclose(runs.loc[decided, "own_acceptability"],
                                runs.loc[decided, "acceptability"], atol=0.01)
     # With understanding weighted, deliberation moves preferences and the two part.
-    moved = v.replicate_runs(v.generic(**{"population.goal_conflict": 0.6}), 4, 11, own=True)
+    moved = v.replicate_runs(v.generic(**{"population.goal_conflict": 0.6}), 4, 11)
     assert not np.allclose(moved["own_acceptability"], moved["acceptability"], atol=1e-6)
 
 

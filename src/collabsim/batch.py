@@ -62,7 +62,8 @@ MODES = GOVERNANCE_MODES  #: governance mode codes, in order
 MEMBERS_KEPT_IDLE = ("power", "prosociality", "understanding", "trust", "satisfaction",
                      "low_steps", "cum_net", "cum_paid", "plan_acc", "shortfall",
                      "last_benefit", "last_contribution", "last_net", "relative_net",
-                     "exp_return", "obligation", "active", "exit_step", "exit_reason")
+                     "exp_return", "obligation", "active", "exit_step", "exit_reason",
+                     "scar")
 
 #: Step-table columns, one ``(steps, B)`` array each (the service submodel's columns
 #: come after ``free_riding`` when it is on).
@@ -71,12 +72,14 @@ COLUMNS = ("step", "decided", "rounds", "meeting_time", "acceptability", "accept
            "capacity", "queued", "pot", "joint_output", "solo_output", "coordination_cost",
            "productivity", "diversity", "shared_understanding", "fit", "advantage",
            "plan_currency", "members", "governance", "mean_trust", "trust_density",
-           "prosociality", "satisfaction", "budget", "pressure")
+           "prosociality", "satisfaction", "budget", "pressure", "own_acceptability",
+           "own_equity_sd")
 #: Columns a replicate with fewer than two members records as 0 (or NaN).
 IDLE_ZERO = ("decided", "rounds", "meeting_time", "contested", "contribution", "fair_total",
              "asked_total", "spent", "capacity", "joint_output", "solo_output",
              "coordination_cost", "productivity", "diversity", "shared_understanding", "fit")
-IDLE_NAN = ("acceptability", "acceptability_sd", "free_riding")
+IDLE_NAN = ("acceptability", "acceptability_sd", "free_riding", "own_acceptability",
+            "own_equity_sd")
 #: Step-table columns stored as integers and booleans in a run's table.
 INT_COLUMNS = ("step", "rounds", "meeting_time", "members")
 BOOL_COLUMNS = ("decided", "contested")
@@ -179,7 +182,7 @@ class Batch:
         C = len(founders.names) + J  # capacity: founders, then one slot per scheduled joiner
         W = max(C, p["dynamics.alternatives"] - 1)  # the broker's picks
         alpha, beta = trust_beta(p)
-        uniform, normal, expo, shock_u, shock_z, join_z, join_b = ([] for _ in range(7))
+        uniform, normal, expo, shock_u, shock_z, join_z, join_b, bias = ([] for _ in range(8))
         for rng in rngs:  # each replicate's own stream, once per run, not per step
             uniform.append(rng.random((T, 2 * C + W + 2)))
             normal.append(rng.standard_normal((T, C, D)))
@@ -188,9 +191,13 @@ class Batch:
             shock_z.append(rng.standard_normal((max(H, 1), C, D)))
             join_z.append(rng.standard_normal((max(J, 1), D)))
             join_b.append(rng.beta(alpha, beta, size=(max(J, 1), 2, C)))
+            # Drawn last, so that every other draw is the same with or without it.
+            if p["broker.misperception"]:
+                bias.append(rng.standard_normal((C, D)))
         self.blocks = Blocks(np.stack(uniform, 1), np.stack(normal, 1), np.stack(expo, 1))
         self.shock_u, self.shock_z = np.stack(shock_u), np.stack(shock_z)
         self.join_z, self.join_b = np.stack(join_z), np.stack(join_b)
+        self.broker_bias = np.stack(bias) if bias else None
         self._rngs = rngs
         return founders
 
@@ -232,7 +239,7 @@ class Batch:
             pressure = m.mean(m.pressure)  # the step's members, recorded if two are left
             kept = self._snapshot(~live)
             self._lead()
-            draws = Draws(u[:, 2 * self.C:-2], self.blocks.exponential[t])
+            draws = Draws(u[:, 2 * self.C:-2], self.blocks.exponential[t], self.broker_bias)
             rec, decided, yes = meeting.hold(self.chair(), fx, funding, joint, draws, live)
             trust.after_meeting(m, decided, yes, p, fx)
             c, paid = contribution.contribute(m, p, fx, funding, joint.currency)
@@ -242,10 +249,10 @@ class Batch:
             seen = trust.detection(fx, funding)
             trust.after_delivery(m, seen, p, fx)
             contribution.adapt_prosociality(m, p, seen)
+            trust.remember(m, p)
             exit.remember(m, p, fx, funding)
-            leave, ditch = exit.leavers(m, p, funding)
-            m.leave(leave, "dissatisfied", self.steps)
-            m.leave(ditch, "ditched", self.steps)
+            for reason, rows in exit.leavers(m, p, funding, joint).items():
+                m.leave(rows, reason, self.steps)
             if p["governance.adaptive"]:
                 change, to = adaptation.next_mode(joint.mode, m, p, joint.has_plan, MODES)
                 joint.mode = np.where(change, to, joint.mode)
@@ -349,11 +356,11 @@ class Batch:
         if kind == "budget_cut":
             m.budget *= 1.0 - size * rows
         elif kind == "turnover":
-            environment.turnover(m, rows, size, self.p["population.initial_trust"])
+            environment.turnover(m, rows, size, self.p.params)
         elif kind == "political_shift":
             environment.shift_goals(m, rows, size, self.shock_z[:, h])
         elif kind == "scandal":
-            trust.scandal(m, rows, size)
+            trust.scandal(m, rows, size, self.p.params)
         elif kind == "leave":
             m.leave(rows, "forced", self.steps)
 

@@ -74,10 +74,13 @@ MEMBER_FIELDS: tuple[Field, ...] = (
 PAIR_FIELDS: tuple[Field, ...] = (
     Field("trust", float, meaning="trust[i, j]: i's trust in j, 1 on the diagonal"),
     Field("culture", float, meaning="cultural distance between i's and j's sectors"),
+    Field("scar", float, joiner=0.0,
+          meaning="scar[i, j]: i's memory of j's betrayals, capping trust (mechanisms.memory)"),
 )
 
 
-EXIT_REASONS = ("dissatisfied", "ditched", "forced")  #: ``exit_reason`` codes
+#: ``exit_reason`` codes
+EXIT_REASONS = ("dissatisfied", "ditched", "forced", "reviewed", "amicable")
 
 
 class Members:
@@ -115,6 +118,7 @@ class Members:
     relative_net: np.ndarray
     trust: np.ndarray
     culture: np.ndarray
+    scar: np.ndarray
 
     def __init__(self, B: int, C: int) -> None:
         self.B, self.C = B, C
@@ -197,8 +201,11 @@ class Members:
             getattr(self, f.name)[:, slot] = value
         for f in PAIR_FIELDS:
             pair = getattr(self, f.name)
-            pair[:, slot, :] = values[f.name]
-            pair[:, :, slot] = values.get(f"{f.name}_in", values[f.name])
+            row = values.get(f.name, f.joiner)
+            if row is None:
+                raise ValueError(f"a joiner needs a value for {f.name}")
+            pair[:, slot, :] = row
+            pair[:, :, slot] = values.get(f"{f.name}_in", row)
         self.trust[:, slot, slot] = 1.0
         self.active[:, slot] = True
         self.join_step[:, slot] = step

@@ -108,6 +108,14 @@ REGISTRY: dict[str, Metric] = {m.name: m for m in (
     Metric("equity_sd", "Unevenness of plans", "score", -1,
            "How unevenly the agreed plans suited the members: the spread of acceptability "
            "across members.", _POSITIVE),
+    Metric("own_acceptability", "Plans against own goals", "score", 1,
+           "How acceptable the agreed plans were to members judged by their own goals, not "
+           "by the preferences deliberation moved (0 to 1), averaged over the meetings that "
+           "decided; blank where none did.", _UNIT),
+    Metric("own_equity_sd", "Unevenness against own goals", "score", -1,
+           "How unevenly the agreed plans suited members' own goals: the spread across "
+           "members, averaged over the meetings that decided; blank where none did.",
+           _POSITIVE),
     Metric("mean_trust", "Trust", "score", 1,
            "Average trust between the members still in the partnership at the end (0 to 1).",
            _UNIT),
@@ -253,7 +261,8 @@ def polarisation(goals: np.ndarray, trust: np.ndarray, active: np.ndarray | None
 #: Step-table columns the summary reads.
 SUMMARY_COLUMNS = ("joint_output", "solo_output", "meeting_time", "contribution",
                    "asked_total", "free_riding", "spent", "decided", "acceptability",
-                   "acceptability_sd", "contested", "mean_trust", "trust_density")
+                   "acceptability_sd", "contested", "mean_trust", "trust_density",
+                   "own_acceptability", "own_equity_sd")
 
 
 def summarise_batch(
@@ -281,10 +290,11 @@ def summarise_batch(
     n_decided = decided.sum(axis=1)
     joint, solo = col["joint_output"].sum(axis=1), col["solo_output"].sum(axis=1)
 
-    def over(values: np.ndarray, mask: np.ndarray, count: np.ndarray) -> np.ndarray:
-        """Mean of ``values`` where ``mask``, per run; 0 where nothing is counted."""
+    def over(values: np.ndarray, mask: np.ndarray, count: np.ndarray, none: float = 0.0
+             ) -> np.ndarray:
+        """Mean of ``values`` where ``mask``, per run; ``none`` where nothing is counted."""
         total = np.where(mask, values, 0.0).sum(axis=1)
-        return np.where(count > 0, total / np.maximum(count, 1), 0.0)
+        return np.where(count > 0, total / np.maximum(count, 1), none)
 
     fr_seen = ~np.isnan(col["free_riding"])
     total_contribution = col["contribution"].sum(axis=1)
@@ -304,6 +314,9 @@ def summarise_batch(
         "decision_success_rate": over(decided.astype(float), held, n_held),
         "acceptability": over(col["acceptability"], decided, n_decided),
         "equity_sd": over(col["acceptability_sd"], decided, n_decided),
+        # Blank (NaN) where no meeting decided: no plan, so no acceptability to own goals.
+        "own_acceptability": over(col["own_acceptability"], decided, n_decided, np.nan),
+        "own_equity_sd": over(col["own_equity_sd"], decided, n_decided, np.nan),
         "mean_trust": col["mean_trust"][:, -1] if T else np.zeros(B),
         "trust_density": col["trust_density"][:, -1] if T else np.zeros(B),
         "retention": (np.asarray(founders["active"], dtype=float).mean(axis=1) if F
@@ -379,14 +392,11 @@ RULES: tuple[Rule, ...] = (
          lambda d, t: d["contribution_rate"] < t["tokenism_contribution"]
          and d["decision_success_rate"] >= t["tokenism_decisions"]),
     Rule("collaborative_inertia",
-         "decisions stall (under {inertia_decisions:.0%} of meetings decide), joint output "
-         "barely beats working alone (advantage ratio under {inertia_advantage:g}), or trust "
-         "is low (under {inertia_trust:g})",
-         lambda d, t: d["decision_success_rate"] < t["inertia_decisions"]
-         or d["advantage_ratio"] < t["inertia_advantage"]
-         or d["mean_trust"] < t["inertia_trust"]),
+         "decisions stall: at least {inertia_stall:.0%} of meeting time was spent in "
+         "meetings that decided nothing",
+         lambda d, t: d["inertia"] >= t["inertia_stall"]),
     Rule("solid_partnership",
-         "sustained advantage, members retained, trust at least moderate",
+         "none of the above: members stay, decisions are made, money is paid and spent",
          lambda d, t: True),
 )
 assert {r.archetype for r in RULES} == set(ARCHETYPES)

@@ -88,12 +88,9 @@ EVIDENCE: dict[str, tuple[tuple[str, str, float], ...]] = {
                   "asked", 1.0),
                  ("decision_success_rate", "{decided} of the last {recent} meetings reached a "
                   "decision", 1.0)),
-    "collaborative_inertia": (("decision_success_rate", "{decided} of the last {recent} "
-                               "meetings reached a decision ({decided_all} of {held} so far)",
-                               1.0),
-                              ("advantage_ratio", "joint output is {advantage_ratio:.2f} times "
-                               "what the same money buys spent alone", np.inf),
-                              ("mean_trust", "mean trust is {mean_trust:.2f}", 1.0)),
+    "collaborative_inertia": (("inertia", "{decided} of the last {recent} meetings reached a "
+                               "decision ({decided_all} of {held} so far; {inertia:.0%} of "
+                               "meeting time went on meetings that decided nothing)", 0.0),),
     "solid_partnership": (("advantage_ratio", "joint output is {advantage_ratio:.2f} times "
                            "what the same money buys spent alone", np.inf),
                           ("retention", "{retained} of {founders} founding members remain",

@@ -23,6 +23,13 @@ SECTION_TITLES = {
     "population": "Generated members",
     "dynamics": "Behaviour",
     "metrics": "Measures and outcome archetypes",
+    "memory": "Trust with memory",
+    "coordination": "Coordination costs",
+    "broker": "The broker",
+    "participation": "Participation of service users",
+    "decision": "Decision rules and power",
+    "legal_duty": "The legal duty",
+    "divorce": "Negotiated de-integration",
 }
 
 

@@ -179,48 +179,9 @@ def _legal(overrides: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def replicate_runs(scenario: Scenario, n: int, seed: int, *, own: bool = False) -> pd.DataFrame:
-    """``n`` replicates of ``scenario``: one summary row each.
-
-    With ``own``, the rows carry ``own_acceptability`` (the acceptability of adopted
-    plans against members' own goals, over the meetings that decided; NaN when none
-    did). When the model's summary does not yet have that metric, it is computed by
-    :func:`_own_acceptability_runs`.
-    """
-    from collabsim.metrics import REGISTRY
-
-    if own and "own_acceptability" not in REGISTRY:
-        return _own_acceptability_runs(scenario, n, seed)
-    runs = run_replicates(scenario, n, seed)
-    if own and "own_acceptability" not in runs:  # declared, but not by this engine
-        return _own_acceptability_runs(scenario, n, seed)
-    return runs
-
-
-def _own_acceptability_runs(scenario: Scenario, n: int, seed: int) -> pd.DataFrame:
-    """TEMPORARY, until the model reports ``own_acceptability`` itself (issue #11 item 1).
-
-    Runs each replicate step by step and, after each meeting that decided, scores the
-    adopted plan against the goals of the members then active. Same seeds and summaries
-    as :func:`~collabsim.runner.run_replicates`. Delete once the summary has the metric.
-    """
-    from collabsim.mechanisms.meeting import acceptability
-    from collabsim.model import PartnershipModel
-
-    rows = []
-    steps = scenario["scenario.steps"]
-    for k in range(n):
-        model = PartnershipModel(scenario, rng=replicate_seed(seed, k))
-        scores = []
-        while model.steps < steps:
-            model.step()
-            if model.history[-1]["decided"] and model.state.n and model.joint.plan is not None:
-                acc = acceptability(model.joint.plan[None, :], model.state.goals,
-                                    scenario.params)[0]
-                scores.append(float(acc.mean()))
-        rows.append({"replicate": k, **model.summary(),
-                     "own_acceptability": float(np.mean(scores)) if scores else math.nan})
-    return pd.DataFrame(rows)
+def replicate_runs(scenario: Scenario, n: int, seed: int) -> pd.DataFrame:
+    """``n`` replicates of ``scenario``: one summary row each (own-goal metrics included)."""
+    return run_replicates(scenario, n, seed)
 
 
 # Independent patterns ------------------------------------------------------------------
@@ -238,14 +199,14 @@ def _paired(a: pd.DataFrame, b: pd.DataFrame, metric: str) -> float:
 
 def _arms(s: Scenario, arms: Sequence[Mapping[str, Any]], n: int, seed: int,
           own: bool = False) -> list[pd.DataFrame]:
-    return [replicate_runs(s.with_overrides(_legal(arm)), n, seed, own=own)
+    return [replicate_runs(s.with_overrides(_legal(arm)), n, seed)
             for arm in arms]
 
 
 def judge_deliberation(s: Scenario, n: int, seed: int) -> Verdict:
     """Four deliberation rounds against none: decisions and own acceptability."""
     none, four = _arms(s, [{"governance.deliberation_rounds": 0},
-                           {"governance.deliberation_rounds": 4}], n, seed, own=True)
+                           {"governance.deliberation_rounds": 4}], n, seed)
     d_success = _paired(none, four, "decision_success_rate")
     d_own = _paired(none, four, "own_acceptability")
     return d_own, bool(d_success >= 0 and d_own > 0), {"d_decision_success": d_success}

@@ -131,6 +131,9 @@ STEP_COLUMNS = _cols([
     ("satisfaction", F, SHARE, "mean satisfaction of members"),
     ("budget", F, MONEY, "members' budgets in all"),
     ("pressure", F, "", "mean pressure on members"),
+    ("own_acceptability", F, SHARE,
+     "mean acceptability of the decision against members' own goals (null if none)"),
+    ("own_equity_sd", F, "", "spread of that acceptability across members (null if none)"),
 ])
 
 #: One row per member per step (collabsim.batch.Batch.agent_frame).

@@ -18,6 +18,15 @@ partnership's joint state (:class:`Joint`) and the parameters, vectorised over a
 batch of ``B`` replicates (arrays ``(B, C, ...)`` with an ``active`` mask); the levers
 act through :mod:`collabsim.infrastructure`. :meth:`collabsim.batch.Batch.step`
 calls them in this order; a single run is a batch of one.
+
+The mechanisms the evidence calls for (docs/ODD.md section 7.9) are hooked into those
+steps, each neutral at its defaults: :mod:`~collabsim.mechanisms.memory` (scars,
+turnover inheritance), :mod:`~collabsim.mechanisms.coordination` (costs that grow with
+size), :mod:`~collabsim.mechanisms.broker` (a broker that misreads preferences),
+:mod:`~collabsim.mechanisms.duty` (the legal duty as cited),
+:mod:`~collabsim.mechanisms.decision_power` (decision rules and power imbalance),
+:mod:`~collabsim.mechanisms.divorce` (negotiated de-integration) and
+:mod:`~collabsim.mechanisms.voice` (tokenism and the rung of participation).
 """
 
 from __future__ import annotations
@@ -38,10 +47,12 @@ class Joint:
         mode: The governance mode, an index into ``schema.GOVERNANCE_MODES``.
         lead: Slot of the lead organisation.
         switch_step: Step at which governance changed mode, -1 if it has not.
+        divorce_streak: Consecutive steps most members wanted to wind down
+            (:mod:`~collabsim.mechanisms.divorce`).
     """
 
     FIELDS = ("plan", "has_plan", "currency", "pot", "queue", "advantage", "mode", "lead",
-              "switch_step")
+              "switch_step", "divorce_streak")
 
     def __init__(self, B: int, D: int, mode: int, lead: np.ndarray) -> None:
         self.plan = np.zeros((B, D))
@@ -51,3 +62,4 @@ class Joint:
         self.mode = np.full(B, mode)
         self.lead = np.asarray(lead, dtype=int)
         self.switch_step = np.full(B, -1)
+        self.divorce_streak = np.zeros(B, dtype=int)

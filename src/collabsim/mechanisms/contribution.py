@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from collabsim.infrastructure import Effects
+from collabsim.mechanisms import voice
 from collabsim.mechanisms.environment import fair_share
 from collabsim.members import Members
 from collabsim.rules.funding import FundingRule
@@ -32,6 +33,7 @@ def contribute(
         + p["dynamics.willingness_trust"] * m.trust_out()
         + p["dynamics.willingness_return"] * (m.exp_return - 1.0)
         + fx.accountability_push
+        + voice.push(p["participation.rung"], p["participation.voice"])
         - p["dynamics.willingness_pressure"] * (1 - fx.pressure_shield) * m.pressure,
         0.0, 1.0,
     )

@@ -81,6 +81,10 @@ def deliver(
             spent * live, productivity * live, c * live[:, None])
         m.cum_saved += saved
         benefit = benefit + saved
+        if p["services.count_in_output"]:  # acute and care costs avoided are output too
+            avoided = record["acute_cost_avoided"] + record["care_cost_avoided"]
+            joint_output = joint_output + avoided
+            joint.advantage += avoided
     # Under budget pressure a £ for joint work is a £ taken from statutory services.
     felt = c * (1.0 + p["dynamics.opportunity_cost"] * m.pressure)
     net = (benefit - felt - m.meeting_cost) * a

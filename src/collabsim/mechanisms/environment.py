@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from collabsim.mechanisms import trust
+from collabsim.mechanisms import memory, trust
 from collabsim.members import D, Members
 from collabsim.schema import QUARTERS_PER_YEAR
 
@@ -52,13 +52,14 @@ def random_events(m: Members, p: Mapping[str, Any], u: np.ndarray, z: np.ndarray
     C, a = m.C, m.active
     turned = a & (u[:, :C] < p["environment.turnover_rate"])
     if turned.any():
-        turnover(m, turned, p["environment.turnover_size"], p["population.initial_trust"])
+        turnover(m, turned, p["environment.turnover_size"], p)
     shifted = a & (u[:, C:2 * C] < p["environment.political_shift_rate"])
     if shifted.any():
         shift_goals(m, shifted, p["environment.political_shift_size"], z)
     scandal = (u[:, -2] < p["environment.scandal_rate"]) & (m.n > 0)
     if scandal.any():
-        trust.scandal(m, one_of(m, u[:, -1]) & scandal[:, None], p["environment.scandal_size"])
+        trust.scandal(m, one_of(m, u[:, -1]) & scandal[:, None], p["environment.scandal_size"],
+                      p)
 
 
 def one_of(m: Members, u: np.ndarray) -> np.ndarray:
@@ -67,9 +68,13 @@ def one_of(m: Members, u: np.ndarray) -> np.ndarray:
     return (np.arange(m.C)[None, :] == who[:, None]) & (m.n > 0)[:, None]
 
 
-def turnover(m: Members, rows: np.ndarray, size: float, prior: float) -> None:
-    """New leadership: trust and understanding move back towards where they started."""
-    trust.turnover(m, rows, size, prior)
+def turnover(m: Members, rows: np.ndarray, size: float, p: Mapping[str, Any]) -> None:
+    """New leadership: trust and understanding move back towards where they started.
+
+    The new representative inherits ``memory.inheritance`` of its organisation's history.
+    """
+    size = memory.turnover_reach(size, p["memory.inheritance"])
+    trust.turnover(m, rows, size, p["population.initial_trust"])
     m.understanding += size * rows[..., None] * (m.goals - m.understanding)
 
 

@@ -4,7 +4,11 @@ Members remember what joint work returned them (``dynamics.satisfaction_memory``
 A member dissatisfied for ``dynamics.exit_patience`` steps running, who no longer
 trusts its partners, leaves; one under budget pressure, dissatisfied and distrustful
 hands its responsibilities to the partners who stay and leaves at once (ditch and
-run). The funding rule's exit cost holds members in; a legal duty forbids leaving.
+run). The funding rule's exit cost holds members in; a legal duty forbids leaving
+(``legal_duty.exit_ban``) or, as cited, lets a member leave after review where the
+partnership is clearly not efficient for it (:mod:`~collabsim.mechanisms.duty`). Members
+may also agree together to wind the partnership down
+(:mod:`~collabsim.mechanisms.divorce`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from collabsim.infrastructure import Effects
+from collabsim.mechanisms import Joint, divorce, duty, memory
 from collabsim.mechanisms.delivery import reference
 from collabsim.mechanisms.environment import fair_share
 from collabsim.members import Members
@@ -32,15 +37,29 @@ def remember(m: Members, p: Mapping[str, Any], fx: Effects, funding: FundingRule
 
 
 def leavers(
-    m: Members, p: Mapping[str, Any], funding: FundingRule
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(B, C)`` masks of the members who leave dissatisfied and who ditch this step.
+    m: Members, p: Mapping[str, Any], funding: FundingRule, joint: Joint
+) -> dict[str, np.ndarray]:
+    """Who leaves this step: ``(B, C)`` masks by exit reason, in the order they leave.
 
-    Ditchers' obligations pass to the partners who stay.
+    Members who agree to wind down leave first (``amicable``); a mandated member may
+    leave only after review (``reviewed``); the others leave ``dissatisfied`` or
+    ``ditched``. Ditchers' obligations pass to the partners who stay.
     """
+    out: dict[str, np.ndarray] = {}
+    if p["governance.mandated"] and p["legal_duty.exit_ban"]:
+        return out
     a = m.active
+    if p["divorce.enabled"]:
+        agreed, joint.divorce_streak = divorce.agree(
+            m.satisfaction, a, joint.divorce_streak, p["divorce.quorum"],
+            p["divorce.satisfaction"], p["divorce.patience"])
+        out["amicable"] = a & agreed[:, None]
+        a = a & ~out["amicable"]
     if p["governance.mandated"]:
-        return np.zeros_like(a), np.zeros_like(a)
+        floor = p["dynamics.exit_threshold"] - funding.exit_cost - p["legal_duty.review_margin"]
+        out["reviewed"], m.low_steps = duty.review(m.satisfaction, m.low_steps, a, floor,
+                                                   p["dynamics.exit_patience"])
+        return out
     trust_out = m.trust_out()
     unhappy = ((m.satisfaction < p["dynamics.exit_threshold"] - funding.exit_cost)
                & (trust_out < p["dynamics.exit_trust"]))
@@ -49,8 +68,10 @@ def leavers(
     ditch = (a & (m.pressure >= p["dynamics.ditch_pressure"]) & (m.satisfaction < 0.0)
              & (trust_out < p["dynamics.ditch_trust"]) & (funding.exit_cost < 1.0) & ~leave)
     if ditch.any():
+        m.scar = memory.after_ditching(m.scar, ditch, a, p["memory.ditch_scar"])
         hand_over(m, p, ditch)
-    return leave, ditch
+    out.update(dissatisfied=leave, ditched=ditch)
+    return out
 
 
 def hand_over(m: Members, p: Mapping[str, Any], ditch: np.ndarray) -> None:

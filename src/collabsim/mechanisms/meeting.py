@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from collabsim.infrastructure import Effects
-from collabsim.mechanisms import Joint
+from collabsim.mechanisms import Joint, coordination, decision_power
 from collabsim.members import Members
 from collabsim.population import goal_distance
 from collabsim.rules.decision import Ballot, DecisionRule
@@ -75,7 +75,10 @@ class Chair:
         """Put alternatives ``(B, K, D)`` tabled by ``proposers (B, K)`` to the decision rule.
 
         A member votes for an alternative it finds acceptable enough, counting its trust
-        in whoever tabled it (the broker's credibility comes from facilitation).
+        in whoever tabled it (the broker's credibility comes from facilitation). The
+        rule counts the votes cast, shifted by power where the rule makes that matter
+        (:mod:`~collabsim.mechanisms.decision_power`); the yes votes returned are the
+        sincere ones, which trust and contest follow.
 
         Returns:
             Acceptability ``(B, K, C)``, yes votes ``(B, K, C)`` and which pass ``(B, K)``.
@@ -89,9 +92,12 @@ class Chair:
         credit = np.take_along_axis(m.trust, np.maximum(proposers, 0)[:, None, :], axis=2)
         credit = np.where(proposers[:, :, None] == BROKER, broker_trust,
                           credit.transpose(0, 2, 1))
-        yes = (acc + p["dynamics.trust_acceptance_bonus"] * (credit - NEUTRAL_TRUST)
-               >= threshold) & m.active[:, None, :]
-        ballot = Ballot(yes, acc, m.power, m.active, decider, p["governance.supermajority"],
+        leaning = acc + p["dynamics.trust_acceptance_bonus"] * (credit - NEUTRAL_TRUST)
+        shift = decision_power.power_shift(m.power, proposers, p["governance.decision_rule"],
+                                           p["decision.deference"], p["decision.veto_guard"])
+        cast = (leaning + shift >= threshold) & m.active[:, None, :]
+        yes = cast if isinstance(shift, float) else (leaning >= threshold) & m.active[:, None, :]
+        ballot = Ballot(cast, acc, m.power, m.active, decider, p["governance.supermajority"],
                         threshold)
         return acc, yes, self.decision.passes(ballot) & valid
 
@@ -121,6 +127,13 @@ class Chair:
             here = self.mode == code
             alts[here], who[here], valid[here] = alts_g[here], who_g[here], valid_g[here]
         return alts, who, valid
+
+
+def spread(values: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation over the active members of ``values (B, C)``, ``(B,)`` each."""
+    n = np.maximum(active.sum(axis=1), 1)
+    mean = (values * active).sum(axis=1) / n
+    return mean, np.sqrt((((values - mean[:, None]) ** 2) * active).sum(axis=1) / n)
 
 
 def deliberate(m: Members, weights: np.ndarray, totals: np.ndarray, speed: float,
@@ -194,6 +207,10 @@ def hold(
     cost = (p["governance.meeting_cost"] * (used + 1) * fx.meeting_time_cost * load
             + fx.participation_cost)
     m.meeting_cost = np.where(a, cost[:, None], 0.0)
+    if p["coordination.tie_cost"]:
+        hub = np.array([g.name != "shared" for g in chair.modes])[chair.mode]
+        m.meeting_cost += coordination.tie_costs(a, hub, p["coordination.tie_cost"],
+                                                 p["coordination.hub_relief"])
     running = chair.by_mode([np.full(B, g.running_cost()) for g in chair.modes])
     if running.any():  # the broker's running cost is shared in proportion to budget
         budget = m.budget * a
@@ -207,9 +224,9 @@ def hold(
     joint.plan = np.where(decided[:, None], plan, joint.plan)
     joint.has_plan = joint.has_plan | decided
     joint.currency = np.where(decided, 1.0, joint.currency * (1.0 - p["dynamics.plan_decay"]))
-    nn = np.maximum(n, 1)
-    mean_acc = (acc_adopted * a).sum(axis=1) / nn
-    sd = np.sqrt((((acc_adopted - mean_acc[:, None]) ** 2) * a).sum(axis=1) / nn)
+    mean_acc, sd = spread(acc_adopted, a)
+    # The adopted plan against members' own goals, not the preferences deliberation moved.
+    own_acc, own_sd = spread(acceptability(plan[:, None, :], m.goals, p)[:, 0], a)
     contested = decided & ((~yes_adopted & a).sum(axis=1) >= p["metrics.contested_share"] * n)
     m.plan_acc = np.where(joint.has_plan[:, None] & a,
                           acceptability(joint.plan[:, None, :], preferences(m, p), p)[:, 0], 0.0)
@@ -217,5 +234,7 @@ def hold(
               "meeting_time": ((used + 1) * n).astype(float),
               "acceptability": np.where(decided, mean_acc, np.nan),
               "acceptability_sd": np.where(decided, sd, np.nan),
-              "contested": contested.astype(float)}
+              "contested": contested.astype(float),
+              "own_acceptability": np.where(decided, own_acc, np.nan),
+              "own_equity_sd": np.where(decided, own_sd, np.nan)}
     return record, decided, yes_adopted

@@ -15,12 +15,17 @@ from typing import Any
 import numpy as np
 
 from collabsim.infrastructure import Effects
+from collabsim.mechanisms import memory
 from collabsim.members import Members
 from collabsim.rules.funding import FundingRule
 
 
 def turnover(m: Members, rows: np.ndarray, size: float, prior: float) -> None:
-    """New leadership at ``rows (B, C)``: trust to and from them moves back to the prior."""
+    """New leadership at ``rows (B, C)``: trust to and from them moves back to the prior.
+
+    Scars to and from them fade as far (:mod:`~collabsim.mechanisms.memory`).
+    """
+    m.scar = memory.forget(m.scar, rows, size)
     b, i = np.nonzero(rows)  # the few members concerned, in any replicate
     T = m.trust
     T[b, i, :] += size * (prior - T[b, i, :])
@@ -28,11 +33,15 @@ def turnover(m: Members, rows: np.ndarray, size: float, prior: float) -> None:
     m.trust_in_self()
 
 
-def scandal(m: Members, hit: np.ndarray, size: float) -> None:
-    """A safeguarding incident: everyone's trust in the members ``hit (B, C)`` drops."""
+def scandal(m: Members, hit: np.ndarray, size: float, p: Mapping[str, Any]) -> None:
+    """A safeguarding incident: everyone's trust in the members ``hit (B, C)`` drops.
+
+    It may leave a scar (``memory.scandal_scar``) that caps that trust until it fades.
+    """
     b, i = np.nonzero(hit)
     m.trust[b, :, i] *= 1.0 - size
     m.trust_in_self()
+    m.scar = memory.after_scandal(m.scar, hit, size, p["memory.scandal_scar"])
 
 
 def after_meeting(
@@ -88,6 +97,7 @@ def after_delivery(m: Members, seen_share: float, p: Mapping[str, Any], fx: Effe
     to the win, and falls on the share of their shortfalls that the others saw.
     """
     seen = seen_share * m.shortfall * m.active
+    m.scar = memory.after_shortfall(m.scar, seen, m.active, p["memory.shortfall_scar"])
     win = np.clip(m.relative_net, 0.0, 1.0) * m.active
     gain = p["dynamics.trust_gain"] * fx.trust_building * fx.evidence
     T = m.trust
@@ -102,3 +112,8 @@ def after_delivery(m: Members, seen_share: float, p: Mapping[str, Any], fx: Effe
         T -= lost
     np.clip(T, 0.0, 1.0, out=T)
     m.trust_in_self()
+
+
+def remember(m: Members, p: Mapping[str, Any]) -> None:
+    """Trust may not rise above what scars allow; then scars fade a step."""
+    m.trust, m.scar = memory.remember(m.trust, m.scar, p["memory.scar_decay"])

@@ -12,11 +12,12 @@ given, and the random numbers it needs are drawn for it (:class:`Draws`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from collabsim.mechanisms import broker
 from collabsim.rules.registry import Registry
 from collabsim.schema import NEUTRAL_TRUST
 
@@ -33,10 +34,14 @@ class Draws:
     Attributes:
         uniform: ``(B, W)`` uniforms, ``W >= max(C, K - 1)``: the broker's picks.
         exponential: ``(B, C)`` ``Exp(1)`` keys: who tables under shared governance.
+        bias: ``(B, C, D)`` the broker's lasting misreading of each member's preferences,
+            standard normal, drawn once per run (:mod:`collabsim.mechanisms.broker`);
+            ``None`` where it never misreads.
     """
 
     uniform: np.ndarray
     exponential: np.ndarray
+    bias: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -232,11 +237,14 @@ class Nao(GovernanceMode):
 
     Its first alternative is the members' unweighted centre; the others lean towards
     ``K - 1`` members picked at random (without replacement where there are enough),
-    less so the better the facilitation. The broker has its own admin capacity and
-    running cost.
+    less so the better the facilitation. It works from members' preferences as it reads
+    them (``broker.misperception``). The broker has its own admin capacity and running
+    cost.
     """
 
     def propose(self, t, k, vote, draws):  # noqa: D102
+        t = replace(t, pref=broker.perceived(t.pref, draws.bias,
+                                             self.params["broker.misperception"]))
         B, C = t.active.shape
         n = t.n
         u = draws.uniform
