@@ -1,7 +1,12 @@
-"""Reduced versions of the pattern checks (full versions: `make validate`).
+"""The pattern checks at full size (as `make validate` runs them), the survey reduced.
 
 Patterns the model reproduces must hold here too; those it does not reproduce (see
 docs/validation.md) must still run and report a well-formed result with its reason.
+With the evidence's mechanisms on by default runs vary more, and the reduced checks
+(a handful of replicates) no longer resolve patterns 1, 2 and 4, which hold at full
+size; the batched engine runs the full checks in a few seconds. Pattern 6 (a legal duty
+raises collaborative advantage) no longer holds: with the duty as cited (no exit ban)
+the advantage gained is small and not significant.
 """
 
 import math
@@ -10,12 +15,12 @@ import pytest
 
 from collabsim.validation import PATTERNS
 
-REPRODUCED = {1, 2, 4, 5, 6, 7, 8}
+REPRODUCED = {1, 2, 4, 5, 7, 8}
 
 
 @pytest.mark.parametrize("check", PATTERNS, ids=lambda c: c.__name__)
 def test_pattern(check):
-    result = check(quick=True)
+    result = check(quick=check.__name__ == "survey")
     assert math.isfinite(result.effect)
     lo, hi = result.ci
     assert lo <= result.effect <= hi
