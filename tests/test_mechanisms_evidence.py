@@ -20,7 +20,7 @@ from collabsim.metrics import METRICS
 from collabsim.scenario import Scenario, Shock
 from collabsim.seeds import replicate_seed
 
-from .conftest import ROOT
+from .conftest import EVIDENCE_OFF, ROOT
 
 QUIET = {"environment.turnover_rate": 0.0, "environment.political_shift_rate": 0.0,
          "environment.scandal_rate": 0.0}
@@ -28,12 +28,7 @@ QUIET = {"environment.turnover_rate": 0.0, "environment.political_shift_rate": 0
 HARD = {"population.initial_trust": 0.3, "population.goal_conflict": 0.6}
 
 
-#: Every evidence mechanism off: the neutral value of each switch.
-OFF = {"memory.scandal_scar": 0.0, "memory.shortfall_scar": 0.0, "memory.ditch_scar": 0.0,
-       "memory.inheritance": 0.0, "coordination.tie_cost": 0.0, "broker.misperception": 0.0,
-       "legal_duty.exit_ban": True, "decision.deference": 0.0, "decision.veto_guard": 0.0,
-       "divorce.enabled": False, "participation.voice": 0.0,
-       "services.count_in_output": False}
+OFF = EVIDENCE_OFF
 
 
 def scenario(path: str = "scenarios/generic.toml", **overrides) -> Scenario:
