@@ -21,6 +21,16 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
                       or ("ci" if os.environ.get("CI") else "dev"))
 
 
+#: Every evidence mechanism (docs/ODD.md section 7.9) off: the neutral value of each switch.
+#: The mechanisms are on by default; tests of one rule or mechanism in isolation start here.
+EVIDENCE_OFF = {
+    "memory.scandal_scar": 0.0, "memory.shortfall_scar": 0.0, "memory.ditch_scar": 0.0,
+    "memory.inheritance": 0.0, "coordination.tie_cost": 0.0, "broker.misperception": 0.0,
+    "legal_duty.exit_ban": True, "decision.deference": 0.0, "decision.veto_guard": 0.0,
+    "divorce.enabled": False, "participation.voice": 0.0, "services.count_in_output": False,
+}
+
+
 @pytest.fixture(scope="session")
 def baseline():
     return load_scenario(SCENARIOS / "baseline.toml")

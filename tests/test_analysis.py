@@ -59,14 +59,21 @@ def swept(tmp_path, *args, **kwargs):
 def grid(tmp_path_factory):
     """A three-factor grid of the model: 2 modes x 2 sizes x 3 trust levels, 2 replicates.
 
-    The lowest trust is low enough for some partnerships to pay little (tokenism), so
-    the archetype varies across the grid.
+    The lowest trust is low enough for some partnerships of little prosocial motivation
+    to pay little (tokenism), so the archetype varies across the grid.
     """
     tmp = tmp_path_factory.mktemp("grid")
+    (tmp / "low.toml").write_text(f"""
+[scenario]
+base = "{GENERIC}"
+name = "generic_low_prosociality"
+[population]
+prosociality = 0.2
+""")
     path = tmp / "grid.toml"
     path.write_text(f"""
 [sweep]
-scenario = "{GENERIC}"
+scenario = "{tmp / 'low.toml'}"
 replicates = 2
 seed = 11
 steps = 6

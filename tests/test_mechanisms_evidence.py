@@ -1,7 +1,8 @@
 """Mechanisms the evidence calls for (docs/ODD.md section 7.9), through the batched engine.
 
-Each test shows the behaviour that makes a mechanism what it is, and each mechanism is
-neutral at its defaults (the golden master and tests/test_batch.py hold that too).
+Each test shows the behaviour that makes a mechanism what it is. The mechanisms are on by
+default; to isolate one, every scenario here starts with all of them off (:data:`OFF`, the
+values that make each neutral) and a test switches on only those it is about.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collabsim.metrics import METRICS
 from collabsim.scenario import Scenario, Shock
 from collabsim.seeds import replicate_seed
 
-from .conftest import ROOT
+from .conftest import EVIDENCE_OFF, ROOT
 
 QUIET = {"environment.turnover_rate": 0.0, "environment.political_shift_rate": 0.0,
          "environment.scandal_rate": 0.0}
@@ -27,8 +28,12 @@ QUIET = {"environment.turnover_rate": 0.0, "environment.political_shift_rate": 0
 HARD = {"population.initial_trust": 0.3, "population.goal_conflict": 0.6}
 
 
+OFF = EVIDENCE_OFF
+
+
 def scenario(path: str = "scenarios/generic.toml", **overrides) -> Scenario:
-    s = load_scenario(ROOT / path)
+    """The scenario at ``path`` with every evidence mechanism off, then ``overrides``."""
+    s = load_scenario(ROOT / path).with_overrides(OFF, source="test")
     return s.with_overrides({k.replace("__", "."): v for k, v in overrides.items()},
                             source="test") if overrides else s
 
@@ -60,7 +65,8 @@ def exits(batch: Batch) -> Counter:
 
 # ------------------------------------------------------------------- neutral defaults
 def test_every_mechanism_is_off_while_its_switch_is_at_its_default():
-    """Their secondary settings change nothing while the switch that turns each on is off."""
+    """Their secondary settings change nothing while the switch that turns each on is off
+    (the switches are on by default; here they are set off, as in :data:`OFF`)."""
     s = with_(scenario("scenarios/teaching/amicable_divorce.toml"), {"governance.mandated": True})
     seconds = {"memory.scar_decay": 0.5, "coordination.hub_relief": 0.9,
                "legal_duty.review_margin": 0.0, "divorce.quorum": 0.1,
@@ -307,7 +313,10 @@ def test_service_value_counts_in_joint_output_only_when_asked():
 # ------------------------------------------------- 9. tokenism and the participation rung
 def test_tokenism_persists_only_where_service_users_are_kept_off_the_ladder():
     voice = {"participation.voice": 0.3}
-    low = scenario("scenarios/teaching/tokenism.toml")  # rung 2, decoration
+    # rung 2, decoration; the preset's first, more extreme members, so that little but
+    # voice can lift contributions
+    low = scenario("scenarios/teaching/tokenism.toml", population__prosociality=0.1,
+                   population__initial_trust=0.2)
     a, b = run(low, 5), run(with_(low, voice), 5)
     np.testing.assert_array_equal(a.table["contribution"], b.table["contribution"])
 

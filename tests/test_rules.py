@@ -15,6 +15,8 @@ from collabsim.rules.decision import Ballot
 from collabsim.rules.governance import Draws, Table
 from collabsim.schema import DECISION_RULES, FUNDING_RULES, GOVERNANCE_MODES, INFRASTRUCTURE
 
+from .conftest import EVIDENCE_OFF
+
 N = 20
 
 
@@ -223,6 +225,20 @@ def test_adaptive_governance_leaves_shared_mode_as_size_grows(generic):
 
 
 # Funding rules -----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def generic(generic):
+    """The generic partnership with the evidence's mechanisms off: these tests show each
+    rule's own behaviour, and "a mandate stops exits" is the hard ban, now an explicit
+    option (``legal_duty.exit_ban``)."""
+    return generic.with_overrides(EVIDENCE_OFF)
+
+
+@pytest.fixture(scope="module")
+def baseline(baseline):
+    """The baseline partnership with the evidence's mechanisms off (see ``generic``)."""
+    return baseline.with_overrides(EVIDENCE_OFF)
+
+
 @pytest.fixture(scope="module")
 def selfish(generic):
     return generic.with_overrides({"population.prosociality": 0.2,

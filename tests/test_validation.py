@@ -15,6 +15,8 @@ from collabsim import validation as v
 from collabsim.cli import main
 from collabsim.targets import judged
 
+from .conftest import EVIDENCE_OFF
+
 INDEPENDENT = [p for p in v.PATTERNS if p.cls == v.INDEPENDENT]
 DESIGN = [p for p in v.PATTERNS if p.cls == v.DESIGN]
 
@@ -149,8 +151,9 @@ def test_survey_judgement_uses_the_schema_margin():
 def test_own_acceptability_is_judged_against_members_goals():
     # With understanding_weight 0 members prefer their own goals, so acceptability of
     # adopted plans against goals is the model's own acceptability, over deciding meetings.
-    s = v.generic(**{"dynamics.understanding_weight": 0.0, "environment.austerity": 0.0,
-                     "population.goal_conflict": 0.6})
+    # The evidence mechanisms off: a world where some members leave and some stay.
+    s = v.generic(**{**EVIDENCE_OFF, "dynamics.understanding_weight": 0.0,
+                     "environment.austerity": 0.0, "population.goal_conflict": 0.6})
     runs = v.replicate_runs(s, 4, 11)
     decided = runs["decision_success_rate"] > 0
     stayed = decided & (runs["retention"] == 1.0)  # a leaver is not scored after it leaves
