@@ -285,6 +285,27 @@ def _choose(box, x, y, taken, hits, min_coverage) -> Box | None:
                        box.peeling_trajectory.copy(), i)
     if best is None or best.density <= y.mean():
         return None  # no box holds enough of the outcome and concentrates it
+    return _prune(best, box.box_lims[best.chosen], x, y, taken, hits)
+
+
+def _prune(best: Box, lims: pd.DataFrame, x: pd.DataFrame, y: np.ndarray, taken: np.ndarray,
+           hits: int) -> Box:
+    """Drop restrictions the box does not need: lifting one loses no density or coverage.
+
+    PRIM can restrict a parameter on its way to the box that, once the others are in
+    place, excludes only cases it would not miss; such a restriction says nothing.
+    """
+    names = list(best.limits)
+    for name in list(names):
+        rest = [n for n in names if n != name]
+        if not rest:
+            break
+        inside = _in_box(x, lims, rest) & ~taken
+        n_in, k_in = int(inside.sum()), int((inside & y).sum())
+        if n_in and k_in / n_in >= best.density and k_in / hits >= best.coverage:
+            names = rest
+            best = Box({n: best.limits[n] for n in rest}, k_in / hits, k_in / n_in,
+                       n_in / len(y), n_in, k_in, best.trajectory, best.chosen)
     return best
 
 
