@@ -128,8 +128,8 @@ def _flips(cmp: Comparison, min_coverage: float) -> pd.DataFrame:
         diff = per_world.loc[(r.option, r.metric)].sort_values("world")["difference"].to_numpy()
         y = (spec.direction * diff < 0) if good else (spec.direction * diff > 0)
         n, k = len(y), int(y.sum())
-        what = f"{r.option} {'stops paying' if good else 'stops costing'} on " \
-               f"{spec.label.lower()}"
+        what = (f"{r.option} {'stops paying' if good else 'is no longer worse'} on "
+                f"{spec.label.lower()}")
         side = "worse" if good else "better"
         row = {"option": r.option, "metric": r.metric, "headline": "better" if good else "worse",
                "worlds": n, "flipped": k, "box": "", "coverage": np.nan, "density": np.nan}
@@ -177,10 +177,15 @@ def spread_text(row: Any) -> str:
     unit = f" {spec.unit}" if spec.unit != "£m" else ""
     median = (spec.amount(row.world_median, True) if spec.unit == "£m"
               else spec.format(row.world_median, True) + unit)
+    noise = ""
+    if np.isfinite(row.world_se):
+        two_se = 2 * row.world_se
+        noise = ("; one world's mean is itself uncertain by about ±" + (
+            spec.amount(two_se) if spec.unit == "£m" else f"{spec.format(two_se)} {spec.unit}"))
     return (f"{spec.label.lower()}: better in {row.worlds_better:.0%}, worse in "
             f"{row.worlds_worse:.0%} of {int(row.worlds)} plausible worlds (median "
             f"{median}; middle 90% of worlds "
-            f"{interval_text(spec, row.world_p05, row.world_p95)})")
+            f"{interval_text(spec, row.world_p05, row.world_p95)}{noise})")
 
 
 __all__ = ["chance_level", "flips", "headlines", "sensitivity", "spread_text"]

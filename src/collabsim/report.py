@@ -480,13 +480,16 @@ def render(cmp: Comparison, argv: list[str] | None = None) -> str:
     services = "emergency_bed_days" in cmp.runs
     verdict_words = "".join(f"<li><b>{html.escape(v.capitalize())}</b>: {html.escape(t)}</li>"
                             for v, t in VERDICTS.items())
+    worlds_note = (f"; the runs span {len(cmp.worlds)} plausible parameter sets, and how "
+                   "far each verdict holds across them is shown under <a href='#uncertainty'>"
+                   "Two kinds of uncertainty</a>" if cmp.worlds is not None else "")
     if len(names) > 1:
         top = f"""{scorecard_html(cmp)}
 <p class="note">Each cell compares the option with <b>{ref}</b> over {cmp.replicates} paired
 runs (common random numbers). <b>Better</b>/<b>Worse</b>: the 95% interval of the paired
 difference excludes zero; <b>Unclear</b>: it does not; <b>By design</b>: fixed by the
 option's rules, not credited. The intervals reflect chance only, not uncertainty about the
-model's assumptions. Northvale and its options are illustrative: a thinking tool, not a
+model's assumptions{worlds_note}. Northvale and its options are illustrative: a thinking tool, not a
 forecast.</p>"""
         below = f"""<h2>In plain words</h2>
 <p>Against {ref}, over {cmp.replicates} paired runs; intervals are 95% Monte Carlo
