@@ -134,8 +134,8 @@ def _flips(cmp: Comparison, min_coverage: float) -> pd.DataFrame:
         row = {"option": r.option, "metric": r.metric, "headline": "better" if good else "worse",
                "worlds": n, "flipped": k, "box": "", "coverage": np.nan, "density": np.nan}
         if k == 0:
-            text = (f"{r.option} is {'better' if good else 'worse'} on {spec.label.lower()} "
-                    f"in all {n} plausible worlds drawn: nothing in the ensemble flips it")
+            text = (f"{r.option} is {side} on {spec.label.lower()} in none of the {n} "
+                    "plausible worlds drawn: nothing in the ensemble flips it")
         elif k == n:
             text = (f"{r.option} is {side} on {spec.label.lower()} in every one of the {n} "
                     "worlds, against the headline mean")
