@@ -146,3 +146,9 @@ def test_compare_cli_over_the_shipped_ensemble(capsys):
     assert code == 0 and "over 3 plausible worlds" in out and "2 replicates each" in out
     assert main(["compare", "policy/status_quo", "policy/pooled_budget", "--worlds", "3"]) == 2
     assert "--worlds: only with --ensemble" in capsys.readouterr().err
+
+
+def test_one_replicate_per_world_is_refused(capsys):
+    code = main(["compare", "policy/status_quo", "policy/pooled_budget", "--ensemble", "-n", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--replicates 1" in err and "Traceback" not in err

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from collabsim import ensemble
+from collabsim.errors import InputError
 from collabsim.metrics import REGISTRY, SERVICE_METRICS, Metric
 from collabsim.runner import BATCH_SIZE, aggregate, batches, mean_ci, members_table
 from collabsim.scenario import Scenario
@@ -132,6 +133,9 @@ def compare(
     """
     drawn = any(s[ensemble.KEY] == "ensemble" for s in scenarios)
     world_table = None
+    if drawn and replicates < 2:
+        raise InputError(f"--replicates {replicates}: over the ensemble each plausible world "
+                         "needs at least 2 replicates (for its Monte Carlo interval)")
     if drawn:
         ens = ensemble.load()
         members = ens.worlds(worlds or len(ens), seed)
