@@ -78,7 +78,8 @@ def test_prim_and_the_rank_correlation_find_the_deciding_parameter(toy_compariso
     adv = sens[sens["metric"] == "collaborative_advantage"]
     assert adv.iloc[0]["parameter"] == "environment.austerity"
     assert adv.iloc[0]["rho"] < -0.8 and adv.iloc[0]["beyond_chance"]
-    assert (adv["worlds"] == 24).all() and chance_level(24) == pytest.approx(1.96 / np.sqrt(23))
+    assert (adv["worlds"] == 24).all() and chance_level(5) == pytest.approx(0.98)
+    assert (adv["distinct"] == cmp.worlds["member"].nunique()).all()
     flip = flips(cmp).set_index(["option", "metric"]).loc[("option", "collaborative_advantage")]
     assert flip["headline"] == "better" if cmp.differences.set_index("metric").loc[
         "collaborative_advantage", "difference"] > 0 else flip["headline"] == "worse"

@@ -195,12 +195,16 @@ def _option_batches(
         yield from batches(s, n, seed, steps=steps, batch_size=batch_size)
         return
     params = [c for c in world_table.columns if c not in ("world", "member")]
-    for j, row in enumerate(world_table[params].itertuples(index=False)):
-        free = {k: float(v) for k, v in zip(params, row, strict=True) if k not in s.pinned}
+    member = world_table["member"].to_numpy()
+    starts = [j for j in range(len(member)) if j == 0 or member[j] != member[j - 1]]
+    for j, end in zip(starts, [*starts[1:], len(member)], strict=True):
+        # neighbouring worlds that drew the same member run as one block of replicates
+        row = world_table.loc[j, params]
+        free = {k: float(row[k]) for k in params if k not in s.pinned}
         world = s.with_overrides({**free, ensemble.KEY: "defaults"}, source="ensemble",
                                  pin=False)
-        yield from batches(world, replicates, seed, steps=steps, batch_size=batch_size,
-                           first=j * replicates)
+        yield from batches(world, replicates * (end - j), seed, steps=steps,
+                           batch_size=batch_size, first=j * replicates)
 
 
 def _aggregate(runs: pd.DataFrame) -> dict[str, Any]:

@@ -5,10 +5,11 @@ headline difference has one mean paired difference per plausible world. Two simp
 analyses ask which of the ensemble's parameters that difference hangs on:
 
 - **sensitivity**: Spearman's rank correlation, across the worlds, between each
-  parameter and the world's mean difference. With ``n`` worlds a correlation smaller
-  than about ``1.96 / sqrt(n - 1)`` in size is within what chance gives when there is
-  no relation (the normal approximation of its null distribution), and is marked so;
-  ``n`` is stated with every value.
+  parameter and the world's mean difference. With ``n`` distinct parameter sets among
+  the worlds a correlation smaller than about ``1.96 / sqrt(n - 1)`` in size is within
+  what chance gives when there is no relation (the normal approximation of its null
+  distribution; a set drawn twice adds no information about the parameter), and is
+  marked so; the numbers of worlds and of distinct sets are stated with every value.
 - **where it flips**: PRIM (:func:`collabsim.experiment.discovery.find_boxes`, EMA
   Workbench) over the worlds' parameter values, for the worlds in which the difference
   lies on the other side of zero from the headline ("pooling stops paying when …"). The
@@ -42,7 +43,8 @@ BOX_PARAMETERS = 3
 #: Verdicts whose difference is a headline for this analysis.
 HEADLINE = ("better", "worse", "unclear")
 
-SENSITIVITY_COLUMNS = ["option", "metric", "parameter", "rho", "worlds", "beyond_chance"]
+SENSITIVITY_COLUMNS = ["option", "metric", "parameter", "rho", "worlds", "distinct",
+                       "beyond_chance"]
 FLIP_COLUMNS = ["option", "metric", "headline", "worlds", "flipped", "box", "coverage",
                 "density", "text"]
 
@@ -60,6 +62,11 @@ def _parameters(cmp: Comparison) -> list[str]:
         return []
     return [c for c in cmp.worlds.columns if c not in ("world", "member")
             and cmp.worlds[c].nunique() > 1]
+
+
+def distinct_sets(cmp: Comparison) -> int:
+    """How many different parameter sets the worlds drew (a set can fill several worlds)."""
+    return int(cmp.worlds["member"].nunique()) if cmp.worlds is not None else 0
 
 
 def chance_level(n: int) -> float:
@@ -81,6 +88,7 @@ def _sensitivity(cmp: Comparison) -> pd.DataFrame:
 
     per_world = world_differences(cmp).set_index(["option", "metric"]).sort_index()
     params = _parameters(cmp)
+    distinct = distinct_sets(cmp)
     rows = []
     for r in headlines(cmp).itertuples():
         diff = per_world.loc[(r.option, r.metric)].sort_values("world")["difference"]
@@ -89,7 +97,8 @@ def _sensitivity(cmp: Comparison) -> pd.DataFrame:
             rho = (float(stats.spearmanr(cmp.worlds[p], diff.to_numpy()).statistic)
                    if diff.nunique() > 1 else np.nan)
             rows.append({"option": r.option, "metric": r.metric, "parameter": p, "rho": rho,
-                         "worlds": n, "beyond_chance": bool(abs(rho) > chance_level(n))})
+                         "worlds": n, "distinct": distinct,
+                         "beyond_chance": bool(abs(rho) > chance_level(distinct))})
     out = pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
     return out.assign(size=out["rho"].abs()).sort_values(
         ["option", "metric", "size"], ascending=[True, True, False], kind="stable",

@@ -412,7 +412,8 @@ def uncertainty_html(cmp: Comparison) -> str:
     return f"""<h2 id="uncertainty">Two kinds of uncertainty</h2>
 <p>Each option ran in {n} <i>plausible worlds</i>: parameter sets drawn from the calibrated
 ensemble with probability their posterior weights (so a heavily weighted set can be drawn
-more than once), {cmp.per_world} replicates in each, with the same worlds and the same
+more than once: {cmp.worlds["member"].nunique() if cmp.worlds is not None else 0} distinct
+sets here), {cmp.per_world} replicates in each, with the same worlds and the same
 random numbers in every option. For each headline difference from {ref}:</p>
 <ul><li><b>Monte Carlo interval</b>: how precisely these runs pin down the mean difference
 given the worlds; it narrows as replicates are added.</li>
@@ -426,7 +427,13 @@ more replicates. Each world's mean still carries some chance error (its standard
 
 def drivers_html(cmp: Comparison) -> str:
     """What decides each verdict: rank correlations and the PRIM box where it flips."""
-    from collabsim.drivers import BOX_PARAMETERS, chance_level, flips, sensitivity
+    from collabsim.drivers import (
+        BOX_PARAMETERS,
+        chance_level,
+        distinct_sets,
+        flips,
+        sensitivity,
+    )
 
     if not cmp.over_ensemble:
         return ""
@@ -449,8 +456,9 @@ other side of zero from the headline, where in the ensemble's parameters those w
 gather (a PRIM box, sought over the {BOX_PARAMETERS} most correlated parameters; coverage:
 the share of those worlds in the box; density: the share of the box's worlds that are
 such worlds), and the parameters most associated with the difference (Spearman rank
-correlation across the {n} worlds; with this many worlds a correlation below
-{chance_level(n):.2f} in size is within chance and is not listed). With a few dozen
+correlation across the {n} worlds, which drew {distinct_sets(cmp)} distinct parameter sets;
+with this many sets a correlation below {chance_level(distinct_sets(cmp)):.2f} in size is
+within chance and is not listed). With a few dozen
 worlds these are leads to examine, not findings: the tables are in
 <code>sensitivity.csv</code> and <code>flips.csv</code>.</p>
 <ul>{''.join(items) or '<li>No headline differences.</li>'}</ul>"""
