@@ -4,12 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collabsim import ensemble, load_scenario
+from collabsim import ensemble, load_scenario, run
 from collabsim.cli import main
 from collabsim.compare import compare, stratified_ci, world_differences, world_spread
 from collabsim.drivers import chance_level, flips, headlines, sensitivity
 from collabsim.ensemble import Ensemble
 from collabsim.report import render, write_report
+from collabsim.seeds import replicate_seed
 
 from .conftest import SCENARIOS
 
@@ -55,6 +56,19 @@ def test_every_option_runs_the_same_world_in_the_same_replicate(toy_comparison, 
     assert (ref["member"].to_numpy() == cmp.worlds["member"].to_numpy()[ref["world"]]).all()
     counts = np.bincount(cmp.worlds["member"], minlength=len(toy))
     assert (np.abs(counts - 24 * toy.weights) < 1 + 1e-9).all()  # systematic resampling
+
+
+def test_each_replicate_simulates_its_world_s_parameter_set(toy_comparison, toy):
+    cmp = toy_comparison
+    for label, scenario in zip(cmp.names, cmp.scenarios, strict=True):
+        for k in (0, 4, 40, 71):
+            member = toy.member(int(cmp.worlds["member"].iloc[k // 3]))
+            free = {key: v for key, v in member.items() if key not in scenario.pinned}
+            alone = run(scenario.with_overrides({**free, "scenario.parameters": "defaults"}),
+                        replicate_seed(5, k), steps=12).summary
+            row = cmp.runs[(cmp.runs["scenario"] == label) & (cmp.runs["replicate"] == k)]
+            assert row["collaborative_advantage"].item() == alone["collaborative_advantage"]
+            assert row["archetype"].item() == alone["archetype"]
 
 
 def test_the_share_of_worlds_follows_the_known_parameter(toy_comparison, toy):
@@ -145,6 +159,7 @@ def test_compare_cli_over_the_shipped_ensemble(capsys):
                  "--worlds", "3", "-n", "2", "--steps", "4", "--seed", "1"])
     out = capsys.readouterr().out
     assert code == 0 and "over 3 plausible worlds" in out and "2 replicates each" in out
+    assert "6 replicates (3 plausible worlds x 2)" in out
     assert main(["compare", "policy/status_quo", "policy/pooled_budget", "--worlds", "3"]) == 2
     assert "--worlds: only with --ensemble" in capsys.readouterr().err
 

@@ -496,7 +496,9 @@ def format_comparison(cmp: Any) -> str:
 
     names = cmp.names
     shown = [visible(n) for n in names]  # names as the terminal shows them
-    out = [f"{len(names)} scenarios x {cmp.replicates} replicates, seed {cmp.seed} "
+    worlds = (f" ({len(cmp.worlds)} plausible worlds x {cmp.per_world})"
+              if cmp.worlds is not None else "")
+    out = [f"{len(names)} scenarios x {cmp.replicates} replicates{worlds}, seed {cmp.seed} "
            "(common random numbers; mean [95% CI])", ""]
     rows = []
     for metric in cmp.metrics:
