@@ -15,10 +15,12 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 setup: $(STAMP)
 
 ## The main job: compare the policy options for Northvale and write the HTML report.
+## Over the calibrated ensemble: 40 plausible worlds (drawn by posterior weight) x 20
+## replicates per option, the same worlds and random numbers in every option.
 POLICY := status_quo pooled_budget lead_commissioning integrated_provision independent_broker \
 	legal_duty austerity_shock prevention_popp shared_data
 run: $(STAMP)
-	$(BIN)/collabsim compare $(POLICY:%=scenarios/policy/%.toml) --replicates 50 --seed 1 \
+	$(BIN)/collabsim compare $(POLICY:%=scenarios/policy/%.toml) --ensemble --replicates 20 --seed 1 \
 		--out results/policy --force
 
 ## The whole test suite, lint included (installs Debian's chromium for browser tests if missing).

@@ -152,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "write report.html, the data (Parquet, CSV) and a manifest here")
     c.add_argument("--force", action="store_true",
                    help="with --out, overwrite what an earlier comparison wrote in DIR")
+    c.add_argument("--worlds", type=_positive, default=None, metavar="M",
+                   help="with --ensemble: plausible worlds to draw from the ensemble (default: "
+                   "as many as it has members); N replicates then run in each world")
 
     ap = sub.add_parser("app", help="the teaching dashboard in the browser (Solara)")
     ap.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO",
@@ -475,7 +478,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
             raise InputError(f"--out {visible(str(args.out))}: the folder is not empty (an "
                              "earlier report?); choose another folder, or add --force to "
                              "overwrite it")
-    cmp = compare(scenarios, args.replicates, args.seed)
+    if args.worlds is not None and not any(s["scenario.parameters"] == "ensemble"
+                                           for s in scenarios):
+        raise InputError("--worlds: only with --ensemble (or scenario.parameters = ensemble)")
+    cmp = compare(scenarios, args.replicates, args.seed, worlds=args.worlds)
     print(format_comparison(cmp))
     if args.out is not None:
         path = write_report(cmp, args.out, sys.argv[1:])
@@ -490,7 +496,9 @@ def format_comparison(cmp: Any) -> str:
 
     names = cmp.names
     shown = [visible(n) for n in names]  # names as the terminal shows them
-    out = [f"{len(names)} scenarios x {cmp.replicates} replicates, seed {cmp.seed} "
+    worlds = (f" ({len(cmp.worlds)} plausible worlds x {cmp.per_world})"
+              if cmp.worlds is not None else "")
+    out = [f"{len(names)} scenarios x {cmp.replicates} replicates{worlds}, seed {cmp.seed} "
            "(common random numbers; mean [95% CI])", ""]
     rows = []
     for metric in cmp.metrics:
@@ -523,6 +531,23 @@ def format_comparison(cmp: Any) -> str:
     out += _columns(["archetype share", *shown], rows)
     out.append("")
     out.extend(f"- {visible(line)}" for line in headlines(cmp))
+    if cmp.over_ensemble and len(names) > 1:
+        from collabsim.drivers import flips, spread_text
+        from collabsim.drivers import headlines as board_headlines
+
+        out += ["", f"over {len(cmp.worlds)} plausible worlds from the calibrated ensemble "
+                f"({cmp.per_world} replicates each; worlds drawn with probability their "
+                "posterior weights):", ""]
+        heads = board_headlines(cmp)
+        moved = flips(cmp).set_index(["option", "metric"])
+        for n in names[1:]:
+            rows = heads[heads["option"] == n]
+            if rows.empty:
+                continue
+            out.append(f"{visible(n)}:")
+            for r in rows.itertuples():
+                out.append(f"  - {spread_text(r)}")
+                out.append(f"    {visible(moved.loc[(n, r.metric), 'text'])}")
     return "\n".join(out)
 
 

@@ -1,21 +1,32 @@
-"""Comparing policy options with common random numbers.
+"""Comparing policy options with common random numbers and common parameter draws.
 
 Replicate ``k`` of every scenario uses the same seed, ``SeedSequence(seed,
 spawn_key=(k,))``, so differences between options are paired: the noise the options
 share cancels, and comparing a scenario with itself gives exactly zero.
+
+Over the calibrated ensemble (any scenario with ``scenario.parameters = ensemble``) the
+comparison is stratified by *plausible world*: ``M`` ensemble members are drawn by
+systematic resampling with probability their posterior weights
+(:meth:`collabsim.ensemble.Ensemble.worlds`), and each option runs ``r`` replicates in
+each, member-major: replicate ``k`` runs in world ``k // r`` with seed ``k``, in every
+option. Each headline difference then has two intervals: the Monte Carlo interval of the
+mean (chance, given the worlds) and the spread of the per-world mean difference over the
+worlds (what we do not know about the model's parameters).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from collabsim import ensemble
+from collabsim.errors import InputError
 from collabsim.metrics import REGISTRY, SERVICE_METRICS, Metric
-from collabsim.runner import aggregate, batches, mean_ci, members_table
+from collabsim.runner import BATCH_SIZE, aggregate, batches, mean_ci, members_table
 from collabsim.scenario import Scenario
 from collabsim.store import unique
 
@@ -56,7 +67,13 @@ class Comparison:
         differences: One row per (option, metric): paired mean difference from the
             reference with its Monte Carlo 95% interval (over replicates), the shares of
             paired runs in which the option is better, worse or the same, and a verdict
-            (see :data:`VERDICTS`).
+            (see :data:`VERDICTS`); over the ensemble also the weighted share of
+            plausible worlds in which it is better or worse and the spread of the
+            per-world mean difference (:data:`WORLD_COLUMNS`).
+        worlds: Over the ensemble, one row per world: ``world``, the ensemble
+            ``member`` drawn and its parameter values; ``None`` otherwise.
+        per_world: Over the ensemble, replicates per world (``replicates`` is then
+            worlds × per_world); 0 otherwise.
     """
 
     scenarios: list[Scenario]
@@ -67,6 +84,14 @@ class Comparison:
     members: pd.DataFrame
     summary: dict[str, dict[str, Any]]
     differences: pd.DataFrame
+    worlds: pd.DataFrame | None = None
+    per_world: int = 0
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def over_ensemble(self) -> bool:
+        """Whether the options ran over plausible worlds drawn from the ensemble."""
+        return self.worlds is not None
 
     @property
     def names(self) -> list[str]:
@@ -93,33 +118,93 @@ def labels(scenarios: Sequence[Scenario]) -> list[str]:
 
 def compare(
     scenarios: Sequence[Scenario], replicates: int = 50, seed: int = 0, *,
-    steps: int | None = None,
+    steps: int | None = None, worlds: int | None = None, batch_size: int = BATCH_SIZE,
 ) -> Comparison:
-    """Run every scenario ``replicates`` times with common random numbers and compare."""
+    """Run every scenario with common random numbers and compare.
+
+    Args:
+        scenarios: The reference first, then the options.
+        replicates: Replicates per scenario; over the ensemble, replicates per world.
+        seed: Base seed.
+        steps: Override ``scenario.steps``.
+        worlds: Over the ensemble, how many plausible worlds to draw (default: as many
+            as the ensemble has members). Ignored otherwise.
+        batch_size: Replicates advanced together (results do not depend on it).
+    """
+    drawn = any(s[ensemble.KEY] == "ensemble" for s in scenarios)
+    world_table = None
+    if drawn and replicates < 2:
+        raise InputError(f"--replicates {replicates}: over the ensemble each plausible world "
+                         "needs at least 2 replicates (for its Monte Carlo interval)")
+    if drawn:
+        ens = ensemble.load()
+        members = ens.worlds(worlds or len(ens), seed)
+        world_table = pd.DataFrame([{"world": j, "member": int(i), **ens.member(int(i))}
+                                    for j, i in enumerate(members)])
     runs: list[dict[str, Any]] = []
-    tables, members = [], []
+    tables, members_out = [], []
     for label, s in zip(labels(scenarios), scenarios, strict=True):
-        for ks, batch in batches(s, replicates, seed, steps=steps):
+        for ks, batch in _option_batches(s, replicates, seed, world_table, steps, batch_size):
             runs += [{"scenario": label, "replicate": k, **row}
                      for k, row in zip(ks, batch.summaries(), strict=True)]
             tables.append(batch.frame().assign(
                 scenario=label, replicate=np.repeat(np.asarray(ks), batch.steps)))
-            members += [members_table(batch.everyone(i)).assign(scenario=label, replicate=k)
-                        for i, k in enumerate(ks)]
-    runs_df = pd.DataFrame(runs)
+            members_out += [members_table(batch.everyone(i)).assign(scenario=label, replicate=k)
+                            for i, k in enumerate(ks)]
+    runs_df = pd.DataFrame(runs).sort_values(["scenario", "replicate"], kind="stable",
+                                             key=_scenario_order(labels(scenarios)),
+                                             ignore_index=True)
+    if world_table is not None:
+        runs_df.insert(2, "world", runs_df["replicate"] // replicates)
+        runs_df.insert(3, "member", world_table["member"].to_numpy()[runs_df["world"]])
     steps_df = pd.concat(tables, ignore_index=True)
     if all(s["services.enabled"] for s in scenarios):
         totals = steps_df.groupby(["scenario", "replicate"], sort=False)[
             list(STEP_TOTALS.values())].sum()
+        index = pd.MultiIndex.from_frame(runs_df[["scenario", "replicate"]])
         for metric, column in STEP_TOTALS.items():
-            runs_df[metric] = totals[column].to_numpy()
+            runs_df[metric] = totals[column].reindex(index).to_numpy()
     else:
         runs_df = runs_df.drop(columns=[m for m in SERVICE_METRICS if m in runs_df])
     summary = {name: _aggregate(grp) for name, grp in runs_df.groupby("scenario", sort=False)}
-    cmp = Comparison(list(scenarios), replicates, seed, runs_df, steps_df,
-                     pd.concat(members, ignore_index=True), summary, pd.DataFrame())
+    total = replicates * (len(world_table) if world_table is not None else 1)
+    cmp = Comparison(list(scenarios), total, seed, runs_df, steps_df,
+                     pd.concat(members_out, ignore_index=True), summary, pd.DataFrame(),
+                     world_table, replicates if world_table is not None else 0)
     cmp.differences = paired_differences(cmp)
     return cmp
+
+
+def _scenario_order(names: list[str]) -> Any:
+    rank = {n: i for i, n in enumerate(names)}
+    return lambda col: col.map(rank) if col.name == "scenario" else col
+
+
+def _option_batches(
+    s: Scenario, replicates: int, seed: int, world_table: pd.DataFrame | None,
+    steps: int | None, batch_size: int,
+) -> Iterator[tuple[list[int], Any]]:
+    """One option's batches: its replicates, or ``replicates`` in each world, member-major.
+
+    In world ``j`` the option runs replicates ``j * replicates … (j + 1) * replicates - 1``
+    with the member's values on every key the scenario does not pin (and no further draw),
+    so replicate ``k`` of every option has the same seed and the same parameter set.
+    """
+    if world_table is None or s[ensemble.KEY] != "ensemble":
+        n = replicates * (len(world_table) if world_table is not None else 1)
+        yield from batches(s, n, seed, steps=steps, batch_size=batch_size)
+        return
+    params = [c for c in world_table.columns if c not in ("world", "member")]
+    member = world_table["member"].to_numpy()
+    starts = [j for j in range(len(member)) if j == 0 or member[j] != member[j - 1]]
+    for j, end in zip(starts, [*starts[1:], len(member)], strict=True):
+        # neighbouring worlds that drew the same member run as one block of replicates
+        row = world_table.loc[j, params]
+        free = {k: float(row[k]) for k in params if k not in s.pinned}
+        world = s.with_overrides({**free, ensemble.KEY: "defaults"}, source="ensemble",
+                                 pin=False)
+        yield from batches(world, replicates * (end - j), seed, steps=steps,
+                           batch_size=batch_size, first=j * replicates)
 
 
 def _aggregate(runs: pd.DataFrame) -> dict[str, Any]:
@@ -137,26 +222,37 @@ DIFFERENCE_COLUMNS = ["option", "metric", "unit", "direction", "difference", "mc
                       "mc_ci_high", "share_better", "share_worse", "share_same", "clear",
                       "by_design", "verdict"]
 
+#: Columns :func:`paired_differences` adds over the ensemble (NaN otherwise): the share of
+#: plausible worlds (drawn with probability their posterior weight) whose mean paired
+#: difference is better, worse or zero, the median and 5th–95th percentiles of the
+#: per-world mean difference, and ``world_se``, the typical standard error of one world's
+#: mean (its own chance error, which the spread over worlds includes).
+WORLD_COLUMNS = ["worlds", "worlds_better", "worlds_worse", "worlds_same", "world_median",
+                 "world_p05", "world_p95", "world_se"]
+
 
 def paired_differences(cmp: Comparison) -> pd.DataFrame:
     """Each option minus the reference, replicate by replicate, with a verdict.
 
     ``mc_ci_low``/``mc_ci_high`` is the Monte Carlo 95% interval of the mean paired
     difference: it reflects chance over replicates only, not uncertainty about the
-    model's parameters. A difference is never credited (verdict ``by design``) when the
-    metric is fixed by the rules either scenario runs under (``Metric.fixed_when``), or
-    when it does not vary between runs in either scenario.
+    model's parameters. Over the ensemble it is the stratified interval (within-world
+    variances, one stratum per world), so it still measures chance only; the spread over
+    plausible worlds is in :data:`WORLD_COLUMNS`. A difference is never credited (verdict
+    ``by design``) when the metric is fixed by the rules either scenario runs under
+    (``Metric.fixed_when``), or when it does not vary between runs in either scenario.
     """
     names = cmp.names
-    ref = cmp.runs[cmp.runs["scenario"] == names[0]].set_index("replicate")
+    ref = cmp.runs[cmp.runs["scenario"] == names[0]].set_index("replicate").sort_index()
     rows = []
     for name in names[1:]:
-        opt = cmp.runs[cmp.runs["scenario"] == name].set_index("replicate")
+        opt = cmp.runs[cmp.runs["scenario"] == name].set_index("replicate").sort_index()
         for metric in cmp.metrics:
             spec = REGISTRY[metric]
             a, b = ref[metric].to_numpy(dtype=float), opt[metric].to_numpy(dtype=float)
             diff = b - a
-            mean, lo, hi = mean_ci(diff)
+            mean, lo, hi = (stratified_ci(diff.reshape(-1, cmp.per_world)) if cmp.per_world
+                            else mean_ci(diff))
             same = np.abs(diff) <= 1e-9 * np.maximum(1.0, np.abs(a))
             direction = spec.direction
             better = float(np.mean((direction * diff > 0) & ~same)) if direction else np.nan
@@ -164,14 +260,83 @@ def paired_differences(cmp: Comparison) -> pd.DataFrame:
             by_design = (spec.fixed(cmp.scenario(names[0])) or spec.fixed(cmp.scenario(name))
                          or (np.ptp(a) == 0 and np.ptp(b) == 0))
             clear = bool(lo > 0 or hi < 0)
+            world = (world_spread(diff.reshape(-1, cmp.per_world), direction,
+                                  np.abs(a).reshape(-1, cmp.per_world).mean(axis=1))
+                     if cmp.per_world else dict.fromkeys(WORLD_COLUMNS, np.nan))
             rows.append({"option": name, "metric": metric, "unit": spec.unit,
                          "direction": direction, "difference": mean, "mc_ci_low": lo,
                          "mc_ci_high": hi, "share_better": better, "share_worse": worse,
                          "share_same": float(same.mean()), "clear": clear,
                          "by_design": bool(by_design),
                          "verdict": _verdict(spec, mean, clear, bool(same.all()),
-                                             bool(by_design))})
-    return pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS)
+                                             bool(by_design)), **world})
+    return pd.DataFrame(rows, columns=[*DIFFERENCE_COLUMNS, *WORLD_COLUMNS])
+
+
+def stratified_ci(diff: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Monte Carlo interval of equally sized strata (one row per world).
+
+    The variance of the mean is the sum of the within-world variances over ``r``
+    replicates, divided by the number of worlds squared; Student-t with worlds × (r − 1)
+    degrees of freedom. Differences between worlds do not widen it: that spread is
+    parameter uncertainty, reported apart (:func:`world_spread`).
+    """
+    from scipy import stats
+
+    m, r = diff.shape
+    mean = float(diff.mean())
+    if r < 2:
+        return mean, np.nan, np.nan
+    var = float(diff.var(axis=1, ddof=1).sum()) / r / m**2
+    if var == 0:
+        return mean, mean, mean
+    half = float(stats.t.ppf(0.5 + level / 2, m * (r - 1)) * np.sqrt(var))
+    return mean, mean - half, mean + half
+
+
+def world_spread(diff: np.ndarray, direction: int,
+                 scale: np.ndarray | None = None) -> dict[str, float]:
+    """Per-world mean differences (rows: worlds) summarised over the worlds.
+
+    The worlds were drawn with probability their posterior weights, so each counts once:
+    the shares are posterior-weighted shares of plausible parameter sets. A world whose
+    mean difference is 0 (within 1e-9 of ``scale``) counts as the same.
+    """
+    means = diff.mean(axis=1)
+    tol = 1e-9 * np.maximum(1.0, scale if scale is not None else np.abs(means))
+    same = np.abs(means) <= tol
+    better = (direction * means > 0) & ~same if direction else np.full(len(means), np.nan)
+    worse = (direction * means < 0) & ~same if direction else np.full(len(means), np.nan)
+    p05, median, p95 = np.quantile(means, [0.05, 0.5, 0.95])
+    se = (float(np.sqrt(diff.var(axis=1, ddof=1).mean() / diff.shape[1]))
+          if diff.shape[1] > 1 else np.nan)
+    return {"worlds": float(len(means)), "worlds_better": float(np.mean(better)),
+            "worlds_worse": float(np.mean(worse)), "worlds_same": float(same.mean()),
+            "world_median": float(median), "world_p05": float(p05), "world_p95": float(p95),
+            "world_se": se}
+
+
+def world_differences(cmp: Comparison) -> pd.DataFrame:
+    """Over the ensemble: per option, metric and world, the mean paired difference.
+
+    One row per (option, metric, world) with the world's ensemble member; empty when
+    the comparison did not run over the ensemble.
+    """
+    cols = ["option", "metric", "world", "member", "difference"]
+    if not cmp.over_ensemble or cmp.worlds is None:
+        return pd.DataFrame(columns=cols)
+    runs = cmp.runs.set_index(["scenario", "replicate"]).sort_index()
+    ref = runs.loc[cmp.names[0]]
+    rows = []
+    for name in cmp.names[1:]:
+        opt = runs.loc[name]
+        for metric in cmp.metrics:
+            diff = (opt[metric] - ref[metric]).to_numpy(dtype=float)
+            means = diff.reshape(-1, cmp.per_world).mean(axis=1)
+            rows.append(pd.DataFrame({"option": name, "metric": metric,
+                                      "world": cmp.worlds["world"],
+                                      "member": cmp.worlds["member"], "difference": means}))
+    return pd.concat(rows, ignore_index=True)[cols]
 
 
 def _verdict(spec: Metric, mean: float, clear: bool, same: bool, by_design: bool) -> str:
@@ -230,9 +395,9 @@ def _flatten(s: Scenario) -> dict[str, Any]:
     out: dict[str, Any] = {k: (", ".join(v) if isinstance(v, tuple) else v)
                            for k, v in s.params.items()}
     for org in s.organisations:
-        for field in ("sector", "power", "budget", "admin_capacity", "prosociality",
-                      "commitment"):
-            out[f"organisation[{org.name}].{field}"] = getattr(org, field)
+        for attr in ("sector", "power", "budget", "admin_capacity", "prosociality",
+                     "commitment"):
+            out[f"organisation[{org.name}].{attr}"] = getattr(org, attr)
         out[f"organisation[{org.name}].goals"] = ", ".join(f"{g:g}" for g in org.goals)
     for i, shock in enumerate(s.shocks, start=1):
         out[f"environment.shocks[{i}]"] = (f"step {shock.step}: {shock.kind} {shock.size:g} "

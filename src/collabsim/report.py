@@ -373,9 +373,95 @@ def manifest(cmp: Comparison, argv: list[str] | None = None) -> dict[str, Any]:
         "seed": cmp.seed,
         "seeding": "common random numbers: replicate k of every scenario uses "
                    "numpy SeedSequence(seed, spawn_key=(k,))",
+        "parameters": ({"design": "plausible worlds: ensemble members drawn by systematic "
+                                  "resampling with probability their posterior weights; "
+                                  "replicate k runs in world k // per_world in every option",
+                        "worlds": len(cmp.worlds), "per_world": cmp.per_world,
+                        "members": [int(m) for m in cmp.worlds["member"]]}
+                       if cmp.worlds is not None else "one parameter set per scenario"),
         "versions": versions(),
         "git_commit": git_commit(),
     }
+
+
+def uncertainty_html(cmp: Comparison) -> str:
+    """Two kinds of uncertainty per headline: chance (Monte Carlo) and plausible worlds."""
+    from collabsim.compare import interval_text
+    from collabsim.drivers import headlines, spread_text
+
+    ref = html.escape(cmp.names[0])
+    if not cmp.over_ensemble:
+        mode = html.escape(str(cmp.scenarios[0]["scenario.parameters"]))
+        return ("<h2>Two kinds of uncertainty</h2><p>These runs used one parameter set "
+                f"(<code>scenario.parameters</code> = {mode}), "
+                "so the intervals above reflect chance only. Run <code>collabsim compare "
+                "--ensemble</code> to see how far the verdicts hold across the calibrated "
+                "ensemble's plausible parameter sets.</p>")
+    n = len(cmp.worlds) if cmp.worlds is not None else 0
+    items = []
+    for name in cmp.names[1:]:
+        rows = headlines(cmp)
+        rows = rows[rows["option"] == name]
+        if rows.empty:
+            continue
+        lis = "".join(
+            f"<li>{html.escape(spread_text(r))}; Monte Carlo 95% interval of the mean "
+            f"{html.escape(interval_text(REGISTRY[r.metric], r.mc_ci_low, r.mc_ci_high))}</li>"
+            for r in rows.itertuples())
+        items.append(f"<li><b>{html.escape(name)}</b><ul>{lis}</ul></li>")
+    return f"""<h2 id="uncertainty">Two kinds of uncertainty</h2>
+<p>Each option ran in {n} <i>plausible worlds</i>: parameter sets drawn from the calibrated
+ensemble with probability their posterior weights (so a heavily weighted set can be drawn
+more than once: {cmp.worlds["member"].nunique() if cmp.worlds is not None else 0} distinct
+sets here), {cmp.per_world} replicates in each, with the same worlds and the same
+random numbers in every option. For each headline difference from {ref}:</p>
+<ul><li><b>Monte Carlo interval</b>: how precisely these runs pin down the mean difference
+given the worlds; it narrows as replicates are added.</li>
+<li><b>Spread over plausible worlds</b>: the share of worlds in which the option's mean
+difference is better or worse, the median world and the middle 90% of worlds. It reflects
+what the calibration leaves unknown about the model's parameters, and does not narrow with
+more replicates. Each world's mean still carries some chance error (its standard error is
+<code>world_se</code> in <code>differences.csv</code>).</li></ul>
+<ul>{''.join(items) or '<li>No headline differences.</li>'}</ul>"""
+
+
+def drivers_html(cmp: Comparison) -> str:
+    """What decides each verdict: rank correlations and the PRIM box where it flips."""
+    from collabsim.drivers import (
+        BOX_PARAMETERS,
+        chance_level,
+        distinct_sets,
+        flips,
+        sensitivity,
+    )
+
+    if not cmp.over_ensemble:
+        return ""
+    sens, flip = sensitivity(cmp), flips(cmp)
+    n = len(cmp.worlds) if cmp.worlds is not None else 0
+    items = []
+    for r in flip.itertuples():
+        spec = REGISTRY[r.metric]
+        top = sens[(sens["option"] == r.option) & (sens["metric"] == r.metric)
+                   & sens["beyond_chance"]].head(3)
+        corr = ("; ".join(f"{p} (ρ = {rho:+.2f})" for p, rho in
+                          zip(top["parameter"], top["rho"], strict=True))
+                or "no parameter beyond chance")
+        items.append(f"<li><b>{html.escape(r.option)}</b>, {html.escape(spec.label.lower())}: "
+                     f"{html.escape(r.text)}. Strongest rank correlations with the per-world "
+                     f"difference: {html.escape(corr)}.</li>")
+    return f"""<h2 id="drivers">What decides the verdict</h2>
+<p>For each headline difference: in how many of the {n} plausible worlds it lies on the
+other side of zero from the headline, where in the ensemble's parameters those worlds
+gather (a PRIM box, sought over the {BOX_PARAMETERS} most correlated parameters; coverage:
+the share of those worlds in the box; density: the share of the box's worlds that are
+such worlds), and the parameters most associated with the difference (Spearman rank
+correlation across the {n} worlds, which drew {distinct_sets(cmp)} distinct parameter sets;
+with this many sets a correlation below {chance_level(distinct_sets(cmp)):.2f} in size is
+within chance and is not listed). With a few dozen
+worlds these are leads to examine, not findings: the tables are in
+<code>sensitivity.csv</code> and <code>flips.csv</code>.</p>
+<ul>{''.join(items) or '<li>No headline differences.</li>'}</ul>"""
 
 
 def render(cmp: Comparison, argv: list[str] | None = None) -> str:
@@ -402,13 +488,16 @@ def render(cmp: Comparison, argv: list[str] | None = None) -> str:
     services = "emergency_bed_days" in cmp.runs
     verdict_words = "".join(f"<li><b>{html.escape(v.capitalize())}</b>: {html.escape(t)}</li>"
                             for v, t in VERDICTS.items())
+    worlds_note = (f"; the runs span {len(cmp.worlds)} plausible parameter sets, and how "
+                   "far each verdict holds across them is shown under <a href='#uncertainty'>"
+                   "Two kinds of uncertainty</a>" if cmp.worlds is not None else "")
     if len(names) > 1:
         top = f"""{scorecard_html(cmp)}
 <p class="note">Each cell compares the option with <b>{ref}</b> over {cmp.replicates} paired
 runs (common random numbers). <b>Better</b>/<b>Worse</b>: the 95% interval of the paired
 difference excludes zero; <b>Unclear</b>: it does not; <b>By design</b>: fixed by the
 option's rules, not credited. The intervals reflect chance only, not uncertainty about the
-model's assumptions. Northvale and its options are illustrative: a thinking tool, not a
+model's assumptions{worlds_note}. Northvale and its options are illustrative: a thinking tool, not a
 forecast.</p>"""
         below = f"""<h2>In plain words</h2>
 <p>Against {ref}, over {cmp.replicates} paired runs; intervals are 95% Monte Carlo
@@ -420,7 +509,9 @@ better, worse and the same.</p>
 <img alt="Forest plot of paired differences from {ref}" src="{forest_chart(cmp)}">
 <p>Each dot is the mean paired difference from {ref}, each bar its 95% interval over
 replicates. Filled green: clearly better; filled red: clearly worse; hollow grey: unclear,
-by design or not scored.</p>"""
+by design or not scored.</p>
+{uncertainty_html(cmp)}
+{drivers_html(cmp)}"""
     else:
         top = "<p>Only one scenario was run, so there is nothing to compare it with.</p>"
         below = ""
@@ -513,9 +604,16 @@ def write_report(cmp: Comparison, out: Path, argv: list[str] | None = None) -> P
     with replace_folder(out, "compare") as stage:
         write_run_tables(stage, {"runs": cmp.runs, "steps": cmp.steps, "members": cmp.members},
                          "compare", cmp.seed)
-        for name, df in (("runs", cmp.runs), ("differences", cmp.differences),
-                         ("scorecard", scorecard(cmp)), ("wrong_pocket", wrong_pocket(cmp)),
-                         ("summary", summary_table(cmp))):
+        tables = [("runs", cmp.runs), ("differences", cmp.differences),
+                  ("scorecard", scorecard(cmp)), ("wrong_pocket", wrong_pocket(cmp)),
+                  ("summary", summary_table(cmp))]
+        if cmp.over_ensemble and cmp.worlds is not None:
+            from collabsim.compare import world_differences
+            from collabsim.drivers import flips, sensitivity
+
+            tables += [("worlds", cmp.worlds), ("world_differences", world_differences(cmp)),
+                       ("sensitivity", sensitivity(cmp)), ("flips", flips(cmp))]
+        for name, df in tables:
             write_csv(df, stage / f"{name}.csv")
         (stage / "report.html").write_text(text, encoding="utf-8")
         files = sorted(str(p.relative_to(stage)) for p in stage.rglob("*") if p.is_file())

@@ -41,6 +41,8 @@ KEY = "scenario.parameters"
 #: Appended to a replicate's spawn key for its ensemble draw, so the draw uses random
 #: numbers of its own and never those of the run.
 DRAW_KEY = 0x656E73
+#: With :data:`DRAW_KEY`, the spawn key of the offset of :meth:`Ensemble.worlds`.
+WORLDS_KEY = 0x776F726C
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,20 @@ class Ensemble:
     def draw(self, seed: int, k: int) -> dict[str, float]:
         """The parameter set of replicate ``k`` of seed ``seed``."""
         return self.member(self.index_for(replicate_seed(seed, k)))
+
+    def worlds(self, n: int, seed: int) -> np.ndarray:
+        """``n`` members drawn by systematic resampling with probability their weights.
+
+        Member ``i`` fills ``n * weight_i`` of the ``n`` places, give or take one, so an
+        unweighted statistic over the places is a posterior-weighted one over members;
+        members are returned in order (a member drawn twice fills neighbouring places).
+        The one random offset depends only on ``seed``.
+        """
+        ss = np.random.SeedSequence(seed, spawn_key=(DRAW_KEY, WORLDS_KEY))
+        offset = np.random.default_rng(ss).random()
+        cdf = np.cumsum(self.weights)
+        return np.minimum(np.searchsorted(cdf, (np.arange(n) + offset) / n, side="right"),
+                          len(self) - 1)
 
     def median(self) -> dict[str, float]:
         """The weighted posterior median of each parameter (the point estimate)."""

@@ -213,8 +213,21 @@ def discover(results: SweepResults, metric: str, *, below: float | None = None,
     if hits == 0 or hits == len(y):
         raise InputError(f"discover: {text} holds in {hits} of {len(y)} runs; there is no "
                          "region to find (try another threshold)")
+    return find_boxes(x, y, text, _ranges(results, x), min_coverage=min_coverage,
+                      max_boxes=max_boxes, peel_alpha=peel_alpha)
+
+
+def find_boxes(x: pd.DataFrame, y: np.ndarray, text: str, ranges: dict[str, Any], *,
+               min_coverage: float = MIN_COVERAGE, max_boxes: int = MAX_BOXES,
+               peel_alpha: float = 0.05) -> Discovery:
+    """PRIM boxes of the cases ``x`` (:func:`as_experiments`) where ``y`` holds.
+
+    The core of :func:`discover`, for any table of cases (a sweep's runs, or the
+    parameter sets of an ensemble). ``y`` must hold in some cases and not in others.
+    """
+    y = np.asarray(y, dtype=bool)
+    hits = int(y.sum())
     prim = _prim()
-    ranges = _ranges(results, x)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         finder = prim.Prim(x, y, peel_alpha=peel_alpha)
@@ -272,6 +285,27 @@ def _choose(box, x, y, taken, hits, min_coverage) -> Box | None:
                        box.peeling_trajectory.copy(), i)
     if best is None or best.density <= y.mean():
         return None  # no box holds enough of the outcome and concentrates it
+    return _prune(best, box.box_lims[best.chosen], x, y, taken, hits)
+
+
+def _prune(best: Box, lims: pd.DataFrame, x: pd.DataFrame, y: np.ndarray, taken: np.ndarray,
+           hits: int) -> Box:
+    """Drop restrictions the box does not need: lifting one loses no density or coverage.
+
+    PRIM can restrict a parameter on its way to the box that, once the others are in
+    place, excludes only cases it would not miss; such a restriction says nothing.
+    """
+    names = list(best.limits)
+    for name in list(names):
+        rest = [n for n in names if n != name]
+        if not rest:
+            break
+        inside = _in_box(x, lims, rest) & ~taken
+        n_in, k_in = int(inside.sum()), int((inside & y).sum())
+        if n_in and k_in / n_in >= best.density and k_in / hits >= best.coverage:
+            names = rest
+            best = Box({n: best.limits[n] for n in rest}, k_in / hits, k_in / n_in,
+                       n_in / len(y), n_in, k_in, best.trajectory, best.chosen)
     return best
 
 
@@ -300,6 +334,19 @@ def describe(found: Discovery) -> list[str]:
             lines.append(f"  {name:<{width}}  {text:<{room}}  (swept "
                          f"{_limit(found.ranges[name], name in found.numeric)})")
     return lines
+
+
+def box_text(found: Discovery, box: Box) -> str:
+    """A box's restrictions in one line: ``x ≤ 0.3 and y between 0.6 and 0.9``."""
+    parts = []
+    for name, lim in box.limits.items():
+        if name not in found.numeric:
+            parts.append(f"{name} in {_limit(lim, False)}")
+            continue
+        text = _limit(lim, True, found.x[name])
+        parts.append(f"{name} {text}" if text[0] in "≤≥" else
+                     f"{name} between {lim[0]:.3g} and {lim[1]:.3g}")
+    return " and ".join(parts)
 
 
 def _limit(lim: tuple, numeric: bool, values: pd.Series | None = None) -> str:

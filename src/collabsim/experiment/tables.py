@@ -69,6 +69,11 @@ SEED = Column("seed", INT, "", "base seed: the run's random numbers come from "
               "collabsim.replicate_seed(seed, replicate, point) in a sweep, "
               "replicate_seed(seed, replicate) in run and compare")
 KEYS = (SWEEP, POINT, REPLICATE)
+#: Key columns of ``compare --ensemble``'s runs: the plausible world and its parameter set.
+WORLD_KEYS = (Column("world", INT, "", "plausible world of compare --ensemble: replicate "
+                     "// replicates per world"),
+              Column("member", INT, "", "the world's parameter set: row of the ensemble's "
+                     "posterior.csv, from 0"))
 
 #: Outputs of one run of the partnership model (collabsim.metrics.summarise, and the
 #: totals ``compare`` adds): the metrics' units and meanings come from the metric
@@ -242,6 +247,8 @@ def write_run_tables(folder: Path, frames: Mapping[str, pd.DataFrame | None], na
         if df is None:
             continue
         keys = (SCENARIO, SEED, REPLICATE) if table == "runs" else (SCENARIO, REPLICATE)
+        if table == "runs" and "world" in df:
+            keys = (*keys, *WORLD_KEYS)
         df = df.assign(**({"scenario": name} if "scenario" not in df else {}),
                        **({"seed": seed} if table == "runs" else {}))
         path = folder / table / part_name(0)
