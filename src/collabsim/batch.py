@@ -298,10 +298,11 @@ class Batch:
     def _record(self, t: int, rec: dict[str, np.ndarray], live: np.ndarray,
                 pressure: np.ndarray) -> None:
         m, joint = self.m, self.joint
-        for k in IDLE_ZERO:
-            rec[k] = np.where(live, rec[k], 0.0)
-        for k in IDLE_NAN:
-            rec[k] = np.where(live, rec[k], np.nan)
+        if not live.all():  # (where every replicate is live there is nothing to blank)
+            for k in IDLE_ZERO:
+                rec[k] = np.where(live, rec[k], 0.0)
+            for k in IDLE_NAN:
+                rec[k] = np.where(live, rec[k], np.nan)
         n = m.n
         pairs = m.pairs()
         links = np.maximum(n * (n - 1), 1)
