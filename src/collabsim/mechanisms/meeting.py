@@ -169,7 +169,8 @@ def hold(
     if fx.vision_pull:
         m.understanding += fx.vision_pull * a[..., None] * (
             m.mean(m.understanding)[:, None, :] - m.understanding)
-    weights = m.trust * (1.0 - m.culture)
+    weights = np.subtract(1.0, m.culture, out=m.scratch(1))  # (trust_out uses scratch 0)
+    weights *= m.trust
     weights *= m.pairs()
     totals = weights.sum(axis=2, keepdims=True)
     rounds = p["governance.deliberation_rounds"]

@@ -118,4 +118,6 @@ def after_delivery(m: Members, seen_share: float, p: Mapping[str, Any], fx: Effe
 
 def remember(m: Members, p: Mapping[str, Any]) -> None:
     """Trust may not rise above what scars allow; then scars fade a step."""
+    if not memory.scarring(p):  # no scar can have formed: nothing to cap or fade
+        return
     m.trust, m.scar = memory.remember(m.trust, m.scar, p["memory.scar_decay"])
