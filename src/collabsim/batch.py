@@ -505,14 +505,18 @@ class Batch:
     def everyone(self, k: int) -> list[SimpleNamespace]:
         """Replicate ``k``'s members, past and present, in order of joining (a snapshot)."""
         m = self.m
+        # Replicate k's rows as Python lists once (not a numpy scalar per member and field).
+        join, leave = m.join_step[k].tolist(), m.exit_step[k].tolist()
+        reason, sector = m.exit_reason[k].tolist(), m.sector_code[k].tolist()
+        totals = {name: getattr(m, name)[k].tolist() for name in MEMBER_TOTALS}
         out = []
         for slot, name in enumerate(self._names(k)):
-            if m.join_step[k, slot] < 0:
+            if join[slot] < 0:
                 continue
-            left = m.exit_step[k, slot] >= 0
+            left = leave[slot] >= 0
             out.append(SimpleNamespace(
-                name=name, sector=SECTORS[m.sector_code[k, slot]], founding=slot < self.n0,
-                active=not left, exit_step=int(m.exit_step[k, slot]) if left else None,
-                exit_reason=EXIT_REASONS[m.exit_reason[k, slot]] if left else None,
-                **{name: float(getattr(m, name)[k, slot]) for name in MEMBER_TOTALS}))
+                name=name, sector=SECTORS[sector[slot]], founding=slot < self.n0,
+                active=not left, exit_step=leave[slot] if left else None,
+                exit_reason=EXIT_REASONS[reason[slot]] if left else None,
+                **{name: totals[name][slot] for name in MEMBER_TOTALS}))
         return out
