@@ -307,8 +307,9 @@ class Batch:
         pairs = m.pairs()
         links = np.maximum(n * (n - 1), 1)
         dense = (m.trust >= self.p["metrics.dense_trust"]) & pairs
+        trusted = np.multiply(m.trust, pairs, out=m.scratch(0)).sum((1, 2))
         rec.update(step=np.full(self.B, float(self.steps)), members=n.astype(float),
-                   mean_trust=np.where(live, (m.trust * pairs).sum((1, 2)) / links, 0.0),
+                   mean_trust=np.where(live, trusted / links, 0.0),
                    trust_density=np.where(live, dense.sum((1, 2)) / links, 0.0),
                    governance=joint.mode, plan_currency=joint.currency,
                    pressure=np.where(n >= 2, pressure, 0.0),
