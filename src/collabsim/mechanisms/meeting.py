@@ -89,9 +89,9 @@ class Chair:
         base = p["dynamics.broker_credibility"]
         broker_trust = base + (1.0 - base) * p["governance.facilitation"]
         # credit[b, k, i] = trust[b, i, proposers[b, k]]
-        credit = np.take_along_axis(m.trust, np.maximum(proposers, 0)[:, None, :], axis=2)
-        credit = np.where(proposers[:, :, None] == BROKER, broker_trust,
-                          credit.transpose(0, 2, 1))
+        credit = m.trust[np.arange(m.B)[:, None, None], np.arange(m.C)[None, None, :],
+                         np.maximum(proposers, 0)[:, :, None]]  # (B, K, C)
+        credit = np.where(proposers[:, :, None] == BROKER, broker_trust, credit)
         leaning = acc + p["dynamics.trust_acceptance_bonus"] * (credit - NEUTRAL_TRUST)
         shift = decision_power.power_shift(m.power, proposers, p["governance.decision_rule"],
                                            p["decision.deference"], p["decision.veto_guard"])
