@@ -268,7 +268,7 @@ class Batch:
     def hub(self) -> np.ndarray:
         """``(B,)`` each replicate's governance hub's admin capacity, £m per step."""
         admin = self.m.admin * self.m.active
-        return self.chair().by_mode([g.hub_capacity(admin) for g in self.modes])
+        return self.chair().per_mode(lambda g: g.hub_capacity(admin))
 
     def _lead(self) -> None:
         """A lead that has left is replaced by the most powerful member."""

@@ -14,7 +14,7 @@ replicates), and each replicate's governance mode tables for it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,10 +63,20 @@ class Chair:
         """Each replicate's value from the list of every mode's values."""
         return np.choose(self.mode, values) if len(values) > 1 else values[0]
 
+    def per_mode(self, value: Callable[[GovernanceMode], np.ndarray]) -> np.ndarray:
+        """Each replicate's ``value(its mode)``, computed only for the modes in use.
+
+        Where every replicate has the same mode (a single run always does) only that
+        mode's value is computed; otherwise as :meth:`by_mode` over every mode.
+        """
+        if self.mode.size and (self.mode == self.mode[0]).all():
+            return np.array(value(self.modes[self.mode[0]]))
+        return self.by_mode([value(g) for g in self.modes])
+
     def decider(self) -> np.ndarray:
         """``(B,)`` slot of who decides under ``lead_decides`` (-1: the broker)."""
         m = self.m
-        return self.by_mode([g.decider(m.power, m.active, self.lead) for g in self.modes])
+        return self.per_mode(lambda g: g.decider(m.power, m.active, self.lead))
 
     def vote(
         self, alts: np.ndarray, proposers: np.ndarray, valid: np.ndarray, pref: np.ndarray,
@@ -204,7 +214,7 @@ def hold(
         if not open_.any():
             break
     decided = live & ~open_
-    load = chair.by_mode([g.coordination_load(n) for g in chair.modes])
+    load = chair.per_mode(lambda g: g.coordination_load(n))
     cost = (p["governance.meeting_cost"] * (used + 1) * fx.meeting_time_cost * load
             + fx.participation_cost)
     m.meeting_cost = np.where(a, cost[:, None], 0.0)
@@ -212,7 +222,7 @@ def hold(
         hub = np.array([g.name != "shared" for g in chair.modes])[chair.mode]
         m.meeting_cost += coordination.tie_costs(a, hub, p["coordination.tie_cost"],
                                                  p["coordination.hub_relief"])
-    running = chair.by_mode([np.full(B, g.running_cost()) for g in chair.modes])
+    running = chair.per_mode(lambda g: np.full(B, g.running_cost()))
     if running.any():  # the broker's running cost is shared in proportion to budget
         budget = m.budget * a
         total = budget.sum(axis=1, keepdims=True)
