@@ -418,13 +418,15 @@ class Batch:
         """
         ks = list(range(self.B)) if ks is None else list(ks)
         steps = self.steps
-        frame = pd.DataFrame({c: v[:steps, ks].T.reshape(-1) for c, v in self.table.items()})
+        columns = {c: v[:steps, ks].T.reshape(-1) for c, v in self.table.items()}
+        # Typed before the frame is built (one constructor call, no column assignments).
         for c in INT_COLUMNS:
-            frame[c] = frame[c].astype(int)
+            columns[c] = columns[c].astype(int)
         for c in BOOL_COLUMNS:
-            frame[c] = frame[c].astype(bool)
-        frame["governance"] = np.asarray(MODES, dtype=object)[frame["governance"].astype(int)]
-        return frame
+            columns[c] = columns[c].astype(bool)
+        columns["governance"] = np.asarray(MODES, dtype=object)[
+            columns["governance"].astype(int)]
+        return pd.DataFrame(columns)
 
     def agent_frame(self, k: int) -> pd.DataFrame:
         """Replicate ``k``'s per-member table: one row per active member per step."""
