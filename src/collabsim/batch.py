@@ -268,7 +268,7 @@ class Batch:
     def hub(self) -> np.ndarray:
         """``(B,)`` each replicate's governance hub's admin capacity, £m per step."""
         admin = self.m.admin * self.m.active
-        return self.chair().by_mode([g.hub_capacity(admin) for g in self.modes])
+        return self.chair().per_mode(lambda g: g.hub_capacity(admin))
 
     def _lead(self) -> None:
         """A lead that has left is replaced by the most powerful member."""
@@ -298,16 +298,18 @@ class Batch:
     def _record(self, t: int, rec: dict[str, np.ndarray], live: np.ndarray,
                 pressure: np.ndarray) -> None:
         m, joint = self.m, self.joint
-        for k in IDLE_ZERO:
-            rec[k] = np.where(live, rec[k], 0.0)
-        for k in IDLE_NAN:
-            rec[k] = np.where(live, rec[k], np.nan)
+        if not live.all():  # (where every replicate is live there is nothing to blank)
+            for k in IDLE_ZERO:
+                rec[k] = np.where(live, rec[k], 0.0)
+            for k in IDLE_NAN:
+                rec[k] = np.where(live, rec[k], np.nan)
         n = m.n
         pairs = m.pairs()
         links = np.maximum(n * (n - 1), 1)
         dense = (m.trust >= self.p["metrics.dense_trust"]) & pairs
+        trusted = np.multiply(m.trust, pairs, out=m.scratch(0)).sum((1, 2))
         rec.update(step=np.full(self.B, float(self.steps)), members=n.astype(float),
-                   mean_trust=np.where(live, (m.trust * pairs).sum((1, 2)) / links, 0.0),
+                   mean_trust=np.where(live, trusted / links, 0.0),
                    trust_density=np.where(live, dense.sum((1, 2)) / links, 0.0),
                    governance=joint.mode, plan_currency=joint.currency,
                    pressure=np.where(n >= 2, pressure, 0.0),
@@ -416,13 +418,15 @@ class Batch:
         """
         ks = list(range(self.B)) if ks is None else list(ks)
         steps = self.steps
-        frame = pd.DataFrame({c: v[:steps, ks].T.reshape(-1) for c, v in self.table.items()})
+        columns = {c: v[:steps, ks].T.reshape(-1) for c, v in self.table.items()}
+        # Typed before the frame is built (one constructor call, no column assignments).
         for c in INT_COLUMNS:
-            frame[c] = frame[c].astype(int)
+            columns[c] = columns[c].astype(int)
         for c in BOOL_COLUMNS:
-            frame[c] = frame[c].astype(bool)
-        frame["governance"] = np.asarray(MODES, dtype=object)[frame["governance"].astype(int)]
-        return frame
+            columns[c] = columns[c].astype(bool)
+        columns["governance"] = np.asarray(MODES, dtype=object)[
+            columns["governance"].astype(int)]
+        return pd.DataFrame(columns)
 
     def agent_frame(self, k: int) -> pd.DataFrame:
         """Replicate ``k``'s per-member table: one row per active member per step."""
@@ -504,14 +508,18 @@ class Batch:
     def everyone(self, k: int) -> list[SimpleNamespace]:
         """Replicate ``k``'s members, past and present, in order of joining (a snapshot)."""
         m = self.m
+        # Replicate k's rows as Python lists once (not a numpy scalar per member and field).
+        join, leave = m.join_step[k].tolist(), m.exit_step[k].tolist()
+        reason, sector = m.exit_reason[k].tolist(), m.sector_code[k].tolist()
+        totals = {name: getattr(m, name)[k].tolist() for name in MEMBER_TOTALS}
         out = []
         for slot, name in enumerate(self._names(k)):
-            if m.join_step[k, slot] < 0:
+            if join[slot] < 0:
                 continue
-            left = m.exit_step[k, slot] >= 0
+            left = leave[slot] >= 0
             out.append(SimpleNamespace(
-                name=name, sector=SECTORS[m.sector_code[k, slot]], founding=slot < self.n0,
-                active=not left, exit_step=int(m.exit_step[k, slot]) if left else None,
-                exit_reason=EXIT_REASONS[m.exit_reason[k, slot]] if left else None,
-                **{name: float(getattr(m, name)[k, slot]) for name in MEMBER_TOTALS}))
+                name=name, sector=SECTORS[sector[slot]], founding=slot < self.n0,
+                active=not left, exit_step=leave[slot] if left else None,
+                exit_reason=EXIT_REASONS[reason[slot]] if left else None,
+                **{name: totals[name][slot] for name in MEMBER_TOTALS}))
         return out

@@ -134,6 +134,18 @@ class Members:
         self.eye = np.eye(C, dtype=bool)
         self.off_diagonal = ~self.eye
         self.diagonal = np.arange(C)
+        self._scratch: list[np.ndarray] = []
+
+    def scratch(self, k: int) -> np.ndarray:
+        """Reusable ``(B, C, C)`` float work array number ``k``; its contents are undefined.
+
+        The pairwise arithmetic writes its temporaries here (``out=``) instead of
+        allocating several fresh ``(B, C, C)`` arrays a step; a caller must be done
+        with the array before anything else asks for the same ``k``.
+        """
+        while len(self._scratch) <= k:
+            self._scratch.append(np.empty((self.B, self.C, self.C)))
+        return self._scratch[k]
 
     @property
     def n(self) -> np.ndarray:
@@ -152,18 +164,18 @@ class Members:
     def pairs(self) -> np.ndarray:
         """``(B, C, C)``: both ends active, off the diagonal."""
         pairs = self.active[:, :, None] & self.active[:, None, :]
-        pairs &= self.off_diagonal
+        pairs[:, self.diagonal, self.diagonal] = False
         return pairs
 
     def trust_out(self) -> np.ndarray:
         """Each member's mean trust in the other active members ``(B, C)``."""
-        off = self.trust * self.active[:, None, :]
+        off = np.multiply(self.trust, self.active[:, None, :], out=self.scratch(0))
         off[:, self.diagonal, self.diagonal] = 0.0
         return off.sum(axis=2) / np.maximum(self.n - 1, 1)[:, None]
 
     def trust_in(self) -> np.ndarray:
         """The other active members' mean trust in each member ``(B, C)``."""
-        off = self.trust * self.active[:, :, None]
+        off = np.multiply(self.trust, self.active[:, :, None], out=self.scratch(0))
         off[:, self.diagonal, self.diagonal] = 0.0
         return off.sum(axis=1) / np.maximum(self.n - 1, 1)[:, None]
 

@@ -47,8 +47,10 @@ def goal_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     total = np.zeros(np.broadcast_shapes(a.shape, b.shape)[:-1])
     for j in range(a.shape[-1]):  # over goal dimensions, not members or replicates
         d = a[..., j] - b[..., j]
-        total += d * d
-    return np.sqrt(total / a.shape[-1])
+        d *= d
+        total += d
+    total /= a.shape[-1]
+    return np.sqrt(total, out=total)
 
 
 def pairwise_goal_distance(goals: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ replicates), and each replicate's governance mode tables for it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,10 +63,20 @@ class Chair:
         """Each replicate's value from the list of every mode's values."""
         return np.choose(self.mode, values) if len(values) > 1 else values[0]
 
+    def per_mode(self, value: Callable[[GovernanceMode], np.ndarray]) -> np.ndarray:
+        """Each replicate's ``value(its mode)``, computed only for the modes in use.
+
+        Where every replicate has the same mode (a single run always does) only that
+        mode's value is computed; otherwise as :meth:`by_mode` over every mode.
+        """
+        if self.mode.size and (self.mode == self.mode[0]).all():
+            return np.array(value(self.modes[self.mode[0]]))
+        return self.by_mode([value(g) for g in self.modes])
+
     def decider(self) -> np.ndarray:
         """``(B,)`` slot of who decides under ``lead_decides`` (-1: the broker)."""
         m = self.m
-        return self.by_mode([g.decider(m.power, m.active, self.lead) for g in self.modes])
+        return self.per_mode(lambda g: g.decider(m.power, m.active, self.lead))
 
     def vote(
         self, alts: np.ndarray, proposers: np.ndarray, valid: np.ndarray, pref: np.ndarray,
@@ -89,9 +99,9 @@ class Chair:
         base = p["dynamics.broker_credibility"]
         broker_trust = base + (1.0 - base) * p["governance.facilitation"]
         # credit[b, k, i] = trust[b, i, proposers[b, k]]
-        credit = np.take_along_axis(m.trust, np.maximum(proposers, 0)[:, None, :], axis=2)
-        credit = np.where(proposers[:, :, None] == BROKER, broker_trust,
-                          credit.transpose(0, 2, 1))
+        credit = m.trust[np.arange(m.B)[:, None, None], np.arange(m.C)[None, None, :],
+                         np.maximum(proposers, 0)[:, :, None]]  # (B, K, C)
+        credit = np.where(proposers[:, :, None] == BROKER, broker_trust, credit)
         leaning = acc + p["dynamics.trust_acceptance_bonus"] * (credit - NEUTRAL_TRUST)
         shift = decision_power.power_shift(m.power, proposers, p["governance.decision_rule"],
                                            p["decision.deference"], p["decision.veto_guard"])
@@ -169,7 +179,8 @@ def hold(
     if fx.vision_pull:
         m.understanding += fx.vision_pull * a[..., None] * (
             m.mean(m.understanding)[:, None, :] - m.understanding)
-    weights = m.trust * (1.0 - m.culture)
+    weights = np.subtract(1.0, m.culture, out=m.scratch(1))  # (trust_out uses scratch 0)
+    weights *= m.trust
     weights *= m.pairs()
     totals = weights.sum(axis=2, keepdims=True)
     rounds = p["governance.deliberation_rounds"]
@@ -203,7 +214,7 @@ def hold(
         if not open_.any():
             break
     decided = live & ~open_
-    load = chair.by_mode([g.coordination_load(n) for g in chair.modes])
+    load = chair.per_mode(lambda g: g.coordination_load(n))
     cost = (p["governance.meeting_cost"] * (used + 1) * fx.meeting_time_cost * load
             + fx.participation_cost)
     m.meeting_cost = np.where(a, cost[:, None], 0.0)
@@ -211,7 +222,7 @@ def hold(
         hub = np.array([g.name != "shared" for g in chair.modes])[chair.mode]
         m.meeting_cost += coordination.tie_costs(a, hub, p["coordination.tie_cost"],
                                                  p["coordination.hub_relief"])
-    running = chair.by_mode([np.full(B, g.running_cost()) for g in chair.modes])
+    running = chair.per_mode(lambda g: np.full(B, g.running_cost()))
     if running.any():  # the broker's running cost is shared in proportion to budget
         budget = m.budget * a
         total = budget.sum(axis=1, keepdims=True)

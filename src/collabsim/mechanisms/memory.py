@@ -14,6 +14,9 @@ defaults) no scar ever forms and trust is untouched.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 
@@ -48,6 +51,15 @@ def after_ditching(scar: np.ndarray, ditch: np.ndarray, active: np.ndarray, shar
     stay = active & ~ditch
     hit = ditch.any(axis=1)[:, None, None] & stay[:, :, None] & stay[:, None, :]
     return _off_diagonal(np.maximum(scar, share * hit))
+
+
+#: The parameters that can leave a scar; with all of them at 0 no scar ever forms.
+SCAR_SHARES = ("memory.scandal_scar", "memory.shortfall_scar", "memory.ditch_scar")
+
+
+def scarring(p: Mapping[str, Any]) -> bool:
+    """Whether any betrayal can leave a scar (else scars stay 0 and need no pass)."""
+    return any(p[name] for name in SCAR_SHARES)
 
 
 def remember(trust: np.ndarray, scar: np.ndarray, decay: float

@@ -55,33 +55,34 @@ def after_meeting(
     that decides nothing (``decided (B,)`` False) wears goodwill all round.
     """
     T = m.trust
-    after = frustrated = None
     if decided.any():
         s = (yes & m.active).astype(float)
         against = (~yes & m.active).astype(float)
         # 2 t (1 - t) growth; the factor 2 is applied to the (B, C) factor first (the same
         # numbers: scaling by 2 is exact), which saves a pass over the (B, C, C) array.
-        gain = (2.0 * p["dynamics.alliance_gain"] * s)[:, :, None] * s[:, None, :]
+        # Temporaries go to the members' scratch arrays (no fresh (B, C, C) a step).
+        gain = np.multiply((2.0 * p["dynamics.alliance_gain"] * s)[:, :, None],
+                           s[:, None, :], out=m.scratch(0))
         gain *= T
-        gain *= 1.0 - T
+        gain *= np.subtract(1.0, T, out=m.scratch(1))
         after = gain
         after += T
         if against.any():
             loss = p["dynamics.power_play_loss"] * fx.power_play_damping
             sp, ap = s * m.power, against * m.power
-            play = against[:, :, None] * sp[:, None, :]
-            play += p["dynamics.resentment"] * s[:, :, None] * ap[:, None, :]
+            play = np.multiply(against[:, :, None], sp[:, None, :], out=m.scratch(1))
+            play += np.multiply(p["dynamics.resentment"] * s[:, :, None], ap[:, None, :],
+                                out=m.scratch(2))
             play *= loss
             play *= after
             after -= play
-    if not decided.all():
-        frustrated = T * (1.0 - p["dynamics.frustration_loss"])
-    if after is not None and frustrated is not None:
-        m.trust = np.where(decided[:, None, None], after, frustrated)
-    elif after is not None:
-        m.trust = after
-    elif frustrated is not None:
-        m.trust = frustrated
+        if decided.all():
+            np.copyto(T, after)
+        else:
+            m.trust = np.where(decided[:, None, None], after,
+                               T * (1.0 - p["dynamics.frustration_loss"]))
+    else:
+        T *= 1.0 - p["dynamics.frustration_loss"]
     m.trust_in_self()
 
 
@@ -102,13 +103,14 @@ def after_delivery(m: Members, seen_share: float, p: Mapping[str, Any], fx: Effe
     gain = p["dynamics.trust_gain"] * fx.trust_building * fx.evidence
     T = m.trust
     if win.any():
-        grow = (2.0 * gain * win)[:, :, None] * (1.0 - seen)[:, None, :]  # 2 t (1 - t)
+        grow = np.multiply((2.0 * gain * win)[:, :, None], (1.0 - seen)[:, None, :],
+                           out=m.scratch(0))  # 2 t (1 - t)
         grow *= T
-        grow *= 1.0 - T
+        grow *= np.subtract(1.0, T, out=m.scratch(1))
         T += grow
     if seen.any():
-        lost = p["dynamics.trust_loss"] * fx.loss_damping * seen[:, None, :]
-        lost = lost * T
+        lost = np.multiply(p["dynamics.trust_loss"] * fx.loss_damping * seen[:, None, :], T,
+                           out=m.scratch(0))
         T -= lost
     np.clip(T, 0.0, 1.0, out=T)
     m.trust_in_self()
@@ -116,4 +118,6 @@ def after_delivery(m: Members, seen_share: float, p: Mapping[str, Any], fx: Effe
 
 def remember(m: Members, p: Mapping[str, Any]) -> None:
     """Trust may not rise above what scars allow; then scars fade a step."""
+    if not memory.scarring(p):  # no scar can have formed: nothing to cap or fade
+        return
     m.trust, m.scar = memory.remember(m.trust, m.scar, p["memory.scar_decay"])

@@ -171,24 +171,26 @@ class Shared(GovernanceMode):
         keys = np.where(t.active, draws.exponential / (t.power + 1e-9), np.inf)
         rows = np.argsort(keys, axis=1, kind="stable")[:, :k]
         valid = np.arange(rows.shape[1])[None, :] < np.minimum(t.n, k)[:, None]
-        power = np.where(valid, np.take_along_axis(t.power, rows, 1), -np.inf)
+        b = np.arange(rows.shape[0])[:, None]  # (direct indexing: take_along_axis's values)
+        power = np.where(valid, t.power[b, rows], -np.inf)
         order = np.argsort(-power, axis=1, kind="stable")
-        return np.take_along_axis(rows, order, 1), np.take_along_axis(valid, order, 1)
+        return rows[b, order], valid[b, order]
 
     def propose(self, t, k, vote, draws):  # noqa: D102
         B, D = t.pref.shape[0], t.pref.shape[2]
         rows, valid = self.proposers(t, k, draws)
         m = rows.shape[1]
         view = in_view(self.span, t.n)
-        trust = np.take_along_axis(t.trust_out, rows, 1)
-        own = np.take_along_axis(t.pref, rows[..., None], 1)  # (B, m, D)
+        b = np.arange(B)[:, None]
+        trust = t.trust_out[b, rows]
+        own = t.pref[b, rows]  # (B, m, D)
         gap = t.centre()[:, None, :] - own
         L = len(self.concessions)
         tried = (view[:, None] * trust)[..., None] * self.concessions  # (B, m, L)
         plans = own[:, :, None, :] + tried[..., None] * gap[:, :, None, :]
         passes = vote(plans.reshape(B, m * L, D), np.repeat(rows, L, 1),
                       np.repeat(valid, L, 1)).reshape(B, m, L)
-        needed = np.take_along_axis(tried, np.argmax(passes, axis=2)[..., None], 2)[..., 0]
+        needed = tried[b, np.arange(m)[None, :], np.argmax(passes, axis=2)]
         needed = np.where(passes.any(axis=2), needed, tried[..., -1])
         # Trust above neutral is conceded of the proposer's own accord.
         own_accord = np.clip((trust - NEUTRAL_TRUST) / (1.0 - NEUTRAL_TRUST), 0.0, 1.0)
