@@ -59,9 +59,9 @@ HISTORY = "history.db"
 POSTERIOR = "posterior.csv"
 PROVENANCE = "provenance.json"
 
-MODEL_NOTE = ("calibrated on the model before the evidence-called-for mechanisms (trust "
-              "memory, size costs, the broker, the conditional duty, negotiated exit) were "
-              "added; to be re-run once they are")
+MODEL_NOTE = ("calibrated on the model with the evidence mechanisms of docs/ODD.md section "
+              "7.9 on at their judgement defaults (trust memory, size costs, the broker, the "
+              "duty as cited, negotiated exit, decision rules and power, participation voice)")
 
 
 def priors(keys: Sequence[str]) -> dict[str, tuple[float, float]]:
