@@ -340,9 +340,10 @@ def check_narrow_funnel(d: Design, over: Mapping[str, Any]) -> Outcome:
 
 
 def check_mandated_stay(d: Design, over: Mapping[str, Any]) -> Outcome:
-    """Under a hard duty no founder leaves, even under pressure."""
+    """Under a hard duty (the exit ban) no founder leaves, even under pressure."""
     s = generic(**{"environment.austerity": 0.08, "population.initial_trust": 0.2,
-                   "population.goal_conflict": 0.7, "governance.mandated": True, **over})
+                   "population.goal_conflict": 0.7, "governance.mandated": True,
+                   "legal_duty.exit_ban": True, **over})
     runs = run_replicates(s, d.replicates * 2, d.seed)
     low = float(runs["retention"].min())
     mean, lo, hi = mean_ci(runs["retention"].to_numpy(dtype=float))
