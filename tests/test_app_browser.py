@@ -167,7 +167,8 @@ def test_each_preset_loads_its_values_and_runs_them(server):
         assert shown_labels(pg)["funding.rule"] == "How joint work is funded: pooled"
         after = step(pg, 6)
         assert after["funding.rule"] == "pooled" and before["funding.rule"] == "separate"
-        assert after["paid"] > 5 * before["paid"]
+        assert before["paid"] < 0.5 * before["asked"]  # tokenism pays little ...
+        assert after["paid"] >= 0.9 * after["asked"]  # ... a pooled budget collects in full
         # ... and nothing of it leaks into the next preset.
         choose_preset(pg, "narrow_funnel")
         assert running(pg)["funding.rule"] == control_values(
@@ -263,11 +264,11 @@ def test_the_lesson_plan_demos_do_what_the_text_says(server):
         choose_preset(pg, "tokenism")
         assert shown_labels(pg)["participation.rung"].endswith("rung 2, decoration")
         state = step(pg, 12)
-        assert state["archetype"] == "tokenism" and state["paid"] < 0.1 * state["asked"]
+        assert state["archetype"] == "tokenism" and state["paid"] < 0.25 * state["asked"]
         set_control(pg, "participation.rung", 6)
         set_control(pg, "infrastructure.data", 0.8)
         state = step(pg, 12)
-        assert state["paid"] < 0.1 * state["asked"]  # nobody pays more
+        assert state["paid"] > 0.5 * state["asked"]  # users sharing decisions: partners pay
         set_control(pg, "funding.rule", "pooled")
         state = step(pg, 12)
         assert state["paid"] >= 0.9 * state["asked"]  # a pooled budget collects in full

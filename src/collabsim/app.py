@@ -247,9 +247,11 @@ def ControlView(control: Control, value: Any, on_value: Callable[[Any], None]) -
                                step=control.step, on_value=on_value, thumb_label=False)
 
 
-#: The seed a class starts on: one whose run of every preset shows its archetype (each
-#: does in at least 70% of seeds; a teacher changes the seed to show the others).
-START_SEED = 2
+#: The seed a class starts on: one whose run of every preset but amicable_divorce shows
+#: its archetype and on which each demo of docs/teaching.md does what its text says
+#: (amicable_divorce reaches its archetype in under half of seeds; a teacher changes the
+#: seed to show the others).
+START_SEED = 31
 
 
 @solara.component
