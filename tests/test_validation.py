@@ -13,6 +13,7 @@ import pytest
 
 from collabsim import validation as v
 from collabsim.cli import main
+from collabsim.runner import run_replicates
 from collabsim.targets import judged
 
 from .conftest import EVIDENCE_OFF
@@ -154,7 +155,7 @@ def test_own_acceptability_is_judged_against_members_goals():
     # The evidence mechanisms off: a world where some members leave and some stay.
     s = v.generic(**{**EVIDENCE_OFF, "dynamics.understanding_weight": 0.0,
                      "environment.austerity": 0.0, "population.goal_conflict": 0.6})
-    runs = v.replicate_runs(s, 4, 11)
+    runs = run_replicates(s, 4, 11)
     decided = runs["decision_success_rate"] > 0
     stayed = decided & (runs["retention"] == 1.0)  # a leaver is not scored after it leaves
     assert stayed.any() and (decided & ~stayed).any()
@@ -163,7 +164,7 @@ def test_own_acceptability_is_judged_against_members_goals():
     np.testing.assert_allclose(runs.loc[decided, "own_acceptability"],
                                runs.loc[decided, "acceptability"], atol=0.01)
     # With understanding weighted, deliberation moves preferences and the two part.
-    moved = v.replicate_runs(v.generic(**{"population.goal_conflict": 0.6}), 4, 11)
+    moved = run_replicates(v.generic(**{"population.goal_conflict": 0.6}), 4, 11)
     assert not np.allclose(moved["own_acceptability"], moved["acceptability"], atol=1e-6)
 
 

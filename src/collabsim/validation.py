@@ -179,11 +179,6 @@ def _legal(overrides: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def replicate_runs(scenario: Scenario, n: int, seed: int) -> pd.DataFrame:
-    """``n`` replicates of ``scenario``: one summary row each (own-goal metrics included)."""
-    return run_replicates(scenario, n, seed)
-
-
 # Independent patterns ------------------------------------------------------------------
 #: What one context's check returns: the effect there, whether the pattern holds there,
 #: and any columns worth showing.
@@ -199,7 +194,7 @@ def _paired(a: pd.DataFrame, b: pd.DataFrame, metric: str) -> float:
 
 def _arms(s: Scenario, arms: Sequence[Mapping[str, Any]], n: int, seed: int,
           own: bool = False) -> list[pd.DataFrame]:
-    return [replicate_runs(s.with_overrides(_legal(arm)), n, seed)
+    return [run_replicates(s.with_overrides(_legal(arm)), n, seed)
             for arm in arms]
 
 
@@ -287,7 +282,7 @@ COMMON = 0.25
 
 def judge_inertia(s: Scenario, n: int, seed: int) -> Verdict:
     """Share of runs whose meetings stall."""
-    runs = replicate_runs(s, n, seed)
+    runs = run_replicates(s, n, seed)
     stalled = float((runs["inertia"] >= STALLED).mean())
     return stalled, bool(stalled >= COMMON), {"mean_inertia": float(runs["inertia"].mean())}
 
