@@ -116,10 +116,11 @@ What each source found, what the model takes from it, and what is ours.
   mandated collaboration, and bottlenecks where central actors lack administrative
   capacity. They report nothing about exits. The model takes the outcome direction (as
   the advantage ratio) and the bottleneck (which holds here by accounting). That
-  mandated members may not leave is the model's own rule, and the floor under their
-  contributions is judgement. The police duty cited in the source material is
-  conditional: keep collaboration under review and collaborate where it is efficient or
-  effective.
+  mandated members may not leave (`legal_duty.exit_ban`) is the model's own rule, and
+  the floor under their contributions is judgement. The police duty cited in the source
+  material (Police Act 1996 sections 22A–22C, inserted by the Police Reform and Social
+  Responsibility Act 2011) is conditional: keep collaboration under consideration and
+  collaborate where it would serve efficiency or effectiveness.
 - **National Audit Office (2017)**: 90% of Better Care Fund areas said joint working
   improved, while emergency admissions and delayed transfer days rose against plans to
   reduce them. **Mason et al. (2015)**: more than half of integrated-funding schemes that

@@ -250,7 +250,9 @@ PARAMS: tuple[Param, ...] = (
     _p("governance.meeting_cost", "float", 0.002,
        "Cost of one member's time in one deliberation round, £m.", 0.0, 1e3),
     _p("governance.mandated", "bool", False,
-       "A legal duty to collaborate: members may not leave."),
+       "A legal duty to collaborate: members pay at least dynamics.mandate_compliance of "
+       "what is asked and leave only after review or an agreed wind-down (never with "
+       "legal_duty.exit_ban)."),
     _p("governance.adaptive", "bool", False,
        "Let shared governance move to a lead or a broker as the partnership grows or "
        "trust falls (Provan & Kenis 2008)."),
@@ -781,16 +783,20 @@ PARAMS: tuple[Param, ...] = (
        "Under governance.mandated, members may never leave. False gives the duty as cited: "
        "members keep collaboration under review and may leave where it is clearly not "
        "efficient for them (the default: the duty as cited).",
-       source="Police Reform and Social Responsibility Act 2011; judgement",
-       why="a hard ban is stronger than the police collaboration duty (Police Reform and "
-           "Social Responsibility Act 2011)"),
+       source="Police Act 1996 ss. 22A-22C (inserted by the Police Reform and Social "
+              "Responsibility Act 2011); judgement",
+       why="a hard ban is stronger than the police collaboration duty, which asks forces to "
+           "keep collaboration under consideration and to collaborate where it would serve "
+           "efficiency or effectiveness, and says nothing about leaving"),
     _c("legal_duty.review_margin", "float", 0.2,
        "How far below the voluntary exit threshold a mandated member's satisfaction must stay, "
        "for dynamics.exit_patience steps, before its review finds the partnership "
        "inefficient for it (with legal_duty.exit_ban false).", 0.0, 10.0,
-       source="Police Reform and Social Responsibility Act 2011; judgement",
-       why="the duty asks a member to collaborate where it is efficient, so it leaves only "
-           "when clearly not, whatever its trust"),
+       source="Police Act 1996 ss. 22A-22C (inserted by the Police Reform and Social "
+              "Responsibility Act 2011); judgement",
+       why="the duty asks for collaboration where it would serve efficiency or "
+           "effectiveness, so a member leaves only when clearly not, whatever its trust; "
+           "judging that by the member's own benefit alone is ours"),
     _p("divorce.enabled", "bool", True,
        "Negotiated de-integration: when the joint work no longer serves most members they "
        "agree together to wind the partnership down (exit:amicable), trust kept.",
