@@ -70,7 +70,9 @@ def test_every_mechanism_is_off_while_its_switch_is_at_its_default():
     s = with_(scenario("scenarios/teaching/amicable_divorce.toml"), {"governance.mandated": True})
     seconds = {"memory.scar_decay": 0.5, "coordination.hub_relief": 0.9,
                "legal_duty.review_margin": 0.0, "divorce.quorum": 0.1,
-               "divorce.satisfaction": 5.0, "divorce.patience": 1}
+               "divorce.satisfaction": 5.0, "divorce.patience": 1,
+               "ratification.threshold": 1.0, "ratification.pressure": 5.0,
+               "ratification.spread": 0.5}
     a, b = run(s, 6), run(with_(s, seconds), 6)
     for column, values in a.table.items():
         np.testing.assert_array_equal(values, b.table[column], err_msg=column)
@@ -82,7 +84,8 @@ RECOMMENDED = {"memory.scandal_scar": 1.0, "memory.shortfall_scar": 2.0,
                "coordination.tie_cost": 0.005, "broker.misperception": 0.2,
                "legal_duty.exit_ban": False, "decision.deference": 0.2,
                "decision.veto_guard": 0.2, "divorce.enabled": True,
-               "participation.voice": 0.3, "services.count_in_output": True}
+               "participation.voice": 0.3, "services.count_in_output": True,
+               "ratification.enabled": True}
 
 
 @pytest.mark.parametrize("path", ["tests/golden/extra/churn.toml",
@@ -340,3 +343,49 @@ def test_under_majority_the_powerful_carry_plans_the_weak_do_not_want():
     plain, deferring = run_(0.8, 0.0), run_(0.8, 0.5)
     assert deferring.contested_share.mean() > plain.contested_share.mean() + 0.015
     assert deferring.mean_trust.mean() < plain.mean_trust.mean() - 0.02
+
+
+# ------------------------------------------- 10. ratification by the home organisations
+RATIFY = {"ratification.enabled": True, "ratification.threshold": 0.6,
+          "ratification.pressure": 0.0}
+
+
+def decided(s: Scenario, n: int = 60, seed: int = 3) -> float:
+    return float(run_replicates(s, n, seed).decision_success_rate.mean())
+
+
+def test_home_organisations_judge_by_their_own_goals_not_the_tables():
+    """Deliberation lets the table agree in a hard place, but the home organisations judge
+    the plan against their own goals: many plans fail there, few where goals agree."""
+    hard = scenario(**HARD, governance__deliberation_rounds=6)
+    assert decided(hard) > 0.95  # the table agrees
+    assert decided(with_(hard, RATIFY)) < decided(hard) - 0.2
+    alike = scenario(population__goal_conflict=0.0, population__goal_noise=0.0,
+                     population__goal_noise_floor=0.0)
+    assert decided(with_(alike, RATIFY)) > decided(alike) - 0.02
+
+
+def test_home_organisations_under_budget_pressure_ask_more_of_a_plan():
+    s = scenario(environment__austerity=0.08, environment__demand_growth=0.05)
+    calm = decided(with_(s, RATIFY))
+    pressed = decided(with_(s, {**RATIFY, "ratification.pressure": 1.0}))
+    assert pressed < calm - 0.1
+
+
+def test_sign_offs_are_counted_by_the_partnerships_own_rule():
+    """A single home organisation's no sinks a plan under unanimity, not under majority."""
+    def loss(rule: str) -> float:
+        s = scenario(governance__decision_rule=rule, population__goal_conflict=0.5)
+        return decided(s) - decided(with_(s, RATIFY))
+
+    assert loss("unanimity") > loss("majority") + 0.1
+
+
+def test_with_ratification_the_first_steps_are_the_same_however_long_it_runs():
+    s = with_(scenario(), RATIFY)
+    seeds = [replicate_seed(5, k) for k in range(3)]
+    short, long_ = Batch(s, seeds), Batch(s, seeds, steps=s["scenario.steps"] + 6)
+    short.run()
+    long_.run()
+    for column, values in short.table.items():
+        np.testing.assert_array_equal(values, long_.table[column][:len(values)], err_msg=column)

@@ -101,6 +101,7 @@ class Blocks:
     uniform: np.ndarray  # (T, B, 2C + W + 2): turnover, shift, broker's picks, scandal, who
     normal: np.ndarray  # (T, B, C, D): political-shift directions
     exponential: np.ndarray  # (T, B, C): shared-governance proposer keys
+    sign_off: np.ndarray | None = None  # (T, B, C): ratification, where plans need it
 
 
 class Batch:
@@ -182,7 +183,8 @@ class Batch:
         C = len(founders.names) + J  # capacity: founders, then one slot per scheduled joiner
         W = max(C, p["dynamics.alternatives"] - 1)  # the broker's picks
         alpha, beta = trust_beta(p)
-        uniform, normal, expo, shock_u, shock_z, join_z, join_b, bias = ([] for _ in range(8))
+        uniform, normal, expo, shock_u, shock_z, join_z, join_b, bias, sign = (
+            [] for _ in range(9))
         for rng in rngs:  # each replicate's own stream, once per run, not per step
             uniform.append(rng.random((T, 2 * C + W + 2)))
             normal.append(rng.standard_normal((T, C, D)))
@@ -194,7 +196,10 @@ class Batch:
             # Drawn last, so that every other draw is the same with or without it.
             if p["broker.misperception"]:
                 bias.append(rng.standard_normal((C, D)))
-        self.blocks = Blocks(np.stack(uniform, 1), np.stack(normal, 1), np.stack(expo, 1))
+            if p["ratification.enabled"]:  # after the broker's, for the same reason
+                sign.append(rng.random((T, C)))
+        self.blocks = Blocks(np.stack(uniform, 1), np.stack(normal, 1), np.stack(expo, 1),
+                             np.stack(sign, 1) if sign else None)
         self.shock_u, self.shock_z = np.stack(shock_u), np.stack(shock_z)
         self.join_z, self.join_b = np.stack(join_z), np.stack(join_b)
         self.broker_bias = np.stack(bias) if bias else None
@@ -207,16 +212,22 @@ class Batch:
         if steps <= T:
             return
         b = self.blocks
-        u, z, e = [], [], []
+        u, z, e, r = [], [], [], []
         for _ in range(steps - T):  # one step at a time, for each replicate
             draws = [(rng.random(b.uniform.shape[2:]), rng.standard_normal(b.normal.shape[2:]),
-                      rng.standard_exponential(b.exponential.shape[2:])) for rng in self._rngs]
+                      rng.standard_exponential(b.exponential.shape[2:]),
+                      rng.random(b.sign_off.shape[2:]) if b.sign_off is not None else None)
+                     for rng in self._rngs]
             u.append(np.stack([d[0] for d in draws]))
             z.append(np.stack([d[1] for d in draws]))
             e.append(np.stack([d[2] for d in draws]))
+            if b.sign_off is not None:
+                r.append(np.stack([d[3] for d in draws if d[3] is not None]))
         self.blocks = Blocks(np.concatenate([b.uniform, np.stack(u)]),
                              np.concatenate([b.normal, np.stack(z)]),
-                             np.concatenate([b.exponential, np.stack(e)]))
+                             np.concatenate([b.exponential, np.stack(e)]),
+                             np.concatenate([b.sign_off, np.stack(r)])
+                             if b.sign_off is not None else None)
         grow = (0, steps - T)
         self.table = {c: np.pad(v, [grow, (0, 0)]) for c, v in self.table.items()}
         if self.agents is not None:
@@ -239,7 +250,9 @@ class Batch:
             pressure = m.mean(m.pressure)  # the step's members, recorded if two are left
             kept = self._snapshot(~live)
             self._lead()
-            draws = Draws(u[:, 2 * self.C:-2], self.blocks.exponential[t], self.broker_bias)
+            sign = self.blocks.sign_off
+            draws = Draws(u[:, 2 * self.C:-2], self.blocks.exponential[t], self.broker_bias,
+                          sign[t] if sign is not None else None)
             rec, decided, yes = meeting.hold(self.chair(), fx, funding, joint, draws, live)
             trust.after_meeting(m, decided, yes, p, fx)
             c, paid = contribution.contribute(m, p, fx, funding, joint.currency)

@@ -29,6 +29,7 @@ SECTION_TITLES = {
     "participation": "Participation of service users",
     "decision": "Decision rules and power",
     "legal_duty": "The legal duty",
+    "ratification": "Ratification by the home organisations",
     "divorce": "Negotiated de-integration",
 }
 

@@ -797,6 +797,25 @@ PARAMS: tuple[Param, ...] = (
        why="the duty asks for collaboration where it would serve efficiency or "
            "effectiveness, so a member leaves only when clearly not, whatever its trust; "
            "judging that by the member's own benefit alone is ours"),
+    _p("ratification.enabled", "bool", False,
+       "Home organisations must sign off a plan agreed at the table, judging it against "
+       "their own goals and asking more under budget pressure; a plan the decision rule "
+       "does not ratify is not adopted (the meeting decided nothing).",
+       source="Putnam 1988; Huxham & Vangen 2005",
+       why="an agreement between representatives stands only if their organisations "
+           "ratify it (the two-level game)"),
+    _c("ratification.threshold", "float", 0.6,
+       "Acceptability of a plan against its own goals that a home organisation under no "
+       "budget pressure needs to sign it off.", *_UNIT, source="judgement",
+       why="home organisations judge by their own interests, not by the table's"),
+    _c("ratification.pressure", "float", 0.5,
+       "Acceptability a home organisation asks beyond ratification.threshold per unit of "
+       "budget pressure.", 0.0, 10.0, source="judgement",
+       why="an organisation whose budget is pressed commits less readily"),
+    _c("ratification.spread", "float", 0.05,
+       "Width of the logistic curve from acceptability to the chance of signing off "
+       "(small: a sharp bar).", 1e-3, 1.0, source="judgement",
+       why="sign-off by a board is uncertain near the bar"),
     _p("divorce.enabled", "bool", True,
        "Negotiated de-integration: when the joint work no longer serves most members they "
        "agree together to wind the partnership down (exit:amicable), trust kept.",

@@ -5,7 +5,8 @@ with a shared strategy, towards the members' common picture. At the meeting memb
 deliberate (understanding moves towards trusted, culturally close partners), the
 governance mode tables alternatives and the decision rule decides; a meeting that
 cannot decide deliberates again, up to ``governance.deliberation_rounds`` more
-times (Choi & Robertson 2014).
+times (Choi & Robertson 2014). Where plans need ratification, the home organisations
+then sign the adopted plan off (:mod:`~collabsim.mechanisms.ratification`).
 
 Every function works on a batch of partnerships: a partnership that has adopted a
 plan stops deliberating while the others go on (a loop over attempts, never over
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from collabsim.infrastructure import Effects
-from collabsim.mechanisms import Joint, coordination, decision_power
+from collabsim.mechanisms import Joint, coordination, decision_power, ratification
 from collabsim.members import Members
 from collabsim.population import goal_distance
 from collabsim.rules.decision import Ballot, DecisionRule
@@ -214,6 +215,12 @@ def hold(
         if not open_.any():
             break
     decided = live & ~open_
+    if draws.sign_off is not None:  # the home organisations must sign it off
+        home = acceptability(plan[:, None, :], m.goals, p)
+        ok = ratification.signed_off(home[:, 0], m.pressure, a, draws.sign_off, p)
+        ballot = Ballot(ok[:, None, :], home, m.power, a, decider,
+                        p["governance.supermajority"], p["dynamics.acceptance_threshold"])
+        decided &= chair.decision.passes(ballot)[:, 0]
     load = chair.per_mode(lambda g: g.coordination_load(n))
     cost = (p["governance.meeting_cost"] * (used + 1) * fx.meeting_time_cost * load
             + fx.participation_cost)

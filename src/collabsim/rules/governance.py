@@ -37,11 +37,14 @@ class Draws:
         bias: ``(B, C, D)`` the broker's lasting misreading of each member's preferences,
             standard normal, drawn once per run (:mod:`collabsim.mechanisms.broker`);
             ``None`` where it never misreads.
+        sign_off: ``(B, C)`` uniforms for the home organisations' sign-off
+            (:mod:`collabsim.mechanisms.ratification`); ``None`` where plans need none.
     """
 
     uniform: np.ndarray
     exponential: np.ndarray
     bias: np.ndarray | None = None
+    sign_off: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
