@@ -28,6 +28,7 @@ EVIDENCE_OFF = {
     "memory.inheritance": 0.0, "coordination.tie_cost": 0.0, "broker.misperception": 0.0,
     "legal_duty.exit_ban": True, "decision.deference": 0.0, "decision.veto_guard": 0.0,
     "divorce.enabled": False, "participation.voice": 0.0, "services.count_in_output": False,
+    "ratification.enabled": False,
 }
 
 

@@ -53,6 +53,8 @@ FITTED: tuple[str, ...] = (
     "dynamics.opportunity_cost",
     "population.goal_noise",
     "services.prevention_max",
+    "ratification.threshold",
+    "ratification.pressure",
 )
 
 HISTORY = "history.db"

@@ -9,9 +9,9 @@ organisation as one source of collaborative inertia.
 
 The sign-offs are counted by the partnership's own decision rule (a majority board needs
 a majority of home organisations, a unanimous one all of them). A plan that is not
-ratified is not adopted: the meeting has decided nothing. Off by default
-(``ratification.enabled``): docs/validation.md reports what switching it on does to the
-calibration targets.
+ratified is not adopted: the meeting has decided nothing. On by default
+(``ratification.enabled``); experiments/ratification.py shows what its bar does to
+generic.toml and to the calibration targets (docs/validation.md).
 """
 
 from __future__ import annotations
