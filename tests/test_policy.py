@@ -259,10 +259,20 @@ def small_comparison(status_quo):
     return compare([status_quo, *options], replicates=6, seed=4, steps=16)
 
 
+def test_retention_is_fixed_by_design_only_under_the_hard_exit_ban():
+    duty = load_scenario(POLICY / "legal_duty.toml")
+    retention = REGISTRY["retention"]
+    assert not retention.fixed(duty)
+    assert retention.fixed(duty.with_overrides({"legal_duty.exit_ban": True}))
+    assert not retention.fixed(duty.with_overrides({"legal_duty.exit_ban": True,
+                                                     "governance.mandated": False}))
+
+
 def test_effects_that_hold_by_definition_are_never_credited(small_comparison):
     d = small_comparison.differences.set_index(["option", "metric"])
     assert d.loc[("pooled_budget", "free_riding"), "verdict"] == "by design"
-    assert d.loc[("legal_duty", "retention"), "verdict"] == "by design"
+    # The duty as cited lets a member leave after review: its retention is not by design.
+    assert d.loc[("legal_duty", "retention"), "verdict"] != "by design"
     assert (small_comparison.differences.query("metric == 'acute_saving_per_pound'")
             ["verdict"] == "not scored").all()
     lines = headlines(small_comparison)

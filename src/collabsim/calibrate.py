@@ -40,8 +40,8 @@ from collabsim.targets import TARGETS, Size, distance, outputs
 
 #: The parameters fitted by default: the ten behavioural constants with the largest
 #: influence on the calibration targets in ``collabsim screen`` (docs/calibration.md),
-#: leaving out scenario inputs (facts about a place, not behaviour). At most ten, so
-#: that a few hundred particles can cover them.
+#: leaving out scenario inputs (facts about a place, not behaviour), and the two bars of
+#: ratification by the home organisations, which came after the screen.
 FITTED: tuple[str, ...] = (
     "dynamics.acceptability_scale",
     "dynamics.understanding_weight",
@@ -63,7 +63,8 @@ PROVENANCE = "provenance.json"
 
 MODEL_NOTE = ("calibrated on the model with the evidence mechanisms of docs/ODD.md section "
               "7.9 on at their judgement defaults (trust memory, size costs, the broker, the "
-              "duty as cited, negotiated exit, decision rules and power, participation voice)")
+              "duty as cited, negotiated exit, decision rules and power, participation voice, "
+              "ratification by the home organisations)")
 
 
 def priors(keys: Sequence[str]) -> dict[str, tuple[float, float]]:

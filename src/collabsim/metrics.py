@@ -87,7 +87,9 @@ def _committed(s: Any) -> bool:
 
 
 def _no_exit(s: Any) -> bool:
-    return bool(s["governance.mandated"]) and not any(k.kind == "leave" for k in s.shocks)
+    """A mandate with the hard exit ban, and no forced leaving (the duty as cited allows exits)."""
+    return (bool(s["governance.mandated"]) and bool(s["legal_duty.exit_ban"])
+            and not any(k.kind == "leave" for k in s.shocks))
 
 
 #: Every metric, in display order: the one source of their meaning, unit and direction.
@@ -125,7 +127,8 @@ REGISTRY: dict[str, Metric] = {m.name: m for m in (
     Metric("retention", "Partners retained", "share", 1,
            "Share of the founding members still in the partnership at the end.", _UNIT,
            fixed_when=_no_exit,
-           fixed_why="a legal duty forbids leaving, so every partner stays by definition"),
+           fixed_why="a legal duty with an exit ban forbids leaving, so every partner stays by "
+           "definition"),
     Metric("total_contribution", "Money paid in", "£m", 0,
            "Money members paid into joint work over the run: a cost, read with what it "
            "bought.", _POSITIVE, decimals=1),
