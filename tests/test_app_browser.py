@@ -283,10 +283,11 @@ def test_the_lesson_plan_demos_do_what_the_text_says(server):
         choose_preset(pg, "tug_of_war")
         state = step(pg, 12)
         assert state["archetype"] == "tug_of_war" and "blocs" in explanation(pg)
-        # Demo 5: coming apart: partners leave one by one ...
+        # Demo 5: coming apart: the partners agree to wind the service down ...
         choose_preset(pg, "amicable_divorce")
         state = step(pg, 40)
-        assert state["members"] < 8 and "Left so far" in explanation(pg)
+        assert state["archetype"] == "amicable_divorce" and state["members"] < 8
+        assert "Left so far" in explanation(pg) and "(amicable, step" in explanation(pg)
         # ... and a key partner ditches early.
         choose_preset(pg, "ditch_and_run")
         state = step(pg, 10)

@@ -247,10 +247,8 @@ def ControlView(control: Control, value: Any, on_value: Callable[[Any], None]) -
                                step=control.step, on_value=on_value, thumb_label=False)
 
 
-#: The seed a class starts on: one whose run of every preset but amicable_divorce shows
-#: its archetype and on which each demo of docs/teaching.md does what its text says
-#: (amicable_divorce reaches its archetype in under half of seeds; a teacher changes the
-#: seed to show the others).
+#: The seed a class starts on: one whose run of every preset shows its archetype and on
+#: which each demo of docs/teaching.md does what its text says.
 START_SEED = 31
 
 

@@ -21,7 +21,7 @@ HEADLINE = {
     "collaborative_inertia": "Collaborative inertia: meetings are held, but little is achieved.",
     "narrow_funnel": "Narrow funnel: money is stuck waiting for one hub to process it.",
     "tug_of_war": "Tug of war: two blocs are pulling the partnership in different directions.",
-    "amicable_divorce": "Amicable divorce: the partnership is coming apart, one member at a time.",
+    "amicable_divorce": "Amicable divorce: the partnership is coming apart as its members leave.",
     "ditch_and_run": "Ditch and run: a key partner handed over its work and walked away.",
     "tokenism": "Tokenism: plans are agreed, but almost nothing is put in.",
 }
