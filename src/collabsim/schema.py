@@ -444,7 +444,10 @@ PARAMS: tuple[Param, ...] = (
        "Mean initial trust between members (a cooperative prehistory is high).", *_UNIT,
        ui=True),
     _p("population.goal_conflict", "float", 0.3,
-       "Spread of generated members' goals (0 = same goals, 1 = far apart).", *_UNIT),
+       "Spread of generated members' goals: with one bloc, 0 puts every member at the "
+       "middle priorities and 1 gives each its sector's typical priorities (what a listed "
+       "organisation has by default); with several blocs, how far apart the blocs are.",
+       *_UNIT),
     _p("population.blocs", "int", 1,
        "Number of goal blocs generated members are drawn around.", 1, 8),
     _p("population.power_inequality", "float", 0.3,
