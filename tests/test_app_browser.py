@@ -246,13 +246,14 @@ def test_the_lesson_plan_demos_do_what_the_text_says(server):
         state = step(pg, 12)
         assert state["archetype"] == "solid_partnership"
         assert "Labelled solid partnership because joint output is" in explanation(pg)
-        # Demo 2: inertia: twelve partners, unanimity, no decisions, nobody leaves ...
+        # Demo 2: inertia: ten partners agree at the table, their home organisations do
+        # not sign off; almost no decisions, nobody leaves ...
         choose_preset(pg, "collaborative_inertia")
         state = step(pg, 12)
-        assert state["members"] == 12 and state["decisions"] <= 1
+        assert state["members"] == 10 and state["decisions"] <= 2
         assert state["archetype"] == "collaborative_inertia"
         assert "meetings reached a decision" in explanation(pg)
-        # ... majority rule: meetings decide ...
+        # ... majority rule: fewer home organisations must sign off, so plans stand ...
         set_control(pg, "governance.decision_rule", "majority")
         state = step(pg, 12)
         assert state["decisions"] >= 10

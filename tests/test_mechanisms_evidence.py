@@ -106,8 +106,12 @@ def test_with_every_mechanism_on_a_replicate_is_the_same_in_any_batch(path):
 
 
 # ------------------------------------------------------------------- 1. trust with memory
+#: A partnership whose members' priorities lie close together, where trust climbs.
+CALM = {"population.goal_conflict": 0.3}
+
+
 def test_a_scandal_leaves_a_scar_that_caps_trust_and_fades_slowly():
-    s = with_(scenario(**QUIET), {"memory.scandal_scar": 1.0})
+    s = with_(scenario(**QUIET), {**CALM, "memory.scandal_scar": 1.0})
     s = dataclasses.replace(s, shocks=(Shock(5, "scandal", 0.5, ""),))
     for batch in stepwise(s, 8):
         assert (batch.m.trust <= 1.0 - batch.m.scar + 1e-12).all()
@@ -125,7 +129,7 @@ def test_a_scandal_leaves_a_scar_that_caps_trust_and_fades_slowly():
     def trust_in_hit(b: Batch) -> np.ndarray:
         return (b.m.trust * against).sum(axis=(1, 2)) / against.sum(axis=(1, 2))
 
-    forgetful = run(dataclasses.replace(scenario(**QUIET), shocks=s.shocks), 8)
+    forgetful = run(dataclasses.replace(with_(scenario(**QUIET), CALM), shocks=s.shocks), 8)
     assert (trust_in_hit(forgetful) > 1.0 - left + 0.05).all()
     assert (trust_in_hit(batch) <= 1.0 - left + 1e-12).all()
 

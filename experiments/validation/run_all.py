@@ -104,7 +104,16 @@ What each source found, what the model takes from it, and what is ours.
   conflict 0.5) are ours.
 - **Huxham & Vangen (2005)** describe collaborative inertia as the common outcome of
   collaboration, from action research with many partnerships. They give no rate; what
-  counts as "stalled" and "common" is our reading.
+  counts as "stalled" and "common" is our reading. They also name representatives'
+  accountability to their home organisations among the sources of inertia; **Putnam
+  (1988)** describes any negotiated agreement as a two-level game, standing only if each
+  side ratifies it at home. The model takes both as ratification by the home
+  organisations (docs/ODD.md section 7.9): a plan the table adopts stands only if the
+  home organisations, judging it against their own goals and budget pressure, sign it
+  off as the decision rule counts. How they judge (a bar on acceptability, raised by
+  pressure) is ours; its two numbers are calibrated, not measured. Because the same
+  mechanism produces stalls, the inertia pattern is not independent of it: its
+  switch-off shows how much of the pattern it carries.
 - **Vangen & Huxham (2003)** describe a trust-building loop in which trust grows with
   small successes and is lost more easily than it is built; **Ansell & Gash (2008)**
   name a prehistory of cooperation or conflict, and facilitative leadership, among the
@@ -140,9 +149,10 @@ What each source found, what the model takes from it, and what is ours.
 
 ## Limits
 
-- Every result here is for one structure of the model and its default parameters; it
-  says nothing about parameter uncertainty until the checks run on a calibrated
-  ensemble. Intervals are over contexts and replicates, not over parameter sets.
+- Every result here is for one structure of the model. Run with `--ensemble` (as `make
+  validate` does), each replicate draws its parameters from the calibrated ensemble, so
+  intervals are over contexts, replicates and parameter sets together; without it, over
+  contexts and replicates at the defaults only.
 - The contexts span ranges we chose; a pattern that passes here may fail outside them.
 - Several contrasts are small in natural units (hundredths of the advantage ratio or of
   equity_sd) even where they hold in most contexts.

@@ -489,7 +489,12 @@ class Pattern:
 
 
 #: Members accept any plan: voting on acceptability switched off.
-ACCEPT_ANY = {"dynamics.acceptance_threshold": 0.0, "dynamics.trust_acceptance_bonus": 0.0}
+#: Any plan is accepted at the table and stands without sign-off at home.
+ACCEPT_ANY = {"dynamics.acceptance_threshold": 0.0, "dynamics.trust_acceptance_bonus": 0.0,
+              "ratification.enabled": False}
+ANY_PLAN = ("members and their home organisations judge plans by acceptability "
+            "(acceptance_threshold and trust_acceptance_bonus 0, ratification off: any plan "
+            "is accepted and stands)")
 
 PATTERNS: tuple[Pattern, ...] = (
     # --- independent patterns ----------------------------------------------------------
@@ -525,8 +530,7 @@ PATTERNS: tuple[Pattern, ...] = (
         "majority and unanimity as the two ends; any rise in equity_sd counts",
         judge=judge_decision_rules, about=("governance.decision_rule",),
         ablation=ACCEPT_ANY,
-        mechanism="members vote by acceptability (acceptance_threshold and "
-                  "trust_acceptance_bonus = 0: any plan is accepted)",
+        mechanism=ANY_PLAN,
         limits=(
             "A generic property of voting rules: it says little about the model's other "
             "parameters. The effect is small in natural units.")),
@@ -541,7 +545,7 @@ PATTERNS: tuple[Pattern, ...] = (
         judge=judge_rules_power,
         about=("governance.decision_rule", "population.power_inequality"),
         ablation=ACCEPT_ANY,
-        mechanism="members vote by acceptability (any plan accepted)",
+        mechanism=ANY_PLAN,
         limits=(
             "The model has no mechanism through which a rule protects the weak other than who "
             "must agree; Choi & Robertson's forums also varied deliberation with the rule.")),
@@ -605,7 +609,7 @@ PATTERNS: tuple[Pattern, ...] = (
         f"'stalls' as inertia ≥ {STALLED}, 'common' as one run in four",
         judge=judge_inertia,
         ablation=ACCEPT_ANY,
-        mechanism="members vote by acceptability (any plan accepted)",
+        mechanism=ANY_PLAN,
         limits=(
             "Huxham & Vangen describe inertia from case studies, not as a rate: 'common' and "
             "'stalled' are our reading.")),
@@ -619,7 +623,7 @@ PATTERNS: tuple[Pattern, ...] = (
         "0.1 and 0.9 as low and high conflict; 90% as 'nearly all'",
         judge=judge_low_conflict, about=("population.goal_conflict",),
         ablation=ACCEPT_ANY,
-        mechanism="members vote by acceptability (any plan accepted)",
+        mechanism=ANY_PLAN,
         limits=(
             "Decision success in the model falls with conflict through the acceptability "
             "threshold; the 90% bar is ours.")),

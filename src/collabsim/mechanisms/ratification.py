@@ -11,7 +11,7 @@ The sign-offs are counted by the partnership's own decision rule (a majority boa
 a majority of home organisations, a unanimous one all of them). A plan that is not
 ratified is not adopted: the meeting has decided nothing. On by default
 (``ratification.enabled``); experiments/ratification.py shows what its bar does to
-generic.toml and to the calibration targets (docs/validation.md).
+generic.toml and to the calibration targets (docs/calibration.md).
 """
 
 from __future__ import annotations
