@@ -15,7 +15,7 @@ setting it prints, in one Markdown table:
   partnership successful and unsuccessful, and the calibration distance (0 inside every
   target).
 
-Run: ``python experiments/ratification.py --replicates 200 --survey 60``.
+Run: ``python experiments/ratification.py --replicates 200 --survey 60`` (a few minutes).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from collabsim import load_scenario
 from collabsim.runner import run_replicates
 from collabsim.targets import SCENARIOS, Size, apply, distance, outputs
 
-THRESHOLDS = (0.4, 0.5, 0.6, 0.7)
-PRESSURES = (0.0, 0.5)
+THRESHOLDS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.7)
+PRESSURES = (0.0, 0.1, 0.5)
 
 
 def row(params: dict[str, object], replicates: int, survey: int, seed: int) -> dict[str, float]:
@@ -49,7 +49,8 @@ def main() -> None:
     ap.add_argument("--survey", type=int, default=60)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    settings: list[tuple[str, dict[str, object]]] = [("off", {})]
+    settings: list[tuple[str, dict[str, object]]] = [
+        ("off", {"ratification.enabled": False}), ("the defaults", {})]
     for pressure in PRESSURES:
         for bar in THRESHOLDS:
             settings.append((f"threshold {bar:g}, pressure {pressure:g}",
