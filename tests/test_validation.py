@@ -9,6 +9,7 @@ import math
 from functools import cache
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from collabsim import validation as v
@@ -212,3 +213,18 @@ def test_cli_patterns_text(capsys):
     assert lines[0].split()[:2] == ["holds", "narrow_funnel"]
     assert "design property" in lines[0]
     assert lines[-1].endswith("0 of 0")  # no independent pattern was asked for
+
+
+def test_does_not_lower_fails_only_on_a_significant_fall():
+    from collabsim.validation import _not_lower
+
+    rng = np.random.default_rng(0)
+    base = pd.DataFrame({"x": rng.uniform(0, 1, 10)})
+    same = base.copy()
+    noisy = pd.DataFrame({"x": base["x"] - 0.01 + rng.normal(0, 0.1, 10)})
+    fallen = pd.DataFrame({"x": base["x"] - 0.3 + rng.normal(0, 0.01, 10)})
+    assert _not_lower(base, same, "x")
+    assert _not_lower(base, noisy, "x")  # a small mean fall inside its noise
+    assert not _not_lower(base, fallen, "x")
+    blank = pd.DataFrame({"x": [np.nan] * 10})
+    assert _not_lower(base, blank, "x")  # nothing to compare: no evidence of a fall

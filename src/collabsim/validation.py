@@ -192,6 +192,21 @@ def _paired(a: pd.DataFrame, b: pd.DataFrame, metric: str) -> float:
     return float(d.mean()) if d.size else math.nan
 
 
+def _not_lower(a: pd.DataFrame, b: pd.DataFrame, metric: str) -> bool:
+    """Whether b is *not significantly* below a in ``metric``, paired by replicate.
+
+    A secondary condition ("does not lower decision success") fails only where the paired
+    differences' 95% interval (mean ± 1.96 standard errors) lies wholly below zero, so
+    that Monte Carlo noise in a quantity the contrast leaves unchanged does not count as
+    a failure. With fewer than two pairs, the mean must not be negative.
+    """
+    d = b[metric].to_numpy(dtype=float) - a[metric].to_numpy(dtype=float)
+    d = d[np.isfinite(d)]
+    if d.size < 2:
+        return bool(d.size == 0 or d.mean() >= 0)
+    return bool(d.mean() + 1.96 * d.std(ddof=1) / math.sqrt(d.size) >= 0)
+
+
 def _arms(s: Scenario, arms: Sequence[Mapping[str, Any]], n: int, seed: int,
           own: bool = False) -> list[pd.DataFrame]:
     return [run_replicates(s.with_overrides(_legal(arm)), n, seed)
@@ -204,7 +219,8 @@ def judge_deliberation(s: Scenario, n: int, seed: int) -> Verdict:
                            {"governance.deliberation_rounds": 4}], n, seed)
     d_success = _paired(none, four, "decision_success_rate")
     d_own = _paired(none, four, "own_acceptability")
-    return d_own, bool(d_success >= 0 and d_own > 0), {"d_decision_success": d_success}
+    kept = _not_lower(none, four, "decision_success_rate")
+    return d_own, bool(kept and d_own > 0), {"d_decision_success": d_success}
 
 
 def judge_decision_rules(s: Scenario, n: int, seed: int) -> Verdict:
@@ -213,7 +229,8 @@ def judge_decision_rules(s: Scenario, n: int, seed: int) -> Verdict:
                          {"governance.decision_rule": "majority"}], n, seed)
     d_success = _paired(una, maj, "decision_success_rate")
     d_equity = _paired(una, maj, "equity_sd")
-    return d_equity, bool(d_success >= 0 and d_equity > 0), {"d_decision_success": d_success}
+    kept = _not_lower(una, maj, "decision_success_rate")
+    return d_equity, bool(kept and d_equity > 0), {"d_decision_success": d_success}
 
 
 def judge_rules_power(s: Scenario, n: int, seed: int) -> Verdict:
@@ -261,7 +278,8 @@ def judge_prehistory(s: Scenario, n: int, seed: int) -> Verdict:
                           {"population.initial_trust": 0.8}], n, seed)
     d_ratio = _paired(low, high, "advantage_ratio")
     d_retention = _paired(low, high, "retention")
-    return d_ratio, bool(d_ratio > 0 and d_retention >= 0), {"d_retention": d_retention}
+    kept = _not_lower(low, high, "retention")
+    return d_ratio, bool(d_ratio > 0 and kept), {"d_retention": d_retention}
 
 
 def judge_size(s: Scenario, n: int, seed: int) -> Verdict:
@@ -310,7 +328,8 @@ def judge_facilitation(s: Scenario, n: int, seed: int) -> Verdict:
                         {"governance.facilitation": 0.6}], n, seed)
     d_trust = _paired(off, on, "mean_trust")
     d_success = _paired(off, on, "decision_success_rate")
-    return d_trust, bool(d_trust > 0 and d_success >= 0), {"d_decision_success": d_success}
+    kept = _not_lower(off, on, "decision_success_rate")
+    return d_trust, bool(d_trust > 0 and kept), {"d_decision_success": d_success}
 
 
 # Design properties and calibration targets ---------------------------------------------
@@ -492,6 +511,8 @@ class Pattern:
 #: Any plan is accepted at the table and stands without sign-off at home.
 ACCEPT_ANY = {"dynamics.acceptance_threshold": 0.0, "dynamics.trust_acceptance_bonus": 0.0,
               "ratification.enabled": False}
+#: How a pattern's "does not lower" condition is judged (:func:`_not_lower`).
+NOT_LOWER = "the paired difference's 95% interval reaches 0"
 ANY_PLAN = ("members and their home organisations judge plans by acceptability "
             "(acceptance_threshold and trust_acceptance_bonus 0, ratification off: any plan "
             "is accepted and stands)")
@@ -508,8 +529,9 @@ PATTERNS: tuple[Pattern, ...] = (
         "that deliberation moves what members understand of the shared problem, and "
         "that success is measured by decisions and their acceptability in forums that "
         "decide",
-        "four rounds as 'more deliberation'; any rise counts; a context where no meeting "
-        "decides without deliberation has nothing to compare and counts as not holding",
+        "four rounds as 'more deliberation'; any rise counts; 'does not lower' as not "
+        f"significantly lower ({NOT_LOWER}); a context where no meeting decides without "
+        "deliberation has nothing to compare and counts as not holding",
         judge=judge_deliberation, about=("governance.deliberation_rounds",),
         ablation={"dynamics.deliberation_rate": 0.0},
         mechanism="deliberation moves understanding (dynamics.deliberation_rate = 0)",
@@ -527,7 +549,8 @@ PATTERNS: tuple[Pattern, ...] = (
         "equity_sd, majority minus unanimity",
         "the trade-off between how often a forum decides and how evenly its decisions "
         "suit its members",
-        "majority and unanimity as the two ends; any rise in equity_sd counts",
+        "majority and unanimity as the two ends; any rise in equity_sd counts; 'does not "
+        f"lower' as not significantly lower ({NOT_LOWER})",
         judge=judge_decision_rules, about=("governance.decision_rule",),
         ablation=ACCEPT_ANY,
         mechanism=ANY_PLAN,
@@ -577,7 +600,8 @@ PATTERNS: tuple[Pattern, ...] = (
         "advantage ratio, trust 0.8 minus 0.2",
         "that a prehistory of cooperation (or conflict) is a starting condition that "
         "helps (or hinders) collaboration",
-        "0.2 and 0.8 as conflictual and cooperative prehistories",
+        "0.2 and 0.8 as conflictual and cooperative prehistories; 'does not lower' as not "
+        f"significantly lower ({NOT_LOWER})",
         judge=judge_prehistory, about=("population.initial_trust",),
         ablation={"dynamics.willingness_trust": 0.0, "dynamics.trust_acceptance_bonus": 0.0},
         mechanism="trust feeds contributions and votes (willingness_trust and "
@@ -650,7 +674,7 @@ PATTERNS: tuple[Pattern, ...] = (
         "success",
         "mean trust, facilitated minus not",
         "that facilitative leadership brings parties together and builds trust",
-        "0.6 as 'facilitated'",
+        f"0.6 as 'facilitated'; 'does not lower' as not significantly lower ({NOT_LOWER})",
         judge=judge_facilitation, about=(),
         ablation={"dynamics.facilitation_damping": 0.0, "dynamics.facilitation_speedup": 0.0,
                   "dynamics.broker_credibility": 0.0},
