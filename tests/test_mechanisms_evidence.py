@@ -393,3 +393,32 @@ def test_with_ratification_the_first_steps_are_the_same_however_long_it_runs():
     long_.run()
     for column, values in short.table.items():
         np.testing.assert_array_equal(values, long_.table[column][:len(values)], err_msg=column)
+
+
+def test_a_deciding_broker_needs_a_majority_of_the_home_organisations():
+    """A broker has no home organisation: where it decides, a majority of the members'
+    must sign off, so the bar moves how often plans stand, as under majority rule."""
+    s = scenario(governance__mode="nao", governance__decision_rule="lead_decides")
+
+    def with_bar(bar: float) -> float:
+        return decided(with_(s, {**RATIFY, "ratification.threshold": bar}))
+
+    assert decided(s) > 0.95
+    assert with_bar(0.2) > decided(s) - 0.05
+    assert with_bar(0.7) < with_bar(0.2) - 0.2
+
+
+def test_home_organisations_sign_off_the_plan_the_lead_will_implement():
+    """Under lead commissioning the plan delivered leans to the lead; that, not the plan
+    the table voted for, is what home organisations judge (first meeting, 40 replicates)."""
+    s = scenario(funding__rule="lead_commissioning", population__goal_conflict=0.6)
+
+    def first(over: dict) -> np.ndarray:
+        batch = Batch(with_(s, over), [replicate_seed(2, k) for k in range(40)])
+        batch.step()
+        return batch.table["decided"][0]
+
+    plain, bent = {"funding.lead_tilt": 0.0}, {"funding.lead_tilt": 1.0}
+    off = {"ratification.enabled": False}
+    np.testing.assert_array_equal(first({**plain, **off}), first({**bent, **off}))
+    assert (first({**plain, **RATIFY}) != first({**bent, **RATIFY})).any()

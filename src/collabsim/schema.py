@@ -810,12 +810,14 @@ PARAMS: tuple[Param, ...] = (
     _c("ratification.threshold", "float", 0.5,
        "Acceptability of a plan against its own goals that a home organisation under no "
        "budget pressure needs to sign it off.", *_UNIT,
-       source="judgement; 0.5 fits the calibration targets best of 0.45-0.55 "
-              "(experiments/ratification.py)",
+       source="calibrated: 0.5 fits the calibration targets best of a grid of 0.45-0.55 "
+              "(experiments/ratification.py); fitted in the shipped ensemble",
        why="home organisations judge by their own interests, not by the table's"),
     _c("ratification.pressure", "float", 0.1,
        "Acceptability a home organisation asks beyond ratification.threshold per unit of "
-       "budget pressure.", 0.0, 10.0, source="judgement",
+       "budget pressure.", 0.0, 10.0,
+       source="calibrated: 0.1 chosen with the threshold by the calibration distance; "
+              "fitted in the shipped ensemble (whose prior, 0.05-0.15, excludes 0)",
        why="an organisation whose budget is pressed commits less readily"),
     _c("ratification.spread", "float", 0.05,
        "Width of the logistic curve from acceptability to the chance of signing off "

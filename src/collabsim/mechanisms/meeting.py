@@ -215,12 +215,15 @@ def hold(
         if not open_.any():
             break
     decided = live & ~open_
-    if draws.sign_off is not None:  # the home organisations must sign it off
+    tilt = funding.lead_tilt
+    if tilt:  # the lead commissions: what is implemented leans to its preferences
+        plan = (1 - tilt) * plan + tilt * pref_at[b, chair.lead]
+    if draws.sign_off is not None:  # the home organisations sign off what is implemented
         home = acceptability(plan[:, None, :], m.goals, p)
         ok = ratification.signed_off(home[:, 0], m.pressure, a, draws.sign_off, p)
         ballot = Ballot(ok[:, None, :], home, m.power, a, decider,
                         p["governance.supermajority"], p["dynamics.acceptance_threshold"])
-        decided &= chair.decision.passes(ballot)[:, 0]
+        decided &= ratification.counted(chair.decision, ballot, decider)
     load = chair.per_mode(lambda g: g.coordination_load(n))
     cost = (p["governance.meeting_cost"] * (used + 1) * fx.meeting_time_cost * load
             + fx.participation_cost)
@@ -236,9 +239,6 @@ def hold(
         share = np.where(total > 0, budget / np.where(total > 0, total, 1.0),
                          a / np.maximum(n, 1)[:, None])
         m.meeting_cost += running[:, None] * share
-    tilt = funding.lead_tilt
-    if tilt:
-        plan = (1 - tilt) * plan + tilt * pref_at[b, chair.lead]
     joint.plan = np.where(decided[:, None], plan, joint.plan)
     joint.has_plan = joint.has_plan | decided
     joint.currency = np.where(decided, 1.0, joint.currency * (1.0 - p["dynamics.plan_decay"]))

@@ -8,7 +8,8 @@ only if it is ratified at home. Huxham & Vangen (2005) name accountability to th
 organisation as one source of collaborative inertia.
 
 The sign-offs are counted by the partnership's own decision rule (a majority board needs
-a majority of home organisations, a unanimous one all of them). A plan that is not
+a majority of home organisations, a unanimous one all of them, a lead that decides its
+own; where a broker decides, a majority of the home organisations it answers to). A plan that is not
 ratified is not adopted: the meeting has decided nothing. On by default
 (``ratification.enabled``); experiments/ratification.py shows what its bar does to
 generic.toml and to the calibration targets (docs/calibration.md).
@@ -20,6 +21,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+
+from collabsim.rules.decision import Ballot, DecisionRule
 
 
 def signed_off(home: np.ndarray, pressure: np.ndarray, active: np.ndarray, u: np.ndarray,
@@ -41,3 +44,12 @@ def signed_off(home: np.ndarray, pressure: np.ndarray, active: np.ndarray, u: np
     z = (home - bar) / p["ratification.spread"]
     chance = 0.5 * (1.0 + np.tanh(0.5 * z))  # the logistic function, without overflow
     return (u < chance) & active
+
+
+def counted(rule: DecisionRule, ballot: Ballot, decider: np.ndarray) -> np.ndarray:
+    """``(B,)`` whether the sign-offs in ``ballot`` (one alternative) ratify the plan.
+
+    The partnership's own rule counts them; where a broker decides (``decider`` -1) it
+    has no home organisation of its own, so a majority of the members' must sign off.
+    """
+    return np.where(decider < 0, ballot.share[:, 0] > 0.5, rule.passes(ballot)[:, 0])
