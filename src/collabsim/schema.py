@@ -445,8 +445,9 @@ PARAMS: tuple[Param, ...] = (
        ui=True),
     _p("population.goal_conflict", "float", 0.3,
        "Spread of generated members' goals: with one bloc, 0 puts every member at the "
-       "middle priorities and 1 gives each its sector's typical priorities (what a listed "
-       "organisation has by default); with several blocs, how far apart the blocs are.",
+       "middle priorities and 1 centres each on its sector's typical priorities, with the "
+       "widest scatter around them (population.goal_noise); with several blocs, how far "
+       "apart the blocs are.",
        *_UNIT),
     _p("population.blocs", "int", 1,
        "Number of goal blocs generated members are drawn around.", 1, 8),
