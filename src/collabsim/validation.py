@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from collabsim.runner import mean_ci, replicate_seed, run, run_replicates
 from collabsim.scenario import Scenario, bundled_scenarios, from_dict, load_scenario
@@ -196,15 +197,16 @@ def _not_lower(a: pd.DataFrame, b: pd.DataFrame, metric: str) -> bool:
     """Whether b is *not significantly* below a in ``metric``, paired by replicate.
 
     A secondary condition ("does not lower decision success") fails only where the paired
-    differences' 95% interval (mean ± 1.96 standard errors) lies wholly below zero, so
-    that Monte Carlo noise in a quantity the contrast leaves unchanged does not count as
-    a failure. With fewer than two pairs, the mean must not be negative.
+    differences' 95% interval (mean ± Student's t quantile × standard error) lies wholly
+    below zero, so that Monte Carlo noise in a quantity the contrast leaves unchanged does
+    not count as a failure. With fewer than two pairs, the mean must not be negative.
     """
     d = b[metric].to_numpy(dtype=float) - a[metric].to_numpy(dtype=float)
     d = d[np.isfinite(d)]
     if d.size < 2:
         return bool(d.size == 0 or d.mean() >= 0)
-    return bool(d.mean() + 1.96 * d.std(ddof=1) / math.sqrt(d.size) >= 0)
+    t = float(stats.t.ppf(0.975, d.size - 1))
+    return bool(d.mean() + t * d.std(ddof=1) / math.sqrt(d.size) >= 0)
 
 
 def _arms(s: Scenario, arms: Sequence[Mapping[str, Any]], n: int, seed: int,
