@@ -398,7 +398,7 @@ def test_with_ratification_the_first_steps_are_the_same_however_long_it_runs():
 def test_a_deciding_broker_needs_a_majority_of_the_home_organisations():
     """A broker has no home organisation: where it decides, a majority of the members'
     must sign off, so the bar moves how often plans stand, as under majority rule."""
-    s = scenario(governance__mode="nao", governance__decision_rule="lead_decides")
+    s = scenario(**HARD, governance__mode="nao", governance__decision_rule="lead_decides")
 
     def with_bar(bar: float) -> float:
         return decided(with_(s, {**RATIFY, "ratification.threshold": bar}))

@@ -334,9 +334,11 @@ def test_a_worker_killed_once_loses_nothing(tmp_path):
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_saves_finished_runs_and_stops_every_worker(tmp_path, signum, code):
-    # 400 runs of 20 ms on 2 workers take about 4 s: long enough that the signal, sent
-    # about 0.3 s after the first chunk is saved, always finds the sweep still running.
-    path = toy(tmp_path, "slow", samples=400, extra="chunk_size = 20")
+    # 1,500 runs of 20 ms on 2 workers take about 15 s, three times the 5 s within which
+    # finished runs are flushed: the signal, sent about 0.3 s after the first chunk is
+    # saved, always finds the sweep still running (a fresh CI machine finished 150 and
+    # then 400 runs before it arrived).
+    path = toy(tmp_path, "slow", samples=1500, extra="chunk_size = 20")
     out = tmp_path / "out"
     proc = cli("sweep", path, "--out", out, "--quiet", "--workers", "2")
     try:
@@ -354,10 +356,10 @@ def test_a_signal_saves_finished_runs_and_stops_every_worker(tmp_path, signum, c
     saved = int(err.split()[1])
     assert err.count("\n") == 1 and err.endswith("runs saved; resume with --resume\n")
     assert_all_gone(children)
-    assert 0 < saved == len(runs(out)) < 400
+    assert 0 < saved == len(runs(out)) < 1500
     report = sweep(path, out, resume=True, workers=2)
-    assert report.ran == 400 - saved and report.skipped == saved
-    assert len(runs(out)) == 400
+    assert report.ran == 1500 - saved and report.skipped == saved
+    assert len(runs(out)) == 1500
 
 
 # A cluster that is used ---------------------------------------------------------------------------
