@@ -186,10 +186,15 @@ def _legal(overrides: Mapping[str, Any]) -> dict[str, Any]:
 Verdict = tuple[float, bool, dict[str, float]]
 
 
+def _differences(a: pd.DataFrame, b: pd.DataFrame, metric: str) -> np.ndarray:
+    """Paired differences b − a in ``metric``, replicate by replicate (NaN pairs left out)."""
+    d = b[metric].to_numpy(dtype=float) - a[metric].to_numpy(dtype=float)
+    return d[np.isfinite(d)]
+
+
 def _paired(a: pd.DataFrame, b: pd.DataFrame, metric: str) -> float:
     """Mean over replicates of b − a in ``metric`` (NaN pairs left out)."""
-    d = b[metric].to_numpy(dtype=float) - a[metric].to_numpy(dtype=float)
-    d = d[np.isfinite(d)]
+    d = _differences(a, b, metric)
     return float(d.mean()) if d.size else math.nan
 
 
@@ -201,8 +206,7 @@ def _not_lower(a: pd.DataFrame, b: pd.DataFrame, metric: str) -> bool:
     below zero, so that Monte Carlo noise in a quantity the contrast leaves unchanged does
     not count as a failure. With fewer than two pairs, the mean must not be negative.
     """
-    d = b[metric].to_numpy(dtype=float) - a[metric].to_numpy(dtype=float)
-    d = d[np.isfinite(d)]
+    d = _differences(a, b, metric)
     if d.size < 2:
         return bool(d.size == 0 or d.mean() >= 0)
     t = float(stats.t.ppf(0.975, d.size - 1))
@@ -215,24 +219,31 @@ def _arms(s: Scenario, arms: Sequence[Mapping[str, Any]], n: int, seed: int,
             for arm in arms]
 
 
+def _raises_keeping(s: Scenario, arms: Sequence[Mapping[str, Any]], n: int, seed: int,
+                    raised: str, kept: str, kept_name: str) -> Verdict:
+    """The second arm raises ``raised`` and does not significantly lower ``kept``.
+
+    The effect is the mean paired rise in ``raised``; ``kept_name`` names the mean paired
+    change in ``kept`` among the context's figures.
+    """
+    a, b = _arms(s, arms, n, seed)
+    effect = _paired(a, b, raised)
+    return effect, bool(effect > 0 and _not_lower(a, b, kept)), {
+        kept_name: _paired(a, b, kept)}
+
+
 def judge_deliberation(s: Scenario, n: int, seed: int) -> Verdict:
     """Four deliberation rounds against none: decisions and own acceptability."""
-    none, four = _arms(s, [{"governance.deliberation_rounds": 0},
-                           {"governance.deliberation_rounds": 4}], n, seed)
-    d_success = _paired(none, four, "decision_success_rate")
-    d_own = _paired(none, four, "own_acceptability")
-    kept = _not_lower(none, four, "decision_success_rate")
-    return d_own, bool(kept and d_own > 0), {"d_decision_success": d_success}
+    return _raises_keeping(s, [{"governance.deliberation_rounds": 0},
+                               {"governance.deliberation_rounds": 4}], n, seed,
+                           "own_acceptability", "decision_success_rate", "d_decision_success")
 
 
 def judge_decision_rules(s: Scenario, n: int, seed: int) -> Verdict:
     """Majority against unanimity: decision success and equity_sd."""
-    una, maj = _arms(s, [{"governance.decision_rule": "unanimity"},
-                         {"governance.decision_rule": "majority"}], n, seed)
-    d_success = _paired(una, maj, "decision_success_rate")
-    d_equity = _paired(una, maj, "equity_sd")
-    kept = _not_lower(una, maj, "decision_success_rate")
-    return d_equity, bool(kept and d_equity > 0), {"d_decision_success": d_success}
+    return _raises_keeping(s, [{"governance.decision_rule": "unanimity"},
+                               {"governance.decision_rule": "majority"}], n, seed,
+                           "equity_sd", "decision_success_rate", "d_decision_success")
 
 
 def judge_rules_power(s: Scenario, n: int, seed: int) -> Verdict:
@@ -276,12 +287,9 @@ def judge_governance_fit(s: Scenario, n: int, seed: int) -> Verdict:
 
 def judge_prehistory(s: Scenario, n: int, seed: int) -> Verdict:
     """Initial trust 0.8 against 0.2: advantage ratio and retention."""
-    low, high = _arms(s, [{"population.initial_trust": 0.2},
-                          {"population.initial_trust": 0.8}], n, seed)
-    d_ratio = _paired(low, high, "advantage_ratio")
-    d_retention = _paired(low, high, "retention")
-    kept = _not_lower(low, high, "retention")
-    return d_ratio, bool(d_ratio > 0 and kept), {"d_retention": d_retention}
+    return _raises_keeping(s, [{"population.initial_trust": 0.2},
+                               {"population.initial_trust": 0.8}], n, seed,
+                           "advantage_ratio", "retention", "d_retention")
 
 
 def judge_size(s: Scenario, n: int, seed: int) -> Verdict:
@@ -326,12 +334,9 @@ def judge_mandate(s: Scenario, n: int, seed: int) -> Verdict:
 
 def judge_facilitation(s: Scenario, n: int, seed: int) -> Verdict:
     """Facilitation 0.6 against none: trust and decision success."""
-    off, on = _arms(s, [{"governance.facilitation": 0.0},
-                        {"governance.facilitation": 0.6}], n, seed)
-    d_trust = _paired(off, on, "mean_trust")
-    d_success = _paired(off, on, "decision_success_rate")
-    kept = _not_lower(off, on, "decision_success_rate")
-    return d_trust, bool(d_trust > 0 and kept), {"d_decision_success": d_success}
+    return _raises_keeping(s, [{"governance.facilitation": 0.0},
+                               {"governance.facilitation": 0.6}], n, seed,
+                           "mean_trust", "decision_success_rate", "d_decision_success")
 
 
 # Design properties and calibration targets ---------------------------------------------

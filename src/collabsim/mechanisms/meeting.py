@@ -218,8 +218,9 @@ def hold(
     tilt = funding.lead_tilt
     if tilt:  # the lead commissions: what is implemented leans to its preferences
         plan = (1 - tilt) * plan + tilt * pref_at[b, chair.lead]
+    # The plan against members' own goals, not the preferences deliberation moved.
+    home = acceptability(plan[:, None, :], m.goals, p)  # (B, 1, C)
     if draws.sign_off is not None:  # the home organisations sign off what is implemented
-        home = acceptability(plan[:, None, :], m.goals, p)
         ok = ratification.signed_off(home[:, 0], m.pressure, a, draws.sign_off, p)
         ballot = Ballot(ok[:, None, :], home, m.power, a, decider,
                         p["governance.supermajority"], p["dynamics.acceptance_threshold"])
@@ -243,8 +244,7 @@ def hold(
     joint.has_plan = joint.has_plan | decided
     joint.currency = np.where(decided, 1.0, joint.currency * (1.0 - p["dynamics.plan_decay"]))
     mean_acc, sd = spread(acc_adopted, a)
-    # The adopted plan against members' own goals, not the preferences deliberation moved.
-    own_acc, own_sd = spread(acceptability(plan[:, None, :], m.goals, p)[:, 0], a)
+    own_acc, own_sd = spread(home[:, 0], a)
     contested = decided & ((~yes_adopted & a).sum(axis=1) >= p["metrics.contested_share"] * n)
     m.plan_acc = np.where(joint.has_plan[:, None] & a,
                           acceptability(joint.plan[:, None, :], preferences(m, p), p)[:, 0], 0.0)
