@@ -36,7 +36,7 @@ lint: $(STAMP)
 
 ## Every validation pattern at full size; writes docs/validation.md and its figures.
 validate: $(STAMP)
-	cd experiments/validation && ../../$(BIN)/python run_all.py --ensemble --workers 2
+	cd experiments/validation && ../../$(BIN)/python run_all.py --workers 2
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py

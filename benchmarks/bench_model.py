@@ -2,9 +2,11 @@
 
 Run with ``make bench`` (or ``python benchmarks/bench_model.py``). It reports:
 
-1. runs per second per core for ``run_replicates(baseline, n)`` (batches of
-   ``collabsim.runner.BATCH_SIZE``) against the same replicates run one at a time
-   through ``run``, and the ratio; then the rate at several batch sizes;
+1. runs per second per core for ``run_replicates(baseline, n)`` at the schema's default
+   values (batches of ``collabsim.runner.BATCH_SIZE``) against the same replicates run
+   one at a time through ``run``, and the ratio; then the rate at several batch sizes,
+   and over the calibrated ensemble (the default), where replicates batch by the
+   parameter set they draw;
 2. seconds and µs per organisation-step at several sizes (8 to 1,000 members × 40
    steps); with ``--before SRC`` the same runs with another checkout's ``src`` folder
    (e.g. an export of an older commit), alternated, for an A/B in one session;
@@ -44,7 +46,8 @@ TIMER = """
 import statistics, sys, time
 from collabsim import load_scenario, run
 s = load_scenario(sys.argv[1]).with_overrides(
-    {"population.size": int(sys.argv[2]), "scenario.steps": int(sys.argv[3])})
+    {"population.size": int(sys.argv[2]), "scenario.steps": int(sys.argv[3]),
+     "scenario.parameters": "defaults"})
 run(s, 0)
 times = []
 for r in range(int(sys.argv[4])):
@@ -108,7 +111,10 @@ def main() -> None:
                         help="another checkout's src folder to time the sizes against")
     parser.add_argument("--sweep", type=int, default=0, help="runs of the large sweep")
     args = parser.parse_args()
-    baseline = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    # The engine's speed at one parameter set (as before the ensemble became the
+    # default); the cost of drawing from the ensemble is measured on its own below.
+    drawn = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    baseline = drawn.with_overrides({"scenario.parameters": "defaults"})
     run_replicates(baseline, n=BATCH_SIZE, seed=9)  # warm up imports and caches
 
     single_n = args.replicates if args.single is None else args.single
@@ -122,6 +128,11 @@ def main() -> None:
         run_replicates(baseline, n=n, seed=0, batch_size=size)
         rate = n / (time.perf_counter() - start)
         print(f"  batches of {size:>5}: {rate:8.1f} runs/s   ratio {rate / single:6.1f}x")
+    start = time.perf_counter()
+    run_replicates(drawn, n=args.replicates, seed=0)
+    rate = args.replicates / (time.perf_counter() - start)
+    print(f"  over the ensemble (one batch per parameter set drawn): {rate:8.1f} runs/s   "
+          f"{rate / batched:.2f} of one parameter set")
 
     here = ROOT / "src"
     print(f"{'members':>8} {'run (s)':>10} {'µs/org-step':>12}"

@@ -225,7 +225,10 @@ def test_runs_draw_from_the_ensemble_per_replicate_and_pins_win():
     assert ensemble.resolve(median, 1).params == ensemble.resolve(median, 2).params
     assert ensemble.resolve(median, 1)["dynamics.synergy"] == ensemble.point_estimate()[
         "dynamics.synergy"]
-    assert ensemble.resolve(base, 1) is base  # the default: schema defaults
+    assert base["scenario.parameters"] == "ensemble"  # the default: the ensemble
+    fixed = base.with_overrides({"scenario.parameters": "defaults"})
+    assert ensemble.resolve(fixed, 1) is fixed  # defaults: the schema's values
+    assert run(base, 5).summary == run(drawn, 5).summary
 
 
 def test_run_cli_point_estimate_and_ensemble(capsys):
@@ -235,6 +238,11 @@ def test_run_cli_point_estimate_and_ensemble(capsys):
     assert main([*argv, "--point-estimate"]) == 0
     point = json.loads(capsys.readouterr().out)
     assert point["metrics"] != plain["metrics"]
+    assert main([*argv, "--ensemble"]) == 0  # the default, said explicitly
+    assert json.loads(capsys.readouterr().out) == plain
+    assert main([*argv, "--defaults"]) == 0
+    fixed = json.loads(capsys.readouterr().out)
+    assert fixed["metrics"] not in (plain["metrics"], point["metrics"])
     with pytest.raises(SystemExit) as exc:
         main([*argv, "--point-estimate", "--ensemble"])
     assert exc.value.code == 2
@@ -283,7 +291,8 @@ def test_groups_collect_the_replicates_that_share_a_parameter_set():
     from collabsim.runner import replicate_seed
     from collabsim.scenario import bundled_scenarios, load_scenario
 
-    base = load_scenario(bundled_scenarios() / "generic.toml")
+    base = load_scenario(bundled_scenarios() / "generic.toml").with_overrides(
+        {"scenario.parameters": "defaults"})
     seeds = [replicate_seed(3, k) for k in range(60)]
     assert ensemble.groups(base, seeds) == [(base, list(range(60)))]
     drawn = base.with_overrides({"scenario.parameters": "ensemble"})

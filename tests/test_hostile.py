@@ -117,7 +117,7 @@ def test_compare_never_merges_two_scenarios_under_one_label(tmp_path, capsys):
     files = [scenario(tmp_path, "x", 3), scenario(tmp_path, "x", 5),
              scenario(tmp_path, "x (2)", 7, stem="xp2")]
     out = tmp_path / "cmp"
-    assert main(["compare", *files, "-n", "3", "--out", str(out)]) == 0
+    assert main(["compare", *files, "-n", "3", "--defaults", "--out", str(out)]) == 0
     runs = pd.read_parquet(out / "runs")
     assert runs.groupby("scenario").size().tolist() == [3, 3, 3]
     members = runs.groupby("scenario", sort=False)["final_members"].first().tolist() \
@@ -172,7 +172,7 @@ def test_a_file_added_to_an_output_folder_is_never_replaced(tmp_path, capsys, wh
     files = [scenario(tmp_path, "a"), scenario(tmp_path, "b")]
     for command in ("run", "compare"):
         out = tmp_path / f"res_{command}"
-        assert main([command, *files, "-n", "1", "--out", str(out)]) == 0
+        assert main([command, *files, "-n", "1", "--defaults", "--out", str(out)]) == 0
         notes = (out / "notes.txt") if where == "top" or command == "compare" else \
             (out / "a" / "notes.txt")
         notes.write_text("mine")

@@ -43,11 +43,11 @@ def test_the_wheel_installs_with_its_extras_and_runs_outside_the_repository(tmp_
     assert {"baseline", "teaching/tokenism", "policy/status_quo"} <= set(names)
     assert "INVALID" not in listing  # bases between bundled files resolve inside the wheel
 
-    table = run([str(bin_ / "collabsim"), "run", "baseline", "-n", "2", "--steps", "8"],
-                cwd=elsewhere, env=env)
+    table = run([str(bin_ / "collabsim"), "run", "baseline", "-n", "2", "--steps", "8",
+                 "--defaults"], cwd=elsewhere, env=env)
     assert table.startswith("baseline: 2 replicates, seed 0, 8 steps")
-    drawn = run([str(bin_ / "collabsim"), "run", "baseline", "-n", "2", "--steps", "8",
-                 "--ensemble"], cwd=elsewhere, env=env)  # the ensemble ships as package data
+    drawn = run([str(bin_ / "collabsim"), "run", "baseline", "-n", "2", "--steps", "8"],
+                cwd=elsewhere, env=env)  # the ensemble (the default) ships as package data
     assert drawn.startswith("baseline: 2 replicates") and drawn != table
 
     preset = run([str(bin_ / "python"), "-c",

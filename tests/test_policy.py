@@ -22,7 +22,7 @@ from collabsim.compare import (
 from collabsim.metrics import METRIC_BOUNDS, METRIC_DIRECTION, METRICS, REGISTRY, SERVICE_METRICS
 from collabsim.report import changes_text, pocket_figure, render, write_report
 
-from .conftest import ROOT, SCENARIOS
+from .conftest import DEFAULTS, ROOT, SCENARIOS
 
 POLICY = SCENARIOS / "policy"
 
@@ -34,12 +34,13 @@ OPTIONS = ("pooled_budget", "lead_commissioning", "integrated_provision", "indep
 @pytest.fixture(scope="module")
 def popp():
     """The POPP pilot site used to calibrate prevention (social care pays alone)."""
-    return load_scenario(POLICY / "popp_pilot.toml")
+    return load_scenario(POLICY / "popp_pilot.toml").with_overrides(DEFAULTS)
 
 
 @pytest.fixture(scope="module")
 def status_quo():
-    return load_scenario(POLICY / "status_quo.toml")
+    """Northvale's status quo at the schema's default values (test_worlds: the ensemble)."""
+    return load_scenario(POLICY / "status_quo.toml").with_overrides(DEFAULTS)
 
 
 def test_comparing_a_scenario_with_itself_gives_zero_differences(status_quo):
@@ -134,7 +135,8 @@ def test_policy_scenarios_say_what_they_represent():
 
 
 @pytest.mark.parametrize("name", [*OPTIONS, "popp_pilot"])
-def test_each_option_changes_only_what_its_file_declares(status_quo, name):
+def test_each_option_changes_only_what_its_file_declares(name):
+    status_quo = load_scenario(POLICY / "status_quo.toml")  # the files, as they are
     option = load_scenario(POLICY / f"{name}.toml")
     assert undeclared_changes(status_quo, option) == []
     # ...and declares nothing it does not change, so the list is what differs.
@@ -145,7 +147,8 @@ def test_each_option_changes_only_what_its_file_declares(status_quo, name):
     assert not bundled or "Bundles" in (POLICY / f"{name}.toml").read_text(), name
 
 
-def test_an_undeclared_change_is_caught(status_quo):
+def test_an_undeclared_change_is_caught():
+    status_quo = load_scenario(POLICY / "status_quo.toml")
     pooled = load_scenario(POLICY / "pooled_budget.toml")
     sneaky = pooled.with_overrides({"governance.facilitation": 0.6})
     assert undeclared_changes(status_quo, pooled) == []
@@ -175,14 +178,14 @@ def test_popp_like_prevention_adds_to_the_status_quo_and_saves_bed_days(status_q
 
 
 def test_differing_parameters_lists_only_differences(status_quo):
-    pooled = load_scenario(POLICY / "pooled_budget.toml")
+    pooled = load_scenario(POLICY / "pooled_budget.toml").with_overrides(DEFAULTS)
     table = differing_parameters([status_quo, pooled])
     assert table["parameter"].tolist() == ["funding.rule"]
     assert table.iloc[0].tolist()[1:] == ["separate", "pooled"]
 
 
 def test_report_is_self_contained(tmp_path, status_quo):
-    pooled = load_scenario(POLICY / "pooled_budget.toml")
+    pooled = load_scenario(POLICY / "pooled_budget.toml").with_overrides(DEFAULTS)
     cmp = compare([status_quo, pooled], replicates=4, seed=1, steps=8)
     path = write_report(cmp, tmp_path / "rep", ["compare", "..."])
     text = path.read_text()
@@ -255,7 +258,7 @@ def test_metric_numbers_are_fixed_point(value):
 @pytest.fixture(scope="module")
 def small_comparison(status_quo):
     names = ("pooled_budget", "legal_duty", "austerity_shock")
-    options = [load_scenario(POLICY / f"{n}.toml") for n in names]
+    options = [load_scenario(POLICY / f"{n}.toml").with_overrides(DEFAULTS) for n in names]
     # Seed 4: a status-quo replicate loses a member within 16 steps (about 5% do), so
     # the legal duty's full retention has something to differ from.
     return compare([status_quo, *options], replicates=6, seed=4, steps=16)
@@ -369,8 +372,8 @@ def test_the_lead_capacity_sweep_finds_where_the_verdict_flips():
 
 
 def test_the_scorecard_names_what_each_option_changes(status_quo):
-    pooled = load_scenario(POLICY / "pooled_budget.toml")
-    pilot = load_scenario(POLICY / "popp_pilot.toml")
+    pooled = load_scenario(POLICY / "pooled_budget.toml").with_overrides(DEFAULTS)
+    pilot = load_scenario(POLICY / "popp_pilot.toml").with_overrides(DEFAULTS)
     assert changes_text(status_quo, pooled) == "changes: funding.rule"
     assert changes_text(status_quo, status_quo) == "changes nothing"
     assert "organisation" in changes_text(status_quo, pilot)

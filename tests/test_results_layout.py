@@ -151,9 +151,10 @@ def test_run_and_compare_write_the_same_layout(tmp_path, capsys):
     from collabsim.cli import main
 
     generic = (SCENARIOS / "generic.toml").as_posix()
+    # at one parameter set: over the ensemble compare adds its world and member columns
     assert main(["run", STATUS_QUO, generic, "-n", "2", "--steps", "3", "--agents",
-                 "--out", str(tmp_path / "run")]) == 0
-    assert main(["compare", STATUS_QUO, generic, "-n", "2", "--steps", "3",
+                 "--defaults", "--out", str(tmp_path / "run")]) == 0
+    assert main(["compare", STATUS_QUO, generic, "-n", "2", "--steps", "3", "--defaults",
                  "--out", str(tmp_path / "cmp")]) == 0
     capsys.readouterr()
     run_runs = duckdb.sql(f"SELECT * FROM '{tmp_path}/run/*/runs/*.parquet' ORDER BY ALL")

@@ -147,7 +147,8 @@ def test_the_monte_carlo_interval_is_chance_only():
 
 
 def test_without_the_ensemble_the_report_says_how_to_get_it(tmp_path):
-    s = load_scenario(SCENARIOS / "generic.toml")
+    s = load_scenario(SCENARIOS / "generic.toml").with_overrides(
+        {"scenario.parameters": "defaults"})
     cmp = compare([s, s.with_overrides({"environment.austerity": 0.05})], replicates=3,
                   seed=1, steps=4)
     assert not cmp.over_ensemble and cmp.differences["worlds_better"].isna().all()
@@ -160,8 +161,13 @@ def test_compare_cli_over_the_shipped_ensemble(capsys):
     out = capsys.readouterr().out
     assert code == 0 and "over 3 plausible worlds" in out and "2 replicates each" in out
     assert "6 replicates (3 plausible worlds x 2)" in out
-    assert main(["compare", "policy/status_quo", "policy/pooled_budget", "--worlds", "3"]) == 2
-    assert "--worlds: only with --ensemble" in capsys.readouterr().err
+    # the ensemble is the default: without a flag the comparison is over it too
+    assert main(["compare", "policy/status_quo", "policy/pooled_budget", "--worlds", "3",
+                 "-n", "2", "--steps", "4", "--seed", "1"]) == 0
+    assert capsys.readouterr().out == out
+    assert main(["compare", "policy/status_quo", "policy/pooled_budget", "--worlds", "3",
+                 "--defaults"]) == 2
+    assert "--worlds: only over the calibrated ensemble" in capsys.readouterr().err
 
 
 def test_one_replicate_per_world_is_refused(capsys):

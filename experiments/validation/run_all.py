@@ -149,10 +149,10 @@ What each source found, what the model takes from it, and what is ours.
 
 ## Limits
 
-- Every result here is for one structure of the model. Run with `--ensemble` (as `make
-  validate` does), each replicate draws its parameters from the calibrated ensemble, so
-  intervals are over contexts, replicates and parameter sets together; without it, over
-  contexts and replicates at the defaults only.
+- Every result here is for one structure of the model. By default (as `make validate`
+  runs it) each replicate draws its parameters from the calibrated ensemble, so intervals
+  are over contexts, replicates and parameter sets together; with `--defaults`, over
+  contexts and replicates at the schema's single default values only.
 - The contexts span ranges we chose; a pattern that passes here may fail outside them.
 - Several contrasts are small in natural units (hundredths of the advantage ratio or of
   equity_sd) even where they hold in most contexts.
@@ -214,11 +214,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="the reduced design")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--ensemble", action="store_true",
-                        help="judge every pattern on the calibrated parameter ensemble "
-                        "(scenario.parameters = ensemble) instead of the default values")
+    parser.add_argument("--defaults", action="store_true",
+                        help="judge every pattern at the schema's single default values "
+                        "(scenario.parameters = defaults) instead of on the calibrated "
+                        "parameter ensemble")
     args = parser.parse_args()
-    base = {"scenario.parameters": "ensemble"} if args.ensemble else {}
+    base = {"scenario.parameters": "defaults"} if args.defaults else {}
     from collabsim import __version__
 
     design = QUICK if args.quick else FULL
@@ -252,14 +253,14 @@ def main() -> None:
         chosen = [r for r in results if r.cls == cls]
         return sum(r.holds for r in chosen), len(chosen)
 
-    stage = ("Results on the calibrated parameter ensemble (`make validate` sets "
-             "scenario.parameters = ensemble: replicate k of every context draws its "
+    stage = ("Results on the calibrated parameter ensemble (scenario.parameters = "
+             "ensemble, the default: replicate k of every context draws its "
              "behavioural parameters from the ensemble shipped in "
              "src/collabsim/ensemble/), with the evidence mechanisms of docs/ODD.md "
-             "section 7.9 on." if args.ensemble else
+             "section 7.9 on." if not args.defaults else
              "These results come from the model's single default parameter set, with the "
              "evidence mechanisms of docs/ODD.md section 7.9 on at their judgement values, "
-             "not from the calibrated parameter ensemble (run with --ensemble for that).")
+             "not from the calibrated parameter ensemble (run without --defaults for that).")
     held, total = count(INDEPENDENT)
     design_held, design_total = count(DESIGN)
     cal_held, cal_total = count(CALIBRATION)

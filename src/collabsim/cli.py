@@ -121,10 +121,14 @@ def _replicate_options(p: argparse.ArgumentParser, what: str, replicates: int, o
     drawn = p.add_mutually_exclusive_group()
     drawn.add_argument("--ensemble", dest="parameters", action="store_const", const="ensemble",
                        help="draw each replicate's behavioural parameters from the calibrated "
-                       "ensemble (scenario.parameters = ensemble; pinned keys win)")
+                       "ensemble (scenario.parameters = ensemble, the default unless a "
+                       "scenario says otherwise; pinned keys win)")
     drawn.add_argument("--point-estimate", dest="parameters", action="store_const",
                        const="point_estimate",
                        help="use the calibrated ensemble's posterior median")
+    drawn.add_argument("--defaults", dest="parameters", action="store_const", const="defaults",
+                       help="use the schema's single default values (scenario.parameters = "
+                       "defaults), as the teaching presets do")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -153,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--force", action="store_true",
                    help="with --out, overwrite what an earlier comparison wrote in DIR")
     c.add_argument("--worlds", type=_positive, default=None, metavar="M",
-                   help="with --ensemble: plausible worlds to draw from the ensemble (default: "
+                   help="over the ensemble: plausible worlds to draw from it (default: "
                    "as many as it has members); N replicates then run in each world")
 
     ap = sub.add_parser("app", help="the teaching dashboard in the browser (Solara)")
@@ -480,7 +484,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                              "overwrite it")
     if args.worlds is not None and not any(s["scenario.parameters"] == "ensemble"
                                            for s in scenarios):
-        raise InputError("--worlds: only with --ensemble (or scenario.parameters = ensemble)")
+        raise InputError("--worlds: only over the calibrated ensemble (scenario.parameters = "
+                         "ensemble, the default), not with --defaults or --point-estimate")
     cmp = compare(scenarios, args.replicates, args.seed, worlds=args.worlds)
     print(format_comparison(cmp))
     if args.out is not None:
@@ -866,6 +871,9 @@ def _patterns_parser(sub: Any) -> None:
                     help="local processes for the contexts (default 1)")
     pa.add_argument("--pattern", dest="keys", action="append", default=None, metavar="KEY",
                     help="run only this pattern (repeatable)")
+    pa.add_argument("--defaults", action="store_true",
+                    help="judge at the schema's single default values instead of on the "
+                    "calibrated ensemble (the default)")
 
 
 def cmd_patterns(args: argparse.Namespace) -> int:
@@ -881,7 +889,8 @@ def cmd_patterns(args: argparse.Namespace) -> int:
     design = v.QUICK if args.quick else v.FULL
     if args.seed is not None:
         design = replace(design, seed=args.seed)
-    results = v.judge_all(design, workers=args.workers, keys=args.keys)
+    results = v.judge_all(design, workers=args.workers, keys=args.keys,
+                          over={"scenario.parameters": "defaults"} if args.defaults else None)
     if args.json:
         print(json.dumps([r.to_json() for r in results], indent=2))
         return 0

@@ -18,6 +18,7 @@ import mesa
 import numpy as np
 from mesa.time import Priority
 
+from collabsim import ensemble
 from collabsim.agents import Organisation
 from collabsim.batch import BOOL_COLUMNS, INT_COLUMNS, MODES, Batch
 from collabsim.mechanisms import environment
@@ -71,7 +72,8 @@ class PartnershipModel(mesa.Model):
         **overrides: Scenario keys to set, e.g. ``**{"population.initial_trust": 0.2}``.
 
     Attributes:
-        params: The scenario being run.
+        params: The scenario being run, with the parameter set its seed draws from the
+            calibrated ensemble where ``scenario.parameters`` asks for one.
         batch: The engine, a batch of one replicate.
         members: Active members, in the order of the member arrays.
         founders: The founding members, whether or not still active.
@@ -87,6 +89,9 @@ class PartnershipModel(mesa.Model):
             scenario = load_scenario(scenario)
         if overrides:
             scenario = scenario.with_overrides(overrides, source="PartnershipModel")
+        # The parameter set this run simulates: the ensemble's draw for this seed, as
+        # collabsim.run and run_replicates take it (scenario.parameters).
+        scenario = ensemble.resolve(scenario, self.rng)
         self.params = scenario
         self.collect_agents = collect_agents
         # Mesa's generator has drawn its own integer seed, as the batch does per replicate.

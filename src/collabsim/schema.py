@@ -217,10 +217,11 @@ PARAMS: tuple[Param, ...] = (
        "comma-separated parameter keys, `organisation` or `environment.shocks`. Shown in "
        "comparison reports; the bundled policy options are tested against it."),
     _p("scenario.steps", "int", 40, "Number of steps to simulate; one step is a quarter.", 1, 2000),
-    _p("scenario.parameters", "choice", "defaults",
-       "Where the behavioural parameters come from: the schema's defaults, a draw per "
-       "replicate from the calibrated ensemble (ensemble; docs/calibration.md), or its "
-       "posterior median (point_estimate). Keys the scenario or --set pins always win.",
+    _p("scenario.parameters", "choice", "ensemble",
+       "Where the behavioural parameters come from: a draw per replicate from the "
+       "calibrated ensemble (ensemble, the default; docs/calibration.md), its posterior "
+       "median (point_estimate), or the schema's single default values (defaults). Keys "
+       "the scenario or --set pins always win.",
        choices=PARAMETER_SOURCES),
     # --- governance ----------------------------------------------------------------------
     _p("governance.mode", "choice", "shared",

@@ -825,10 +825,11 @@ def _call_one(args: tuple[str, Mapping[str, Any], Mapping[str, Any], int, int]) 
 
 
 def judge_all(design: Design = QUICK, workers: int = 1,
-              keys: Sequence[str] | None = None) -> list[Result]:
-    """Every pattern (or those named), in registry order."""
+              keys: Sequence[str] | None = None,
+              over: Mapping[str, Any] | None = None) -> list[Result]:
+    """Every pattern (or those named), in registry order; ``over`` is set in every run."""
     from collabsim.experiment.engine import open_executor
 
     chosen = [p for p in PATTERNS if keys is None or p.key in keys]
     with open_executor(workers) as ex:
-        return [judge(p, design, executor=ex) for p in chosen]
+        return [judge(p, design, over, executor=ex) for p in chosen]
