@@ -299,6 +299,25 @@ def test_a_metric_constant_in_both_arms_is_by_design(small_comparison):
     assert d.loc[(cmp.names[2], "inertia"), "verdict"] == "worse"  # it varies: scored
 
 
+def test_a_run_that_never_decided_is_left_out_of_own_acceptability(small_comparison):
+    """Own acceptability is blank where no meeting decided; the option's difference is
+    over the pairs where both runs decided, not blank for the whole comparison."""
+    cmp = small_comparison
+    runs = cmp.runs.copy()
+    hole = runs.index[(runs["scenario"] == cmp.names[1]) & (runs["replicate"] == 2)]
+    runs.loc[hole, "own_acceptability"] = np.nan
+    fake = type(cmp)(cmp.scenarios, cmp.replicates, cmp.seed, runs, cmp.steps, cmp.members,
+                     cmp.summary, pd.DataFrame())
+    d = paired_differences(fake).set_index(["option", "metric"])
+    row = d.loc[(cmp.names[1], "own_acceptability")]
+    ref = runs[runs["scenario"] == cmp.names[0]].set_index("replicate")["own_acceptability"]
+    opt = runs[runs["scenario"] == cmp.names[1]].set_index("replicate")["own_acceptability"]
+    want = (opt - ref).drop(2)
+    assert row["difference"] == pytest.approx(want.mean())
+    assert row["mc_ci_low"] <= row["difference"] <= row["mc_ci_high"]
+    assert row["share_better"] + row["share_worse"] + row["share_same"] == pytest.approx(1.0)
+
+
 def test_ties_are_counted_as_ties(small_comparison):
     d = small_comparison.differences
     scored = d[d["direction"] != 0]

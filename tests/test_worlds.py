@@ -10,6 +10,7 @@ from collabsim.compare import compare, stratified_ci, world_differences, world_s
 from collabsim.drivers import chance_level, flips, headlines, sensitivity
 from collabsim.ensemble import Ensemble
 from collabsim.report import render, write_report
+from collabsim.runner import mean_ci
 from collabsim.seeds import replicate_seed
 
 from .conftest import SCENARIOS
@@ -144,6 +145,26 @@ def test_the_monte_carlo_interval_is_chance_only():
     spread = world_spread(noisy, direction=-1)
     assert spread["worlds_better"] == 0.25 and spread["worlds_worse"] == 0.75
     assert spread["world_median"] == 3.0
+
+
+def test_a_blank_difference_is_left_out_not_spread_to_the_whole_comparison():
+    """A metric a run leaves blank (own acceptability where no meeting decided) is
+    summarised over the pairs that define it: one blank no longer blanks the mean,
+    the interval or the spread over worlds."""
+    noisy = np.repeat(np.array([[-3.0], [1.0], [5.0], [9.0]]), 4, axis=1) + np.tile(
+        [-1.0, 1.0, -1.0, 1.0], (4, 1))
+    holed = noisy.copy()
+    holed[1, 0] = np.nan  # world 1 loses a pair: its mean is over the other three
+    holed[3, :] = np.nan  # world 3 loses every pair: it drops out of the spread
+    kept = [row[~np.isnan(row)] for row in holed if (~np.isnan(row)).any()]
+    mean, lo, hi = stratified_ci(holed)
+    assert mean == pytest.approx(np.mean([r.mean() for r in kept]))
+    assert np.isfinite(lo) and lo < mean < hi
+    spread = world_spread(holed, direction=1)
+    assert spread["worlds"] == 3 and spread["world_median"] == pytest.approx(kept[1].mean())
+    assert np.isnan(stratified_ci(np.full((2, 3), np.nan))[0])
+    assert mean_ci(np.array([1.0, np.nan, 3.0]))[0] == 2.0
+    assert np.isnan(mean_ci(np.array([np.nan, np.nan]))[0])
 
 
 def test_without_the_ensemble_the_report_says_how_to_get_it(tmp_path):

@@ -250,15 +250,17 @@ def paired_differences(cmp: Comparison) -> pd.DataFrame:
         for metric in cmp.metrics:
             spec = REGISTRY[metric]
             a, b = ref[metric].to_numpy(dtype=float), opt[metric].to_numpy(dtype=float)
-            diff = b - a
+            diff = b - a  # blank where either run leaves the metric undefined
             mean, lo, hi = (stratified_ci(diff.reshape(-1, cmp.per_world)) if cmp.per_world
                             else mean_ci(diff))
-            same = np.abs(diff) <= 1e-9 * np.maximum(1.0, np.abs(a))
+            paired = ~np.isnan(diff)
+            d, a_ = diff[paired], a[paired]
+            same = np.abs(d) <= 1e-9 * np.maximum(1.0, np.abs(a_))
             direction = spec.direction
-            better = float(np.mean((direction * diff > 0) & ~same)) if direction else np.nan
-            worse = float(np.mean((direction * diff < 0) & ~same)) if direction else np.nan
+            better = _share((direction * d > 0) & ~same) if direction else np.nan
+            worse = _share((direction * d < 0) & ~same) if direction else np.nan
             by_design = (spec.fixed(cmp.scenario(names[0])) or spec.fixed(cmp.scenario(name))
-                         or (np.ptp(a) == 0 and np.ptp(b) == 0))
+                         or (_constant(a) and _constant(b)))
             clear = bool(lo > 0 or hi < 0)
             world = (world_spread(diff.reshape(-1, cmp.per_world), direction,
                                   np.abs(a).reshape(-1, cmp.per_world).mean(axis=1))
@@ -266,11 +268,36 @@ def paired_differences(cmp: Comparison) -> pd.DataFrame:
             rows.append({"option": name, "metric": metric, "unit": spec.unit,
                          "direction": direction, "difference": mean, "mc_ci_low": lo,
                          "mc_ci_high": hi, "share_better": better, "share_worse": worse,
-                         "share_same": float(same.mean()), "clear": clear,
+                         "share_same": _share(same), "clear": clear,
                          "by_design": bool(by_design),
-                         "verdict": _verdict(spec, mean, clear, bool(same.all()),
+                         "verdict": _verdict(spec, mean, clear, bool(same.size and same.all()),
                                              bool(by_design)), **world})
     return pd.DataFrame(rows, columns=[*DIFFERENCE_COLUMNS, *WORLD_COLUMNS])
+
+
+def _share(flags: np.ndarray) -> float:
+    """The share of True among the pairs where the metric is defined (blank if none)."""
+    return float(flags.mean()) if flags.size else np.nan
+
+
+def _constant(values: np.ndarray) -> bool:
+    """Whether the metric takes one value in every run that defines it."""
+    x = values[~np.isnan(values)]
+    return bool(x.size == 0 or np.ptp(x) == 0)
+
+
+def _by_world(diff: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per world (row): the mean, count and variance (ddof 1) of the defined differences.
+
+    Worlds with no defined difference are left out; a world with one has variance 0.
+    """
+    defined = ~np.isnan(diff)
+    n = defined.sum(axis=1)
+    diff, defined, n = diff[n > 0], defined[n > 0], n[n > 0]
+    x = np.where(defined, diff, 0.0)
+    means = x.sum(axis=1) / n
+    sq = np.where(defined, (diff - means[:, None]) ** 2, 0.0).sum(axis=1)
+    return means, n, np.where(n > 1, sq / np.maximum(n - 1, 1), 0.0)
 
 
 def stratified_ci(diff: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -283,14 +310,18 @@ def stratified_ci(diff: np.ndarray, level: float = 0.95) -> tuple[float, float, 
     """
     from scipy import stats
 
-    m, r = diff.shape
-    mean = float(diff.mean())
-    if r < 2:
+    means, n, var_w = _by_world(diff)
+    m = len(means)
+    if m == 0:
+        return np.nan, np.nan, np.nan
+    mean = float(means.mean())
+    dof = int((n - 1).sum())
+    if dof < 1:
         return mean, np.nan, np.nan
-    var = float(diff.var(axis=1, ddof=1).sum()) / r / m**2
+    var = float((var_w / n).sum()) / m**2
     if var == 0:
         return mean, mean, mean
-    half = float(stats.t.ppf(0.5 + level / 2, m * (r - 1)) * np.sqrt(var))
+    half = float(stats.t.ppf(0.5 + level / 2, dof) * np.sqrt(var))
     return mean, mean - half, mean + half
 
 
@@ -302,14 +333,17 @@ def world_spread(diff: np.ndarray, direction: int,
     the shares are posterior-weighted shares of plausible parameter sets. A world whose
     mean difference is 0 (within 1e-9 of ``scale``) counts as the same.
     """
-    means = diff.mean(axis=1)
+    means, n, var_w = _by_world(diff)
+    if scale is not None:  # of the worlds kept; a blank scale counts as 0
+        scale = np.nan_to_num(scale[(~np.isnan(diff)).any(axis=1)], nan=0.0)
+    if means.size == 0:
+        return dict.fromkeys(WORLD_COLUMNS, np.nan) | {"worlds": 0.0}
     tol = 1e-9 * np.maximum(1.0, scale if scale is not None else np.abs(means))
     same = np.abs(means) <= tol
     better = (direction * means > 0) & ~same if direction else np.full(len(means), np.nan)
     worse = (direction * means < 0) & ~same if direction else np.full(len(means), np.nan)
     p05, median, p95 = np.quantile(means, [0.05, 0.5, 0.95])
-    se = (float(np.sqrt(diff.var(axis=1, ddof=1).mean() / diff.shape[1]))
-          if diff.shape[1] > 1 else np.nan)
+    se = float(np.sqrt((var_w / n).mean())) if diff.shape[1] > 1 else np.nan
     return {"worlds": float(len(means)), "worlds_better": float(np.mean(better)),
             "worlds_worse": float(np.mean(worse)), "worlds_same": float(same.mean()),
             "world_median": float(median), "world_p05": float(p05), "world_p95": float(p95),
@@ -332,7 +366,10 @@ def world_differences(cmp: Comparison) -> pd.DataFrame:
         opt = runs.loc[name]
         for metric in cmp.metrics:
             diff = (opt[metric] - ref[metric]).to_numpy(dtype=float)
-            means = diff.reshape(-1, cmp.per_world).mean(axis=1)
+            per_world = diff.reshape(-1, cmp.per_world)
+            defined = ~np.isnan(per_world)
+            means = np.where(defined, per_world, 0.0).sum(axis=1) / np.where(
+                defined.any(axis=1), defined.sum(axis=1), np.nan)  # blank: none defined
             rows.append(pd.DataFrame({"option": name, "metric": metric,
                                       "world": cmp.worlds["world"],
                                       "member": cmp.worlds["member"], "difference": means}))

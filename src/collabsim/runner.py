@@ -168,10 +168,17 @@ def run_replicates_full(
 
 
 def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and Student-t confidence interval; a single value gives a zero-width one."""
+    """Mean and Student-t confidence interval; a single value gives a zero-width one.
+
+    Blank values (NaN: a metric a run leaves undefined, such as the acceptability of
+    plans where no meeting decided) are left out; with none left, every figure is blank.
+    """
     from scipy import stats  # imported here: it is slow to import and only needed here
 
     x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    if x.size == 0:
+        return np.nan, np.nan, np.nan
     mean = float(x.mean())
     if x.size < 2 or np.all(x == x[0]):
         return mean, mean, mean
