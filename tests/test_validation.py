@@ -228,3 +228,12 @@ def test_does_not_lower_fails_only_on_a_significant_fall():
     assert not _not_lower(base, fallen, "x")
     blank = pd.DataFrame({"x": [np.nan] * 10})
     assert _not_lower(base, blank, "x")  # nothing to compare: no evidence of a fall
+
+
+def test_the_survey_check_runs_on_the_ensemble_unless_told_otherwise():
+    """Calibration reads the survey population at the parameter set it is given;
+    validation judges it as every run is made, on the ensemble by default."""
+    design = v.QUICK
+    default = v.check_survey(design, {})
+    assert v.check_survey(design, {"scenario.parameters": "ensemble"})[0] == default[0]
+    assert v.check_survey(design, {"scenario.parameters": "defaults"})[0] != default[0]

@@ -37,6 +37,7 @@ from scipy import stats
 
 from collabsim.runner import mean_ci, replicate_seed, run, run_replicates
 from collabsim.scenario import Scenario, bundled_scenarios, from_dict, load_scenario
+from collabsim.schema import PARAM_BY_KEY
 from collabsim.targets import SURVEY, survey_members
 
 SCENARIOS = bundled_scenarios()
@@ -450,7 +451,10 @@ def check_popp(d: Design, over: Mapping[str, Any]) -> Outcome:
 
 def check_survey(d: Design, over: Mapping[str, Any]) -> Outcome:
     """Success and failure shares across the survey population, by sector."""
-    df = survey_members(d.contexts * 8, d.seed, over=over)
+    # The survey population runs at the parameter set it is given when calibration reads
+    # it; validation judges it as any run is made: on the ensemble unless ``over`` says.
+    where = {"scenario.parameters": PARAM_BY_KEY["scenario.parameters"].default, **over}
+    df = survey_members(d.contexts * 8, d.seed, over=where)
     table = (df.groupby("sector")["judgement"].value_counts(normalize=True).unstack(fill_value=0)
              .reindex(columns=["successful", "mixed", "unsuccessful"], fill_value=0))
     table["survey_successful"] = [SURVEY[s][0] for s in table.index]
