@@ -243,6 +243,16 @@ def test_run_cli_point_estimate_and_ensemble(capsys):
     assert main([*argv, "--defaults"]) == 0
     fixed = json.loads(capsys.readouterr().out)
     assert fixed["metrics"] not in (plain["metrics"], point["metrics"])
+    assert [d["parameters"] for d in (plain, point, fixed)] == [
+        "ensemble", "point_estimate", "defaults"]
+    assert main(["run", "generic", "-n", "2", "--steps", "2"]) == 0  # the table says so
+    from collabsim import ensemble
+
+    size = len(ensemble.load())
+    assert f"draws one of the calibrated ensemble's {size} parameter sets" in \
+        capsys.readouterr().out.splitlines()[1]
+    assert main(["run", "teaching/tokenism", "-n", "2", "--steps", "2"]) == 0
+    assert "the schema's default values" in capsys.readouterr().out.splitlines()[1]
     with pytest.raises(SystemExit) as exc:
         main([*argv, "--point-estimate", "--ensemble"])
     assert exc.value.code == 2

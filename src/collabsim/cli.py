@@ -334,7 +334,8 @@ def _run_one(s: Scenario, args: argparse.Namespace) -> tuple[Any, ...]:
     elapsed = time.perf_counter() - started
     summary = aggregate(runs)
     if args.json:
-        doc = {"scenario": s.name, "replicates": args.replicates, "seed": args.seed, **summary}
+        doc = {"scenario": s.name, "replicates": args.replicates, "seed": args.seed,
+               "parameters": s["scenario.parameters"], **summary}
         print(json.dumps(_finite(doc), sort_keys=False))
     else:
         print(format_table(s, args.replicates, args.seed, summary))
@@ -390,9 +391,24 @@ def _write_outputs(folder, path, s, args, runs, steps, agents, summary, elapsed)
     write_json(manifest, folder / "manifest.json")
 
 
+def parameter_source(s: Scenario) -> str:
+    """Where the scenario's behavioural parameters come from, in words."""
+    from collabsim import ensemble
+
+    mode = s[ensemble.KEY]
+    if mode == "defaults":
+        return "the schema's default values (scenario.parameters = defaults)"
+    size = len(ensemble.load())
+    if mode == "point_estimate":
+        return f"the posterior median of the calibrated ensemble ({size} parameter sets)"
+    return (f"each replicate draws one of the calibrated ensemble's {size} parameter sets "
+            "(--defaults for one fixed set)")
+
+
 def format_table(s: Scenario, n: int, seed: int, summary: dict[str, Any]) -> str:
     """A readable table of metric means, 95% CIs and archetype shares."""
     lines = [f"{visible(s.name)}: {n} replicates, seed {seed}, {s['scenario.steps']} steps",
+             f"  parameters: {parameter_source(s)}",
              f"  {'metric':<26}{'mean':>12}   {'95% CI':<24}"]
     for name, m in summary["metrics"].items():
         lo, hi = m["ci95"]
