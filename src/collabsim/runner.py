@@ -110,14 +110,27 @@ def batches(
 
     Replicate ``k`` runs with :func:`~collabsim.seeds.replicate_seed` ``(seed, k,
     point)`` and its own random numbers, so its result is the same whichever batch
-    (or worker) runs it. Yields ``(replicates, finished batch)``; under the ensemble a
-    chunk of replicates may run as several batches, one per parameter set drawn.
+    (or worker) runs it. Yields ``(replicates, finished batch)``. Under the ensemble the
+    replicates are first sorted by the parameter set they draw (a batch simulates one),
+    then each set's replicates run in batches of at most ``batch_size``, in the order
+    the sets are first drawn: sorting over all ``n`` rather than within each batch keeps
+    the batches full.
     """
-    for start in range(first, first + n, batch_size):
-        ks = range(start, min(first + n, start + batch_size))
-        for idx, batch in engine_batches(scenario, [replicate_seed(seed, k, point) for k in ks],
-                                         agents=agents, steps=steps):
-            yield [ks[i] for i in idx], batch
+    ks = np.arange(first, first + n)
+    members = ensemble.drawn(scenario, (replicate_seed(seed, int(k), point) for k in ks))
+    if members is None:  # one parameter set: the defaults or the posterior median
+        groups = [(ensemble.resolve(scenario, None), ks)]
+    else:
+        _, where = np.unique(members, return_index=True)
+        groups = [(ensemble.at_member(scenario, int(members[i])), ks[members == members[i]])
+                  for i in np.sort(where)]
+    for resolved, chosen in groups:
+        for start in range(0, len(chosen), batch_size):
+            chunk = [int(k) for k in chosen[start:start + batch_size]]
+            batch = Batch(resolved, [replicate_seed(seed, k, point) for k in chunk],
+                          agents=agents, steps=steps)
+            batch.run()
+            yield chunk, batch
 
 
 def replicates(
@@ -126,7 +139,8 @@ def replicates(
 ) -> Iterator[tuple[int, RunResult]]:
     """``(k, result)`` for replicates ``k = 0 … n - 1``, advanced in bounded batches.
 
-    Results are yielded one at a time: memory does not grow with ``n``.
+    Results are yielded one at a time: memory does not grow with ``n``. Under the
+    ensemble they come grouped by parameter set, not in order of ``k``.
     """
     for ks, batch in batches(scenario, n, seed, steps=steps, agents=agents, point=point):
         yield from zip(ks, batch.results(), strict=True)

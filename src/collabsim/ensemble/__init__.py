@@ -21,7 +21,7 @@ same one (common parameter draws, as with common random numbers).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -155,10 +155,31 @@ def resolve(scenario: Scenario, seed: SeedLike) -> Scenario:
     mode = scenario[KEY]
     if mode == "defaults":
         return scenario
-    values = point_estimate() if mode == "point_estimate" else (
-        load().member(load().index_for(_as_sequence(seed))))
+    if mode == "point_estimate":
+        return _with(scenario, point_estimate())
+    return at_member(scenario, load().index_for(_as_sequence(seed)))
+
+
+def at_member(scenario: Scenario, i: int) -> Scenario:
+    """The scenario with member ``i`` of the shipped ensemble on every key it does not pin."""
+    return _with(scenario, load().member(i))
+
+
+def _with(scenario: Scenario, values: dict[str, float]) -> Scenario:
     free = {k: v for k, v in values.items() if k not in scenario.pinned}
     return scenario.with_overrides(free, source="ensemble", pin=False) if free else scenario
+
+
+def drawn(scenario: Scenario, seeds: Iterable[SeedLike]) -> np.ndarray | None:
+    """The ensemble member each replicate draws (an index per seed).
+
+    None unless ``scenario.parameters`` is ``ensemble``: one parameter set then serves
+    every replicate.
+    """
+    if scenario[KEY] != "ensemble":
+        return None
+    ens = load()
+    return np.fromiter((ens.index_for(_as_sequence(s)) for s in seeds), dtype=np.int64)
 
 
 def unused(scenario: Scenario) -> str | None:
