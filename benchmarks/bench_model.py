@@ -94,7 +94,8 @@ def sweep_time(n: int, workers: int) -> float:
         spec.write_text(
             f'[sweep]\nscenario = "{(ROOT / "scenarios" / "baseline.toml").as_posix()}"\n'
             f"replicates = {n // 10}\nseed = 1\nchunk_size = 20000\n[parameters]\n"
-            '"population.initial_trust" = { range = [0.2, 0.8], points = 10 }\n')
+            '"population.initial_trust" = { range = [0.2, 0.8], points = 10 }\n'
+            '"scenario.parameters" = ["defaults"]\n')
         start = time.perf_counter()
         sweep(spec, Path(tmp) / "out", workers=workers, progress=False)
         return time.perf_counter() - start

@@ -60,7 +60,8 @@ def batch_model_class():
     from collabsim.model import PartnershipModel
     from collabsim.runner import replicate_seed
 
-    base = load_scenario(ROOT / "scenarios" / "generic.toml")
+    base = load_scenario(ROOT / "scenarios" / "generic.toml").with_overrides(
+        {"scenario.parameters": "defaults"})  # the engine at one parameter set
 
     class BatchModel(PartnershipModel):
         def __init__(self, n_points: int = 100, point: int = 0, rng: int = 0) -> None:
@@ -105,7 +106,7 @@ def variant_sweep(n_points: int, replicates: int, workers: int, steps: int) -> d
         spec.write_text(f'[sweep]\nscenario = "{(ROOT / "scenarios" / "generic.toml").as_posix()}"'
                         f"\nreplicates = {replicates}\nseed = {SEED}\nsteps = {steps}\n"
                         "keep_steps = true\n"
-                        f"[parameters]\n{lines}\n")
+                        f'[parameters]\n{lines}\n"scenario.parameters" = ["defaults"]\n')
         sweep(spec, Path(tmp) / "out", workers=workers, progress=False)
         steps = sorted((Path(tmp) / "out" / "steps").glob("*.parquet"))
         return {"rows": sum(pq.read_metadata(f).num_rows for f in steps)}

@@ -36,7 +36,8 @@ def samples(path: Path, n: int) -> tuple[dict[str, np.ndarray], dict[str, np.nda
 
     A column's two values are its final value and its total over the run.
     """
-    s = load_scenario(path)
+    # one parameter set for both: a Batch simulates the set it is given
+    s = load_scenario(path).with_overrides({"scenario.parameters": "defaults"})
     runs = [run(s, replicate_seed(0, k)) for k in range(n)]
     one = [r.steps for r in runs]
     batch = Batch(s, [replicate_seed(1, k) for k in range(n)])

@@ -34,8 +34,10 @@ SHIPPED = 3.0
 
 def sweep(replicates: int, seed: int = 1) -> pd.DataFrame:
     """Per capacity and board outcome: the paired difference from the status quo."""
-    status_quo = load_scenario(POLICY / "status_quo.toml")
-    lead = load_scenario(POLICY / "lead_commissioning.toml")
+    # at the schema's values, as docs/lead-capacity.md reports (paired runs, no worlds)
+    fixed = {"scenario.parameters": "defaults"}
+    status_quo = load_scenario(POLICY / "status_quo.toml").with_overrides(fixed)
+    lead = load_scenario(POLICY / "lead_commissioning.toml").with_overrides(fixed)
     options = [lead.with_overrides({KEY: c, "scenario.name": f"capacity {c:g}"})
                for c in CAPACITIES]
     cmp = compare([status_quo, *options], replicates=replicates, seed=seed)

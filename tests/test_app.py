@@ -23,6 +23,7 @@ from collabsim.app import (
     open_scenario,
     presets,
     running_settings,
+    saved_toml,
     story_html,
 )
 from collabsim.cli import main
@@ -96,9 +97,20 @@ def test_opening_a_file_reports_its_warnings(tmp_path):
 def test_saved_settings_load_back_as_the_same_scenario(tmp_path):
     s = load_scenario(SCENARIOS / "teaching" / "narrow_funnel.toml")
     m = build(s, {**control_values(s), "governance.admin_capacity": 30.0}, seed=1)
-    (tmp_path / "saved.toml").write_text(m.p.to_toml())
+    (tmp_path / "saved.toml").write_text(saved_toml(m))
     again = load_scenario(tmp_path / "saved.toml")
     assert again == m.p and again["governance.admin_capacity"] == 30.0
+
+
+def test_a_run_drawn_from_the_ensemble_saves_what_it_drew(tmp_path):
+    s = load_scenario(SCENARIOS / "generic.toml")  # draws from the ensemble
+    m = build(s, control_values(s), seed=3)
+    assert m.p["dynamics.synergy"] != s["dynamics.synergy"]  # a draw, not the default
+    (tmp_path / "saved.toml").write_text(saved_toml(m))
+    again = load_scenario(tmp_path / "saved.toml")
+    assert again["scenario.parameters"] == "defaults"
+    assert again["dynamics.synergy"] == m.p["dynamics.synergy"]
+    assert build(again, control_values(again), seed=3).run(8).summary() == m.run(8).summary()
 
 
 def test_drawings_are_well_formed_and_change_as_the_model_runs():

@@ -164,7 +164,7 @@ def test_the_broker_keeps_the_status_quo_facilitation(status_quo):
 
 
 def test_popp_like_prevention_adds_to_the_status_quo_and_saves_bed_days(status_quo):
-    popp = load_scenario(POLICY / "prevention_popp.toml")
+    popp = load_scenario(POLICY / "prevention_popp.toml").with_overrides(DEFAULTS)
     # 30 replicates: with ratification, whether Northvale's plans stand varies from run to
     # run, so 10 replicates leave the money's interval wide (checked at seeds 1-3).
     cmp = compare([status_quo, popp], replicates=30, seed=1)

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from collabsim import ensemble, load_scenario, run
 from collabsim.cli import main
@@ -163,6 +164,13 @@ def test_a_blank_difference_is_left_out_not_spread_to_the_whole_comparison():
     spread = world_spread(holed, direction=1)
     assert spread["worlds"] == 3 and spread["world_median"] == pytest.approx(kept[1].mean())
     assert np.isnan(stratified_ci(np.full((2, 3), np.nan))[0])
+    # a world with one pair takes the others' pooled variance, not a variance of 0
+    lone = np.array([[5.0, np.nan, np.nan, np.nan], [0.1, -0.1, 0.2, -0.2]])
+    mean, lo, hi = stratified_ci(lone)
+    pooled = np.var([0.1, -0.1, 0.2, -0.2], ddof=1)
+    assert mean == pytest.approx(2.5)
+    assert hi - mean == pytest.approx(
+        stats.t.ppf(0.975, 3) * np.sqrt(pooled / 1 + pooled / 4) / 2)
     assert mean_ci(np.array([1.0, np.nan, 3.0]))[0] == 2.0
     assert np.isnan(mean_ci(np.array([np.nan, np.nan]))[0])
 
@@ -189,6 +197,16 @@ def test_compare_cli_over_the_shipped_ensemble(capsys):
     assert main(["compare", "policy/status_quo", "policy/pooled_budget", "--worlds", "3",
                  "--defaults"]) == 2
     assert "--worlds: only over the calibrated ensemble" in capsys.readouterr().err
+
+
+def test_options_with_different_parameter_sources_are_refused(capsys):
+    """A teaching preset pins the schema's values; generic draws from the ensemble."""
+    argv = ["compare", "generic", "teaching/tokenism", "-n", "2", "--steps", "2"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "scenario.parameters differs between the scenarios (defaults, ensemble)" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert main([*argv, "--defaults"]) == 0
 
 
 def test_one_replicate_per_world_is_refused(capsys):

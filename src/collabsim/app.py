@@ -117,6 +117,16 @@ def build(base: Scenario, values: dict[str, Any], seed: int) -> PartnershipModel
     return model
 
 
+def saved_toml(model: PartnershipModel) -> str:
+    """The running model's scenario as a file: every value it runs with, written out.
+
+    A model that drew its behavioural parameters from the ensemble saves the values it
+    drew, as ``scenario.parameters = "defaults"`` (every key is written, so nothing is
+    left to draw): opened again at the same seed, it is the same run.
+    """
+    return model.p.with_overrides({"scenario.parameters": "defaults"}).to_toml()
+
+
 def running_settings(model: PartnershipModel) -> dict[str, Any]:
     """What the running model uses for every control, its seed and name, and where it is."""
     h = model.history
@@ -367,7 +377,7 @@ def Page() -> None:
             with solara.Details("Open or save a scenario file", expand=False):
                 solara.InputText("File path or bundled name (Enter opens it)", value=path.value,
                                  on_value=open_file, classes=["collabsim-path"])
-                solara.FileDownload(lambda: m.p.to_toml(), filename=f"{m.p.name}.toml",
+                solara.FileDownload(lambda: saved_toml(m), filename=f"{m.p.name}.toml",
                                     label="Save as a scenario file")
         with solara.Div(classes=["collabsim-main"]):
             solara.HTML(tag="div", unsafe_innerHTML=network_svg(m),

@@ -106,14 +106,15 @@ def _assignment(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
-def _replicate_options(p: argparse.ArgumentParser, what: str, replicates: int, out: str) -> None:
-    """Options shared by `run` and `compare`."""
+def _replicate_options(p: argparse.ArgumentParser, what: str, replicates: int, out: str,
+                       per: str = "") -> None:
+    """Options shared by `run` and `compare`; ``per`` qualifies what N counts."""
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help=what)
     p.add_argument("--set", dest="overrides", action="append", default=[], type=_assignment,
                    metavar="KEY=VALUE",
                    help="override a parameter in every scenario (repeatable); see `describe`")
     p.add_argument("--replicates", "-n", type=_positive, default=replicates, metavar="N",
-                   help=f"replicates per scenario (default {replicates})")
+                   help=f"replicates per scenario (default {replicates}){per}")
     p.add_argument("--seed", type=_seed, default=0, metavar="S", help="base seed (default 0)")
     p.add_argument("--steps", type=_positive, default=None, metavar="T",
                    help="steps per run (default: scenario.steps)")
@@ -153,7 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "same seed) and report each metric, paired differences from the first "
                        "scenario, and archetype shares; --out writes an HTML report.")
     _replicate_options(c, "scenario files or bundled names; the first is the reference", 50,
-                       "write report.html, the data (Parquet, CSV) and a manifest here")
+                       "write report.html, the data (Parquet, CSV) and a manifest here",
+                       "; over the ensemble (the default), per plausible world")
     c.add_argument("--force", action="store_true",
                    help="with --out, overwrite what an earlier comparison wrote in DIR")
     c.add_argument("--worlds", type=_positive, default=None, metavar="M",
@@ -722,6 +724,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_BAD_INPUT if bad else 0
 
 
+def ensemble_keys() -> frozenset[str]:
+    """The keys the shipped ensemble holds (drawn per replicate unless pinned)."""
+    from collabsim import ensemble
+
+    return frozenset(ensemble.load().params)
+
+
 def _default_text(p: Param) -> str:
     value = p.default
     if isinstance(value, tuple):
@@ -780,7 +789,9 @@ def describe_text(keys: Sequence[str] = (), advanced: bool = False) -> str:
     for p in PARAMS:
         if p.advanced and hidden:
             continue
-        blocks.append((p.key, [f"  {p.key} = {_default_text(p)}    ({p.allowed()})",
+        drawn = ("; each replicate draws it from the calibrated ensemble unless a scenario "
+                 "pins it" if p.key in ensemble_keys() else "")
+        blocks.append((p.key, [f"  {p.key} = {_default_text(p)}    ({p.allowed()}{drawn})",
                                f"      {p.help}"]))
     for title, table, fields in TABLE_FIELDS:
         for f in fields:
@@ -840,7 +851,9 @@ def reference_markdown() -> str:
         "one shock's (`environment.shocks[1].size=0.3`; numbers count from 1, as in error "
         "messages). Sweeps accept the same keys in `[parameters]`. Keys marked *advanced* "
         "are behavioural constants most users leave alone; docs/ODD.md gives the source of "
-        "each.",
+        "each. Keys marked *ensemble* are drawn, replicate by replicate, from the calibrated "
+        "parameter ensemble unless the scenario sets them or `scenario.parameters` asks for "
+        "one parameter set; their default is then the value used.",
         "",
         "## Starting from another scenario",
         "",
@@ -855,7 +868,8 @@ def reference_markdown() -> str:
             section = p.section
             out += ["", f"## `[{section}]`", "", "| key | default | allowed | meaning |",
                     "|---|---|---|---|"]
-        flag = " *(advanced)*" if p.advanced else ""
+        flag = (" *(advanced)*" if p.advanced else "") + (
+            " *(ensemble)*" if p.key in ensemble_keys() else "")
         out.append(f"| `{p.key}`{flag} | `{_default_text(p)}` | {p.allowed()} | {p.help} |")
     for title, fields in (("[[organisation]]", ORGANISATION_FIELDS),
                           ("[[environment.shocks]]", SHOCK_FIELDS)):

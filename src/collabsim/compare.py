@@ -131,7 +131,13 @@ def compare(
             as the ensemble has members). Ignored otherwise.
         batch_size: Replicates advanced together (results do not depend on it).
     """
-    drawn = any(s[ensemble.KEY] == "ensemble" for s in scenarios)
+    sources = {s[ensemble.KEY] for s in scenarios}
+    if len(sources) > 1:
+        raise InputError(
+            f"{ensemble.KEY} differs between the scenarios ({', '.join(sorted(sources))}): "
+            "their differences would mix the options with the parameter sets; give every "
+            "scenario one source (--ensemble, --point-estimate or --defaults)")
+    drawn = sources == {"ensemble"}
     world_table = None
     if drawn and replicates < 2:
         raise InputError(f"--replicates {replicates}: over the ensemble each plausible world "
@@ -263,7 +269,7 @@ def paired_differences(cmp: Comparison) -> pd.DataFrame:
                          or (_constant(a) and _constant(b)))
             clear = bool(lo > 0 or hi < 0)
             world = (world_spread(diff.reshape(-1, cmp.per_world), direction,
-                                  np.abs(a).reshape(-1, cmp.per_world).mean(axis=1))
+                                  _world_means(np.abs(a).reshape(-1, cmp.per_world)))
                      if cmp.per_world else dict.fromkeys(WORLD_COLUMNS, np.nan))
             rows.append({"option": name, "metric": metric, "unit": spec.unit,
                          "direction": direction, "difference": mean, "mc_ci_low": lo,
@@ -283,13 +289,22 @@ def _share(flags: np.ndarray) -> float:
 def _constant(values: np.ndarray) -> bool:
     """Whether the metric takes one value in every run that defines it."""
     x = values[~np.isnan(values)]
-    return bool(x.size == 0 or np.ptp(x) == 0)
+    return bool(x.size > 1 and np.ptp(x) == 0)
+
+
+def _world_means(values: np.ndarray) -> np.ndarray:
+    """Per world (row), the mean of the defined values; blank where there are none."""
+    defined = ~np.isnan(values)
+    count = defined.sum(axis=1)
+    total = np.where(defined, values, 0.0).sum(axis=1)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def _by_world(diff: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per world (row): the mean, count and variance (ddof 1) of the defined differences.
 
-    Worlds with no defined difference are left out; a world with one has variance 0.
+    Worlds with no defined difference are left out. A world with only one takes the
+    pooled variance of the others (blank if no world has two), not a variance of 0.
     """
     defined = ~np.isnan(diff)
     n = defined.sum(axis=1)
@@ -297,7 +312,9 @@ def _by_world(diff: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x = np.where(defined, diff, 0.0)
     means = x.sum(axis=1) / n
     sq = np.where(defined, (diff - means[:, None]) ** 2, 0.0).sum(axis=1)
-    return means, n, np.where(n > 1, sq / np.maximum(n - 1, 1), 0.0)
+    dof = int((n - 1).sum())
+    pooled = float(sq.sum()) / dof if dof else np.nan
+    return means, n, np.where(n > 1, sq / np.maximum(n - 1, 1), pooled)
 
 
 def stratified_ci(diff: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -319,6 +336,8 @@ def stratified_ci(diff: np.ndarray, level: float = 0.95) -> tuple[float, float, 
     if dof < 1:
         return mean, np.nan, np.nan
     var = float((var_w / n).sum()) / m**2
+    if not np.isfinite(var):
+        return mean, np.nan, np.nan
     if var == 0:
         return mean, mean, mean
     half = float(stats.t.ppf(0.5 + level / 2, dof) * np.sqrt(var))
@@ -366,10 +385,7 @@ def world_differences(cmp: Comparison) -> pd.DataFrame:
         opt = runs.loc[name]
         for metric in cmp.metrics:
             diff = (opt[metric] - ref[metric]).to_numpy(dtype=float)
-            per_world = diff.reshape(-1, cmp.per_world)
-            defined = ~np.isnan(per_world)
-            means = np.where(defined, per_world, 0.0).sum(axis=1) / np.where(
-                defined.any(axis=1), defined.sum(axis=1), np.nan)  # blank: none defined
+            means = _world_means(diff.reshape(-1, cmp.per_world))  # blank: none defined
             rows.append(pd.DataFrame({"option": name, "metric": metric,
                                       "world": cmp.worlds["world"],
                                       "member": cmp.worlds["member"], "difference": means}))

@@ -49,15 +49,19 @@ def behavioural() -> list[Param]:
 
 def tables() -> str:
     """The generated block, markers included."""
+    from collabsim import ensemble
+
     out = [BEGIN, ""]
     params = behavioural()
+    drawn = set(ensemble.load().params)
     for section in dict.fromkeys(p.section for p in params):
         out += [f"**{SECTION_TITLES[section]}** (`[{section}]`)", "",
                 "| key | default | allowed | meaning | source | reasoning |",
                 "|---|---|---|---|---|---|"]
         for p in params:
             if p.section == section:
-                key = f"`{p.key}`" + (" *(advanced)*" if p.advanced else "")
+                key = f"`{p.key}`" + (" *(advanced)*" if p.advanced else "") + (
+                    " *(ensemble)*" if p.key in drawn else "")
                 out.append(f"| {key} | {_default(p)} | {p.allowed()} | {_cell(p.help)} | "
                            f"{_cell(p.source)} | {_cell(p.why)} |")
         out.append("")

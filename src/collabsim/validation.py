@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -36,7 +36,7 @@ import pandas as pd
 from scipy import stats
 
 from collabsim.runner import mean_ci, replicate_seed, run, run_replicates
-from collabsim.scenario import Scenario, bundled_scenarios, from_dict, load_scenario
+from collabsim.scenario import Scenario, Shock, bundled_scenarios, load_scenario
 from collabsim.schema import PARAM_BY_KEY
 from collabsim.targets import SURVEY, survey_members
 
@@ -378,10 +378,9 @@ def check_trust_asymmetry(d: Design, over: Mapping[str, Any]) -> Outcome:
     """Quarters to rebuild half the trust a scandal destroys."""
     calm = generic(**{"environment.scandal_rate": 0.0, "environment.turnover_rate": 0.0,
                       **over})
-    doc = calm.to_dict()
-    doc["environment"]["shocks"] = [{"step": 10, "kind": "scandal", "size": 0.5,
-                                     "target": "health"}]
-    shocked = from_dict(doc)
+    # the same scenario, pins included (a round trip through a file would pin every key)
+    shocked = replace(calm, shocks=(Shock(step=10, kind="scandal", size=0.5,
+                                          target="health"),))
     recover = []
     for k in range(d.replicates):
         seq = replicate_seed(d.seed, k)
