@@ -185,3 +185,18 @@ def test_a_response_output_first_seen_late_is_added_to_earlier_chunks(tmp_path):
                       "ORDER BY ALL").fetchall()
     assert rows == [("failed", 2, 0), ("ok", 2, 2)]
     assert pl.scan_parquet(glob).collect_schema()["y"] == pl.Float64
+
+
+def test_run_over_the_ensemble_records_the_parameter_set_each_replicate_drew(tmp_path, capsys):
+    from collabsim import ensemble
+    from collabsim.cli import main
+
+    assert main(["run", "generic", "-n", "5", "--steps", "2", "--out", str(tmp_path / "e")]) == 0
+    assert main(["run", "generic", "-n", "5", "--steps", "2", "--defaults",
+                 "--out", str(tmp_path / "d")]) == 0
+    capsys.readouterr()
+    drawn = pl.read_parquet(f"{tmp_path}/e/runs/*.parquet")
+    assert drawn.columns[:4] == ["scenario", "seed", "replicate", "member"]
+    assert drawn["member"].to_list() == [ensemble.load().index_for(replicate_seed(0, k))
+                                         for k in range(5)]
+    assert "member" not in pl.read_parquet(f"{tmp_path}/d/runs/*.parquet").columns

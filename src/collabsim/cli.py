@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from collabsim import ensemble
 from collabsim.errors import InputError, suggest, visible
 from collabsim.experiment.analysis import MAX_HALFWIDTH
 from collabsim.experiment.discovery import MAX_BOXES, MIN_COVERAGE
 from collabsim.metrics import ARCHETYPES
-from collabsim.runner import aggregate, run_replicates_full
+from collabsim.runner import aggregate, replicate_seed, run_replicates_full
 from collabsim.scenario import (
     BASE_KEY,
     MEMBER_KEY,
@@ -334,6 +335,9 @@ def _run_one(s: Scenario, args: argparse.Namespace) -> tuple[Any, ...]:
         s, args.replicates, args.seed, agents=args.agents and args.out is not None
     )
     elapsed = time.perf_counter() - started
+    members = ensemble.drawn(s, (replicate_seed(args.seed, int(k)) for k in runs["replicate"]))
+    if members is not None:  # which of the ensemble's parameter sets each replicate drew
+        runs.insert(1, "member", members)
     summary = aggregate(runs)
     if args.json:
         doc = {"scenario": s.name, "replicates": args.replicates, "seed": args.seed,

@@ -72,8 +72,8 @@ KEYS = (SWEEP, POINT, REPLICATE)
 #: Key columns of ``compare --ensemble``'s runs: the plausible world and its parameter set.
 WORLD_KEYS = (Column("world", INT, "", "plausible world of compare --ensemble: replicate "
                      "// replicates per world"),
-              Column("member", INT, "", "the world's parameter set: row of the ensemble's "
-                     "posterior.csv, from 0"))
+              Column("member", INT, "", "the parameter set the run drew (run) or its world "
+                     "drew (compare): row of the ensemble's posterior.csv, from 0"))
 
 #: Outputs of one run of the partnership model (collabsim.metrics.summarise, and the
 #: totals ``compare`` adds): the metrics' units and meanings come from the metric
@@ -249,6 +249,8 @@ def write_run_tables(folder: Path, frames: Mapping[str, pd.DataFrame | None], na
         keys = (SCENARIO, SEED, REPLICATE) if table == "runs" else (SCENARIO, REPLICATE)
         if table == "runs" and "world" in df:
             keys = (*keys, *WORLD_KEYS)
+        elif table == "runs" and "member" in df:  # run over the ensemble: no worlds
+            keys = (*keys, WORLD_KEYS[1])
         df = df.assign(**({"scenario": name} if "scenario" not in df else {}),
                        **({"seed": seed} if table == "runs" else {}))
         path = folder / table / part_name(0)
