@@ -309,3 +309,20 @@ def test_the_docs_explain_every_column():
     docs = (ROOT / "docs" / "experiments.md").read_text()
     for column in COLUMNS:
         assert f"| `{column}` |" in docs, column
+
+
+@pytest.mark.parametrize("source", ["ensemble", "defaults"])
+def test_an_analysis_says_when_runs_drew_from_the_ensemble(tmp_path, source):
+    """A sweep of generic.toml draws the unswept behavioural parameters from the ensemble
+    unless it pins a parameter set; the manifest records which, and the analysis says so."""
+    path = tmp_path / "s.toml"
+    pinned = '"scenario.parameters" = ["defaults"]\n' if source == "defaults" else ""
+    path.write_text(f'[sweep]\nscenario = "{(SCENARIOS / "generic.toml").as_posix()}"\n'
+                    'design = "morris"\nsamples = 2\nreplicates = 2\nsteps = 2\n'
+                    '[parameters]\n"population.goal_conflict" = { range = [0.1, 0.9] }\n'
+                    '"population.initial_trust" = { range = [0.2, 0.8] }\n' + pinned)
+    sweep(path, tmp_path / "out")
+    results = load_results(tmp_path / "out")
+    assert results.manifest["parameters"] == ("ensemble" if source == "ensemble" else "swept")
+    notes = sensitivity(results, "morris", ["collaborative_advantage"]).notes
+    assert any("calibrated ensemble" in n for n in notes) == (source == "ensemble")

@@ -218,6 +218,12 @@ def sensitivity(
                          "nothing to analyse")
     out.table = pd.concat(tables, ignore_index=True)
     _check(out, method, max_halfwidth)
+    if results.manifest.get("parameters") == "ensemble":
+        out.notes.append(
+            "every run drew the behavioural parameters the sweep does not set from the "
+            "calibrated ensemble (scenario.parameters = ensemble), so replicate noise and the "
+            "indices' intervals include that parameter uncertainty; for one parameter set add "
+            '"scenario.parameters" = ["defaults"] to [parameters]')
     if frame.groupby("point").size().max() < 2:
         out.notes.append("one run per point: replicate noise could not be checked (set "
                          "replicates ≥ 2 in the sweep file for a stochastic model)")

@@ -629,6 +629,19 @@ def _key(row: tuple) -> tuple:
     return tuple(v.item() if hasattr(v, "item") else v for v in row)
 
 
+def _parameter_source(spec: SweepSpec) -> str | None:
+    """Where the runs' behavioural parameters come from.
+
+    The base scenario's ``scenario.parameters``, ``swept`` if the sweep sets it, None for
+    a test response.
+    """
+    if not spec.is_collabsim or spec.base is None:
+        return None
+    if any(f.key == "scenario.parameters" for f in spec.factors):
+        return "swept"
+    return str(spec.base["scenario.parameters"])
+
+
 def _manifest(spec: SweepSpec, pts: pd.DataFrame, used: dict[str, Any]) -> dict[str, Any]:
     return {
         "command": "sweep",
@@ -641,6 +654,7 @@ def _manifest(spec: SweepSpec, pts: pd.DataFrame, used: dict[str, Any]) -> dict[
         "seeds": {"seed": spec.seed,
                   "scheme": "numpy SeedSequence(seed, spawn_key=(point, replicate))"},
         "replicates": spec.replicates,
+        "parameters": _parameter_source(spec),
         "steps": spec.steps or (spec.base["scenario.steps"] if spec.is_collabsim else None),
         "versions": versions(),
         "git_commit": git_commit(Path(__file__).parent),
