@@ -857,7 +857,8 @@ def reference_markdown() -> str:
         "are behavioural constants most users leave alone; docs/ODD.md gives the source of "
         "each. Keys marked *ensemble* are drawn, replicate by replicate, from the calibrated "
         "parameter ensemble unless the scenario sets them or `scenario.parameters` asks for "
-        "one parameter set; their default is then the value used.",
+        "one parameter set; their default (or, with `point_estimate`, the ensemble's "
+        "posterior median) is then the value used.",
         "",
         "## Starting from another scenario",
         "",
