@@ -200,3 +200,13 @@ def test_run_over_the_ensemble_records_the_parameter_set_each_replicate_drew(tmp
     assert drawn["member"].to_list() == [ensemble.load().index_for(replicate_seed(0, k))
                                          for k in range(5)]
     assert "member" not in pl.read_parquet(f"{tmp_path}/d/runs/*.parquet").columns
+
+
+def test_a_run_folder_is_not_taken_for_damaged_sweep_results(tmp_path, capsys):
+    from collabsim.cli import main
+
+    assert main(["run", "generic", "-n", "2", "--steps", "2", "--out", str(tmp_path / "r")]) == 0
+    capsys.readouterr()
+    assert main(["analyze", str(tmp_path / "r"), "--method", "sobol"]) == 2
+    err = capsys.readouterr().err
+    assert "holds the output of collabsim run, not a sweep" in err and "damaged" not in err

@@ -82,10 +82,15 @@ def load_results(folder: str | Path) -> SweepResults:
         raise InputError(f"{folder}: holds no sweep results (no manifest.json)")
     try:
         manifest = json.loads(store.manifest_path.read_text(encoding="utf-8"))
-        points = pq.read_table(folder / POINTS / part_name(0)).to_pandas()
+        writer = manifest.get("command") if isinstance(manifest, dict) else None
+        if writer not in ("run", "compare"):
+            points = pq.read_table(folder / POINTS / part_name(0)).to_pandas()
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise InputError(f"{folder}: damaged sweep results ({str(exc).splitlines()[0][:100]})"
                          ) from None
+    if writer in ("run", "compare"):
+        raise InputError(f"{folder}: holds the output of collabsim {writer}, not a sweep; read "
+                         "its Parquet tables directly (README, 'Outputs'), or run a sweep")
     for table in (RUNS, STEPS, AGENTS, FAILURES):
         for stray in store.strays(table):
             _warn(f"{stray}: not a chunk of the {table} table; skipped")
