@@ -728,13 +728,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_BAD_INPUT if bad else 0
 
 
-def ensemble_keys() -> frozenset[str]:
-    """The keys the shipped ensemble holds (drawn per replicate unless pinned)."""
-    from collabsim import ensemble
-
-    return frozenset(ensemble.load().params)
-
-
 def _default_text(p: Param) -> str:
     value = p.default
     if isinstance(value, tuple):
@@ -794,7 +787,7 @@ def describe_text(keys: Sequence[str] = (), advanced: bool = False) -> str:
         if p.advanced and hidden:
             continue
         drawn = ("; each replicate draws it from the calibrated ensemble unless a scenario "
-                 "pins it" if p.key in ensemble_keys() else "")
+                 "pins it" if p.key in ensemble.drawn_keys() else "")
         blocks.append((p.key, [f"  {p.key} = {_default_text(p)}    ({p.allowed()}{drawn})",
                                f"      {p.help}"]))
     for title, table, fields in TABLE_FIELDS:
@@ -874,7 +867,7 @@ def reference_markdown() -> str:
             out += ["", f"## `[{section}]`", "", "| key | default | allowed | meaning |",
                     "|---|---|---|---|"]
         flag = (" *(advanced)*" if p.advanced else "") + (
-            " *(ensemble)*" if p.key in ensemble_keys() else "")
+            " *(ensemble)*" if p.key in ensemble.drawn_keys() else "")
         out.append(f"| `{p.key}`{flag} | `{_default_text(p)}` | {p.allowed()} | {p.help} |")
     for title, fields in (("[[organisation]]", ORGANISATION_FIELDS),
                           ("[[environment.shocks]]", SHOCK_FIELDS)):

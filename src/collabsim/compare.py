@@ -309,8 +309,7 @@ def _by_world(diff: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     defined = ~np.isnan(diff)
     n = defined.sum(axis=1)
     diff, defined, n = diff[n > 0], defined[n > 0], n[n > 0]
-    x = np.where(defined, diff, 0.0)
-    means = x.sum(axis=1) / n
+    means = _world_means(diff)
     sq = np.where(defined, (diff - means[:, None]) ** 2, 0.0).sum(axis=1)
     dof = int((n - 1).sum())
     pooled = float(sq.sum()) / dof if dof else np.nan

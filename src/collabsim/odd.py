@@ -53,7 +53,7 @@ def tables() -> str:
 
     out = [BEGIN, ""]
     params = behavioural()
-    drawn = set(ensemble.load().params)
+    drawn = ensemble.drawn_keys()
     for section in dict.fromkeys(p.section for p in params):
         out += [f"**{SECTION_TITLES[section]}** (`[{section}]`)", "",
                 "| key | default | allowed | meaning | source | reasoning |",

@@ -116,17 +116,10 @@ def batches(
     the sets are first drawn: sorting over all ``n`` rather than within each batch keeps
     the batches full.
     """
-    ks = np.arange(first, first + n)
-    members = ensemble.drawn(scenario, (replicate_seed(seed, int(k), point) for k in ks))
-    if members is None:  # one parameter set: the defaults or the posterior median
-        groups = [(ensemble.resolve(scenario, None), ks)]
-    else:
-        _, where = np.unique(members, return_index=True)
-        groups = [(ensemble.at_member(scenario, int(members[i])), ks[members == members[i]])
-                  for i in np.sort(where)]
-    for resolved, chosen in groups:
-        for start in range(0, len(chosen), batch_size):
-            chunk = [int(k) for k in chosen[start:start + batch_size]]
+    ks = range(first, first + n)
+    for resolved, idx in ensemble.groups(scenario, (replicate_seed(seed, k, point) for k in ks)):
+        for start in range(0, len(idx), batch_size):
+            chunk = [ks[i] for i in idx[start:start + batch_size]]
             batch = Batch(resolved, [replicate_seed(seed, k, point) for k in chunk],
                           agents=agents, steps=steps)
             batch.run()

@@ -21,7 +21,7 @@ same one (common parameter draws, as with common random numbers).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -160,6 +160,11 @@ def resolve(scenario: Scenario, seed: SeedLike) -> Scenario:
     return at_member(scenario, load().index_for(_as_sequence(seed)))
 
 
+def drawn_keys() -> frozenset[str]:
+    """The keys the shipped ensemble holds: drawn per replicate unless a scenario pins them."""
+    return frozenset(load().params)
+
+
 def at_member(scenario: Scenario, i: int) -> Scenario:
     """The scenario with member ``i`` of the shipped ensemble on every key it does not pin."""
     return _with(scenario, load().member(i))
@@ -197,16 +202,18 @@ def unused(scenario: Scenario) -> str | None:
             f"ensemble holds ({', '.join(held)}); remove those it should draw")
 
 
-def groups(scenario: Scenario, seeds: Sequence[SeedLike]) -> list[tuple[Scenario, list[int]]]:
+def groups(scenario: Scenario, seeds: Iterable[SeedLike]) -> list[tuple[Scenario, list[int]]]:
     """Replicates that simulate the same parameter set, for an engine that batches them.
 
     Returns ``(resolved scenario, indices into seeds)`` pairs in order of first
     appearance: one group with every index under ``defaults`` or ``point_estimate``, one
-    per distinct ensemble member drawn under ``ensemble``.
+    per distinct ensemble member drawn under ``ensemble``. ``seeds`` is read once, so it
+    may be a generator (no list of seeds is kept).
     """
-    if scenario[KEY] == "defaults":
-        return [(scenario, list(range(len(seeds))))]
-    found: dict[Scenario, list[int]] = {}
-    for i, seed in enumerate(seeds):
-        found.setdefault(resolve(scenario, seed), []).append(i)
-    return list(found.items())
+    members = drawn(scenario, seeds)
+    if members is None:  # one parameter set: the defaults or the posterior median
+        return [(resolve(scenario, None), list(range(sum(1 for _ in seeds))))]
+    found: dict[int, list[int]] = {}
+    for i, j in enumerate(members.tolist()):
+        found.setdefault(j, []).append(i)
+    return [(at_member(scenario, j), idx) for j, idx in found.items()]
