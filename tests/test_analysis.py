@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collabsim import load_results, load_sweep, sweep
+from collabsim import ensemble, load_results, load_sweep, sweep
 from collabsim.cli import main
 from collabsim.errors import InputError
 from collabsim.experiment import (
@@ -23,7 +23,8 @@ from collabsim.experiment.analysis import COLUMNS, SHARE_PREFIX, outcome_names
 from collabsim.experiment.plots import NO_DATA, _binned, _interval
 from collabsim.experiment.toys import ishigami_indices
 from collabsim.metrics import ARCHETYPES
-from collabsim.runner import mean_ci
+from collabsim.runner import mean_ci, replicate_seed
+from collabsim.scenario import load_scenario
 
 from .conftest import ROOT, SCENARIOS
 
@@ -303,6 +304,8 @@ def test_plot_refuses_bad_requests_in_one_line(grid, capsys):
                  ["--x", "population.size", "--metric", "nope"]):
         assert main(["plot", str(grid), *argv]) == 2
         assert capsys.readouterr().err.count("\n") == 1
+    assert main(["plot", str(grid), "--x", "population.size", "--metric", "mean_trst"]) == 2
+    assert "(did you mean 'mean_trust'?)" in capsys.readouterr().err
 
 
 def test_the_docs_explain_every_column():
@@ -326,3 +329,14 @@ def test_an_analysis_says_when_runs_drew_from_the_ensemble(tmp_path, source):
     assert results.manifest["parameters"] == ("ensemble" if source == "ensemble" else "swept")
     notes = sensitivity(results, "morris", ["collaborative_advantage"]).notes
     assert any("calibrated ensemble" in n for n in notes) == (source == "ensemble")
+    # each run names the ensemble member it drew (the draw of its own seed), else null
+    runs = results.runs
+    assert "member" in runs and "member" not in results.outputs
+    if source == "ensemble":
+        seeds = [replicate_seed(results.manifest["seeds"]["seed"], r, p)
+                 for p, r in zip(runs["point"], runs["replicate"], strict=True)]
+        base = load_scenario(SCENARIOS / "generic.toml")
+        assert runs["member"].tolist() == ensemble.drawn(base, seeds).tolist()
+        assert runs["member"].nunique() > 1
+    else:
+        assert runs["member"].isna().all()

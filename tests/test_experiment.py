@@ -6,12 +6,14 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from collabsim import load_results, load_sweep, sweep
 from collabsim.cli import main
+from collabsim.errors import InputError
 from collabsim.experiment import sensitivity
 from collabsim.experiment.design import points
 
@@ -329,6 +331,22 @@ steps = 8
     assert len(list((tmp_path / "out" / "plots").glob("*.png"))) == 2
     assert main(["analyze", str(tmp_path / "out"), "--method", "morris"]) == 2
     assert main(["plot", str(tmp_path / "out"), "--x", "nope", "--metric", "mean_trust"]) == 2
+
+
+def test_sweep_names_bundled_scenarios_and_records_their_chain(tmp_path):
+    """A sweep's scenario may be a bundled short name, as on the command line; the manifest
+    lists the files it read, following a base that is itself a bundled short name."""
+    text = model_sweep(tmp_path).read_text().replace(GENERIC, "generic")
+    spec = load_sweep(write(tmp_path, text))
+    assert Path(spec.base.source).resolve() == (SCENARIOS / "generic.toml").resolve()
+    write(tmp_path, '[scenario]\nbase = "generic"\nname = "mine"\n', name="mine.toml")
+    path = write(tmp_path, text.replace('"generic"', '"mine.toml"'), name="mine_sweep.toml")
+    sweep(path, tmp_path / "out", workers=1)
+    files = [f["path"] for f in load_results(tmp_path / "out").manifest["inputs"]
+             ["scenario_files"]]
+    assert [os.path.basename(f) for f in files] == ["mine.toml", "generic.toml"]
+    with pytest.raises(InputError, match=r"sweep\.scenario.*no such file"):
+        load_sweep(write(tmp_path, text.replace('"generic"', '"nowhere"'), name="bad.toml"))
 
 
 def test_manifest_records_provenance(tmp_path):

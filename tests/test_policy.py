@@ -1,6 +1,7 @@
 """The service-demand submodel, `collabsim compare` and the policy scenarios."""
 
 import html
+import json
 import re
 
 import numpy as np
@@ -199,6 +200,9 @@ def test_report_is_self_contained(tmp_path, status_quo):
         assert (tmp_path / "rep" / name).exists()
     assert "Who pays, who saves" in text and "funding.rule" in text
     assert render(cmp) == render(cmp)
+    used = json.loads((tmp_path / "rep" / "manifest.json").read_text())["parameters"]
+    assert used["design"] == "one parameter set per scenario"
+    assert used["pooled_budget"] == {"source": "defaults", "replaced": {}}
 
 
 def test_compare_cli_prints_tables_and_writes_report(tmp_path, capsys):

@@ -8,6 +8,7 @@ import pytest
 from collabsim import (
     ARCHETYPES,
     METRICS,
+    ensemble,
     load_scenario,
     replicate_seed,
     run,
@@ -70,6 +71,27 @@ def test_out_writes_tables_and_manifest(tmp_path, capsys):
     assert manifest["replicates"] == 3 and manifest["steps"] == 5
     assert manifest["versions"]["mesa"].startswith("3.5")
     assert len(manifest["scenario_sha256"]) == 64
+
+
+@pytest.mark.parametrize("flag", ["--defaults", "--point-estimate", "--ensemble"])
+def test_the_manifest_says_which_parameter_values_the_runs_used(tmp_path, flag):
+    """The scenario table holds the defaults on unpinned keys; the manifest says which of
+    them the runs replaced, and with what, so a reader is not misled by it."""
+    out = tmp_path / "res"
+    assert main(["run", "generic", "-n", "2", "--steps", "2", "--out", str(out), flag,
+                 "--set", "dynamics.synergy=1.2"]) == 0
+    rec = json.loads((out / "manifest.json").read_text())["parameters"]
+    assert rec["source"] == flag[2:].replace("-", "_")
+    if flag == "--defaults":
+        assert rec["replaced"] == {}
+        return
+    ens = ensemble.load()
+    assert set(rec["replaced"]) == set(ens.params) - {"dynamics.synergy"}  # the pin stays
+    assert rec["posterior_sha256"] == ens.digest and len(ens.digest) == 64
+    if flag == "--point-estimate":
+        assert rec["replaced"] == {k: v for k, v in ens.median().items() if k in rec["replaced"]}
+    else:
+        assert pd.read_parquet(out / "runs")["member"].notna().all()
 
 
 def test_several_scenarios_get_their_own_folders(tmp_path, capsys):

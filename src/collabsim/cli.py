@@ -384,6 +384,7 @@ def _write_outputs(folder, path, s, args, runs, steps, agents, summary, elapsed)
         "scenario_file_sha256": sha256(scenario_path(path).read_bytes()),
         "scenario_sha256": sha256(toml),
         "scenario": s.to_dict(),
+        "parameters": ensemble.record(s),
         "replicates": args.replicates,
         "seed": args.seed,
         "seeding": "numpy SeedSequence(seed, spawn_key=(replicate,))",

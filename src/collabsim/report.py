@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from collabsim import ensemble
 from collabsim.compare import (
     BOARD,
     VERDICTS,
@@ -378,7 +379,10 @@ def manifest(cmp: Comparison, argv: list[str] | None = None) -> dict[str, Any]:
                                   "replicate k runs in world k // per_world in every option",
                         "worlds": len(cmp.worlds), "per_world": cmp.per_world,
                         "members": [int(m) for m in cmp.worlds["member"]]}
-                       if cmp.worlds is not None else "one parameter set per scenario"),
+                       if cmp.worlds is not None else
+                       {"design": "one parameter set per scenario",
+                        **{n: ensemble.record(s)
+                           for n, s in zip(cmp.names, cmp.scenarios, strict=True)}}),
         "versions": versions(),
         "git_commit": git_commit(),
     }

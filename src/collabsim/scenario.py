@@ -75,6 +75,12 @@ def scenario_path(name: str | Path) -> Path:
     return path
 
 
+def base_file(path: Path, base: str) -> Path:
+    """The file ``base = ...`` in scenario ``path`` names: relative to it, else bundled."""
+    found = (path.parent / base).resolve()
+    return found if found.exists() else scenario_path(base).resolve()
+
+
 @dataclass(frozen=True)
 class OrganisationSpec:
     """A listed organisation, as the scenario describes it."""
@@ -378,9 +384,7 @@ def _read_with_bases(path: Path, chain: list[Path]) -> tuple[dict[str, Any], lis
         raise InputError(f"{key} = {base!r} makes a chain of more than {MAX_BASES} base "
                          "scenarios; expected a shorter chain")
     try:
-        base_path = (path.parent / base).resolve()
-        if not base_path.exists():
-            base_path = scenario_path(base).resolve()
+        base_path = base_file(path, base)
     except (OSError, RuntimeError) as exc:  # e.g. a symlink loop
         raise InputError(f"{key} = {base!r}: cannot be resolved ({exc})") from None
     if base_path in chain or base_path == path.resolve():

@@ -20,6 +20,8 @@ same one (common parameter draws, as with common random numbers).
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -54,12 +56,14 @@ class Ensemble:
         values: One row per parameter set.
         weights: Their weights (summing to 1).
         provenance: How the ensemble was made (targets, priors, seed, sizes, dates).
+        digest: SHA-256 of the posterior file it was read from ("" if built in memory).
     """
 
     params: tuple[str, ...]
     values: np.ndarray
     weights: np.ndarray
     provenance: dict[str, Any]
+    digest: str = ""
 
     def __len__(self) -> int:
         return len(self.weights)
@@ -116,12 +120,13 @@ def _shipped() -> Ensemble:
 def _read(folder: Path) -> Ensemble:
     import pandas as pd
 
-    table = pd.read_csv(folder / POSTERIOR)
+    raw = (folder / POSTERIOR).read_bytes()
+    table = pd.read_csv(io.BytesIO(raw))
     weights = table.pop("weight").to_numpy(dtype=float)
     path = folder / PROVENANCE
     provenance = json.loads(path.read_text()) if path.is_file() else {}
     return Ensemble(tuple(table.columns), table.to_numpy(dtype=float), weights / weights.sum(),
-                    provenance)
+                    provenance, hashlib.sha256(raw).hexdigest())
 
 
 def draw(seed: int, k: int) -> dict[str, float]:
@@ -185,6 +190,28 @@ def drawn(scenario: Scenario, seeds: Iterable[SeedLike]) -> np.ndarray | None:
         return None
     ens = load()
     return np.fromiter((ens.index_for(_as_sequence(s)) for s in seeds), dtype=np.int64)
+
+
+def record(scenario: Scenario) -> dict[str, Any]:
+    """Where a scenario's runs take their behavioural parameters from, for a manifest.
+
+    The scenario's own table holds the schema's defaults on the keys it does not pin;
+    this says which of them the runs replaced, and by what: the posterior median's values
+    (``point_estimate``) or each replicate's draw (``ensemble``: the runs table's
+    ``member`` column names the row of the shipped posterior).
+    """
+    mode = scenario[KEY]
+    if mode == "defaults":
+        return {"source": mode, "replaced": {}}
+    ens = load()
+    free = [k for k in ens.params if k not in scenario.pinned]
+    out: dict[str, Any] = {"source": mode, "posterior_sha256": ens.digest}
+    if mode == "point_estimate":
+        median = ens.median()
+        out["replaced"] = {k: median[k] for k in free}
+    else:
+        out["replaced"] = {k: "drawn per replicate: the runs table's member column" for k in free}
+    return out
 
 
 def unused(scenario: Scenario) -> str | None:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from collabsim.errors import InputError
+from collabsim.errors import InputError, suggest
 from collabsim.experiment.design import UNIT_PREFIX
 from collabsim.experiment.results import SweepResults
 from collabsim.metrics import ARCHETYPES
@@ -89,9 +89,14 @@ def outcome_names(results: SweepResults, metric: str) -> list[str]:
         return [SHARE_PREFIX + a for a in ARCHETYPES if a in seen]
     if metric.startswith(SHARE_PREFIX) and metric[len(SHARE_PREFIX):] in ARCHETYPES and seen:
         return [metric]
-    allowed = [*results.outputs, *([CATEGORICAL, SHARE_PREFIX + "NAME"] if seen else [])]
-    raise InputError(f"--metric {metric}: not an output of this sweep; expected one of "
-                     f"{', '.join(allowed)}")
+    raise unknown_metric(metric, [*results.outputs,
+                                  *([CATEGORICAL, SHARE_PREFIX + "NAME"] if seen else [])])
+
+
+def unknown_metric(metric: str, allowed: Sequence[str]) -> InputError:
+    """The error for a ``--metric`` that is no output of the sweep, with the nearest name."""
+    return InputError(f"--metric {metric}: not an output of this sweep{suggest(metric, allowed)}; "
+                      f"expected one of {', '.join(allowed)}")
 
 
 def outcomes(results: SweepResults, names: Sequence[str]) -> pd.DataFrame:

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from collabsim.errors import InputError
-from collabsim.experiment.analysis import CATEGORICAL
+from collabsim.experiment.analysis import CATEGORICAL, unknown_metric
 from collabsim.experiment.results import SweepResults
 from collabsim.metrics import ARCHETYPES
 
@@ -147,8 +147,7 @@ def condition(results: SweepResults, metric: str, below: float | None = None,
                              f"{', '.join(ARCHETYPES)}")
         return f"archetype = {equals}", (ok[CATEGORICAL] == equals).to_numpy()
     if metric not in results.outputs:
-        raise InputError(f"--metric {metric}: not an output of this sweep; expected one of "
-                         f"{', '.join([*results.outputs, CATEGORICAL])}")
+        raise unknown_metric(metric, [*results.outputs, CATEGORICAL])
     if equals is not None:
         raise InputError(f"--equals: only for --metric archetype; for {metric} give --below or "
                          "--above")

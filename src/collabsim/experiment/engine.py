@@ -51,6 +51,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from collabsim import ensemble
 from collabsim.batch import Batch
 from collabsim.errors import InputError
 from collabsim.experiment import tables as T
@@ -174,10 +175,12 @@ def _run_point(scenario: Scenario, point: int, replicates: list[int], seed: int,
                steps: int | None, keep_steps: bool, keep_agents: bool) -> list[Result]:
     """Replicates of one design point, run as one batch (one per parameter set drawn)."""
     done: dict[int, Result] = {}
-    for idx, batch in engine_batches(scenario, [replicate_seed(seed, r, point)
-                                                for r in replicates],
-                                     agents=keep_agents, steps=steps):
+    seeds = [replicate_seed(seed, r, point) for r in replicates]
+    members = ensemble.drawn(scenario, seeds)  # None: one parameter set for every run
+    for idx, batch in engine_batches(scenario, seeds, agents=keep_agents, steps=steps):
         for i, (j, summary) in enumerate(zip(idx, summarise(batch), strict=True)):
+            if members is not None:
+                summary = {"member": int(members[j]), **summary}
             done[j] = _result(batch, i, point, replicates[j], summary, keep_steps, keep_agents)
     return [done[j] for j in range(len(replicates))]
 
@@ -672,7 +675,9 @@ def _schemas(spec: SweepSpec, pts: pd.DataFrame) -> dict[str, pa.Schema]:
     outputs = T.MODEL_OUTPUTS if spec.is_collabsim else ()
     return {
         POINTS: T.schema([T.POINT, *T.factor_columns(pts)], POINTS, name),
-        RUNS: T.schema([*T.KEYS, T.SEED, T.STATUS, T.ERROR, *factors, *outputs], RUNS, name),
+        RUNS: T.schema([*T.KEYS, T.SEED, T.STATUS, T.ERROR,
+                        *((T.WORLD_KEYS[1],) if spec.is_collabsim else ()), *factors, *outputs],
+                       RUNS, name),
         FAILURES: T.schema(T.FAILURE_COLUMNS, FAILURES, name),
         STEPS: T.schema([*T.KEYS, *T.STEP_COLUMNS], STEPS, name),
         AGENTS: T.schema([*T.KEYS, *T.AGENT_COLUMNS], AGENTS, name),

@@ -25,7 +25,7 @@ from collabsim.experiment.engine import (
 )
 from collabsim.experiment.tables import part_name
 
-ID_COLUMNS = ("point", "replicate", "status", "error", "traceback", "seed", "sweep")
+ID_COLUMNS = ("point", "replicate", "status", "error", "traceback", "seed", "sweep", "member")
 
 
 @dataclass

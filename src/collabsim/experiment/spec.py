@@ -25,7 +25,15 @@ from typing import Any
 
 from collabsim.errors import InputError, suggest, where
 from collabsim.experiment.toys import response
-from collabsim.scenario import BASE_KEY, Scenario, load_scenario, override_param, read_toml
+from collabsim.scenario import (
+    BASE_KEY,
+    Scenario,
+    base_file,
+    load_scenario,
+    override_param,
+    read_toml,
+    scenario_path,
+)
 from collabsim.schema import Param, check_value, lookup
 
 DESIGNS = ("grid", "lhs", "sobol", "morris", "table")
@@ -34,7 +42,8 @@ COLLABSIM_MODEL = "collabsim"
 
 SWEEP_FIELDS: tuple[Param, ...] = (
     Param("sweep.name", "str", "", "Name of the sweep (default: the file's stem)."),
-    Param("sweep.scenario", "str", "", "Base scenario file, relative to the sweep file."),
+    Param("sweep.scenario", "str", "",
+          "Base scenario file, relative to the sweep file, or a bundled short name."),
     Param("sweep.model", "str", COLLABSIM_MODEL,
           "What to run: the partnership model, or a registered test response such as "
           "'collabsim.experiment.toys:ishigami'."),
@@ -145,8 +154,9 @@ def sweep_from_dict(
     if model == COLLABSIM_MODEL:
         if not values["sweep.scenario"]:
             raise InputError(f"{where(source, 'sweep.scenario')} is missing; give the base "
-                             "scenario file, relative to the sweep file")
-        base = load_scenario(_existing(folder, values, "sweep.scenario", source))
+                             "scenario file, relative to the sweep file, or a bundled "
+                             "short name such as \"generic\"")
+        base = load_scenario(_existing(folder, values, "sweep.scenario", source, bundled=True))
     else:
         response(model, source)  # only registered test responses: a sweep file runs no code
     params = doc.get("parameters", {})
@@ -204,12 +214,18 @@ def scenario_files(path: str | Path) -> list[Path]:
         table = doc.get("scenario")
         if not isinstance(table, dict) or not isinstance(table.get(BASE_KEY), str):
             return chain
-        chain.append((chain[-1].parent / table[BASE_KEY]).resolve())
+        chain.append(base_file(chain[-1], table[BASE_KEY]))
 
 
-def _existing(folder: Path, values: dict[str, Any], key: str, source: str | None) -> Path:
-    """The file a sweep setting names, relative to the sweep file; it must exist."""
+def _existing(folder: Path, values: dict[str, Any], key: str, source: str | None,
+              bundled: bool = False) -> Path:
+    """The file a sweep setting names, relative to the sweep file; it must exist.
+
+    With ``bundled``, a name that is no file there may name a bundled scenario.
+    """
     path = folder / values[key]
+    if bundled and not path.is_file():
+        path = scenario_path(values[key])
     if not path.is_file():
         raise InputError(f"{where(source, key)} = {values[key]!r}: no such file ({path})")
     return path

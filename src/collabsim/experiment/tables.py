@@ -72,8 +72,9 @@ KEYS = (SWEEP, POINT, REPLICATE)
 #: Key columns of ``compare --ensemble``'s runs: the plausible world and its parameter set.
 WORLD_KEYS = (Column("world", INT, "", "plausible world of compare --ensemble: replicate "
                      "// replicates per world"),
-              Column("member", INT, "", "the parameter set the run drew (run) or its world "
-                     "drew (compare): row of the ensemble's posterior.csv, from 0"))
+              Column("member", INT, "", "the parameter set the run drew (run, sweep) or its "
+                     "world drew (compare): row of the ensemble's posterior.csv, from 0; null "
+                     "when the run used one parameter set"))
 
 #: Outputs of one run of the partnership model (collabsim.metrics.summarise, and the
 #: totals ``compare`` adds): the metrics' units and meanings come from the metric
