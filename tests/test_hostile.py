@@ -213,7 +213,12 @@ def test_a_plain_run_after_run_agents_leaves_no_stale_file(tmp_path, capsys):
     assert main(["run", ok, "-n", "2", "--seed", "1", "--agents", "--out", str(out)]) == 0
     assert (out / "agents" / "part-000000.parquet").exists()
     other = scenario(tmp_path, "other", 3)
-    assert main(["run", other, "-n", "3", "--seed", "2", "--out", str(out)]) == 0
+    before = snapshot(out)
+    capsys.readouterr()
+    assert main(["run", other, "-n", "3", "--seed", "2", "--out", str(out)]) == 2
+    one_line_error(capsys, "holds an earlier run output", "--force")  # as compare does
+    assert snapshot(out) == before
+    assert main(["run", other, "-n", "3", "--seed", "2", "--out", str(out), "--force"]) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["files"] == ["runs/part-000000.parquet", "steps/part-000000.parquet"]
     assert sorted(snapshot(out)) == sorted(["manifest.json", *manifest["files"]])
@@ -225,7 +230,7 @@ def test_several_scenarios_then_one_replace_the_whole_folder(tmp_path, capsys):
     out = tmp_path / "o"
     files = [scenario(tmp_path, "a"), scenario(tmp_path, "b")]
     assert main(["run", *files, "-n", "1", "--out", str(out)]) == 0
-    assert main(["run", files[0], "-n", "1", "--out", str(out)]) == 0
+    assert main(["run", files[0], "-n", "1", "--out", str(out), "--force"]) == 0
     assert sorted(snapshot(out)) == ["manifest.json", "runs/part-000000.parquet",
                                      "steps/part-000000.parquet"]
 
@@ -253,7 +258,8 @@ def test_a_full_disk_mid_run_leaves_the_old_output_intact(tmp_path, capsys, monk
     monkeypatch.setattr(collabsim.experiment.tables, "write_table",
                         full_disk_after(2, collabsim.experiment.tables.write_table))
     capsys.readouterr()
-    assert main(["run", ok, "-n", "4", "--seed", "2", "--agents", "--out", str(out)]) == 2
+    assert main(["run", ok, "-n", "4", "--seed", "2", "--agents", "--out", str(out),
+                 "--force"]) == 2
     one_line_error(capsys, f"--out {out}", "No space left on device", "left as it was")
     assert snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["full", "ok_4.toml"]

@@ -120,6 +120,8 @@ def _replicate_options(p: argparse.ArgumentParser, what: str, replicates: int, o
     p.add_argument("--steps", type=_positive, default=None, metavar="T",
                    help="steps per run (default: scenario.steps)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help=out)
+    p.add_argument("--force", action="store_true",
+                   help="with --out, replace what an earlier run or compare wrote in DIR")
     drawn = p.add_mutually_exclusive_group()
     drawn.add_argument("--ensemble", dest="parameters", action="store_const", const="ensemble",
                        help="draw each replicate's behavioural parameters from the calibrated "
@@ -157,8 +159,6 @@ def build_parser() -> argparse.ArgumentParser:
     _replicate_options(c, "scenario files or bundled names; the first is the reference", 50,
                        "write report.html, the data (Parquet, CSV) and a manifest here",
                        "; over the ensemble (the default), per plausible world")
-    c.add_argument("--force", action="store_true",
-                   help="with --out, overwrite what an earlier comparison wrote in DIR")
     c.add_argument("--worlds", type=_positive, default=None, metavar="M",
                    help="over the ensemble: plausible worlds to draw from it (default: "
                    "as many as it has members); N replicates then run in each world")
@@ -313,7 +313,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         for s in scenarios:
             _run_one(s, args)
         return 0
-    with replace_folder(args.out, "run") as stage:
+    with replace_folder(args.out, "run", args.force) as stage:
         folders = _output_folders(scenarios)
         for path, s, folder in zip(args.scenarios, scenarios, folders, strict=True):
             _write_outputs(stage / folder, path, s, args, *_run_one(s, args))
@@ -500,11 +500,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     scenarios = _load_all(args.scenarios, _with_parameters(args), args.steps)
     if args.out is not None:
-        check_out(args.out, "compare")  # before the runs; write_report replaces it as a unit
-        if not args.force and args.out.is_dir() and any(args.out.iterdir()):
-            raise InputError(f"--out {visible(str(args.out))}: the folder is not empty (an "
-                             "earlier report?); choose another folder, or add --force to "
-                             "overwrite it")
+        # before the runs; write_report then replaces it as a unit
+        check_out(args.out, "compare", args.force)
     if args.worlds is not None and not any(s["scenario.parameters"] == "ensemble"
                                            for s in scenarios):
         raise InputError("--worlds: only over the calibrated ensemble (scenario.parameters = "

@@ -223,13 +223,14 @@ def check_writable(out: Path) -> None:
                          "permission); choose another folder")
 
 
-def check_out(out: Path, command: str) -> None:
+def check_out(out: Path, command: str, force: bool = True) -> None:
     """The one check of ``run --out`` and ``compare --out``, made before anything runs.
 
     ``out`` must be writable and either absent, empty, or an earlier ``run`` or
-    ``compare`` output holding only what its manifest lists (the new output replaces
-    it as a whole); a sweep's folder, any other non-empty folder, or an output folder
-    to which a file was added is refused, so nothing else is ever overwritten.
+    ``compare`` output holding only what its manifest lists, which the new output
+    replaces as a whole only with ``force`` (the commands' ``--force``); a sweep's
+    folder, any other non-empty folder, or an output folder to which a file was added
+    is refused, so nothing else is ever overwritten.
     """
     check_writable(out)
     if Path.cwd().is_relative_to(out.resolve()):
@@ -249,10 +250,13 @@ def check_out(out: Path, command: str) -> None:
         raise InputError(f"--out {out}: holds {extra.relative_to(out)}, which no earlier "
                          f"{writer} wrote; {command} replaces the whole folder, so move it or "
                          "choose a new folder")
+    if not force:
+        raise InputError(f"--out {out}: holds an earlier {writer} output; add --force to "
+                         "replace it, or choose another folder")
 
 
 @contextmanager
-def replace_folder(out: Path, command: str) -> Iterator[Path]:
+def replace_folder(out: Path, command: str, force: bool = True) -> Iterator[Path]:
     """Write a folder as a unit: yield a new, empty sibling, then swap it in for ``out``.
 
     Checked with :func:`check_out` first. If the block fails (an error, a full disk,
@@ -261,7 +265,7 @@ def replace_folder(out: Path, command: str) -> Iterator[Path]:
     Raises:
         InputError: ``out`` is refused, or cannot be written (one line; nothing changed).
     """
-    check_out(out, command)
+    check_out(out, command, force)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
