@@ -259,6 +259,15 @@ def test_metric_numbers_are_fixed_point(value):
         assert text.count(m.format(value).lstrip("+-")) == 1
 
 
+def test_a_small_bound_never_reads_as_zero():
+    """An interval bound too small for a metric's decimals gains digits, so an interval
+    that excludes 0 never shows a 0 beside a verdict; float noise still reads 0."""
+    m = REGISTRY["acute_saving_per_pound"]  # two decimals
+    assert m.format(-0.004, True) == "-0.004" and m.format(0.0004, True) == "+0.0004"
+    assert m.format(0.0, True) == m.format(-1e-12, True) == m.format(4e-6, True) == "0.00"
+    assert m.format(-0.0149, True) == "-0.01"
+
+
 @pytest.fixture(scope="module")
 def small_comparison(status_quo):
     names = ("pooled_budget", "legal_duty", "austerity_shock")

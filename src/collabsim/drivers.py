@@ -12,7 +12,8 @@ analyses ask which of the ensemble's parameters that difference hangs on:
   marked so; the numbers of worlds and of distinct sets are stated with every value.
 - **where it flips**: PRIM (:func:`collabsim.experiment.discovery.find_boxes`, EMA
   Workbench) over the worlds' parameter values, for the worlds in which the difference
-  lies on the other side of zero from the headline ("pooling stops paying when …"). The
+  lies on the other side of zero from the headline ("pooled_budget is worse on … when
+  …"; a world with no difference is on neither side). The
   box is sought over the ``BOX_PARAMETERS`` parameters with the largest correlations (a
   box free to restrict all ten on a few dozen worlds fits noise), and only when at least
   ``MIN_FLIPPED`` worlds flip. It is reported with its coverage (the share of such
@@ -137,9 +138,8 @@ def _flips(cmp: Comparison, min_coverage: float) -> pd.DataFrame:
         diff = per_world.loc[(r.option, r.metric)].sort_values("world")["difference"].to_numpy()
         y = (spec.direction * diff < 0) if good else (spec.direction * diff > 0)
         n, k = len(y), int(y.sum())
-        what = (f"{r.option} {'stops paying' if good else 'is no longer worse'} on "
-                f"{spec.label.lower()}")
-        side = "worse" if good else "better"
+        side = "worse" if good else "better"  # the other side of zero; a tie is neither
+        what = f"{r.option} is {side} on {spec.label.lower()}"
         row = {"option": r.option, "metric": r.metric, "headline": "better" if good else "worse",
                "worlds": n, "flipped": k, "box": "", "coverage": np.nan, "density": np.nan}
         if k == 0:

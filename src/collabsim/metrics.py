@@ -58,12 +58,21 @@ class Metric:
         return bool(self.fixed_when and self.fixed_when(scenario))
 
     def format(self, value: float, sign: bool = False) -> str:
-        """Fixed-point text with thousands separators, e.g. ``-26,487`` or ``+0.041``."""
+        """Fixed-point text with thousands separators, e.g. ``-26,487`` or ``+0.041``.
+
+        A value too small for the metric's decimals gets up to :data:`EXTRA_DECIMALS`
+        more (one significant digit, ``-0.004``), so an interval bound that does not
+        reach 0 never reads as 0; anything smaller is 0 (no ``+0.000`` or ``-0``).
+        """
         if not np.isfinite(value):
             return "—"
-        if round(value, self.decimals) == 0:
-            value, sign = 0.0, False  # no "+0.000" or "-0"
-        return f"{value:{'+' if sign else ''},.{self.decimals}f}"
+        decimals = self.decimals
+        if round(value, decimals) == 0:
+            decimals = next((d for d in range(decimals + 1, decimals + EXTRA_DECIMALS + 1)
+                             if round(value, d) != 0), decimals)
+            if round(value, decimals) == 0:
+                value, sign = 0.0, False
+        return f"{value:{'+' if sign else ''},.{decimals}f}"
 
     def amount(self, value: float, sign: bool = False) -> str:
         """The value with its unit, e.g. ``£12.9m``, ``26,487 bed-days`` or ``0.041``."""
@@ -75,6 +84,9 @@ class Metric:
             return text
         return f"{text} {self.unit}"
 
+
+#: Decimals a metric's numbers may gain when a value would otherwise round to 0.
+EXTRA_DECIMALS = 3
 
 _UNIT = (0.0, 1.0)
 _POSITIVE = (0.0, np.inf)
