@@ -55,3 +55,18 @@ def test_describe_hides_advanced_constants_unless_asked():
     for key in advanced:
         assert f"{key} =" not in short and f"{key} =" in full
     assert "dynamics.trust_gain =" in short
+
+
+def test_every_command_help_reads_cleanly():
+    """Descriptions are printed as written (help strings are %-formatted): a doubled '%'
+    in either shows as '%%', and no help line may be left unformatted."""
+    import argparse
+
+    from collabsim.cli import build_parser
+
+    parser = build_parser()
+    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert len(subs.choices) >= 10
+    for name, sub in subs.choices.items():
+        text = sub.format_help()
+        assert "%%" not in text and "%(" not in text, name

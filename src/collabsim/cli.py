@@ -192,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     an = sub.add_parser("analyze", help="Sobol or Morris sensitivity indices of a sweep, checked",
                         description="Sensitivity indices of outputs of a sobol or morris sweep, "
-                        "with 95%% bootstrap intervals, a legend of every column and warnings "
+                        "with 95% bootstrap intervals, a legend of every column and warnings "
                         "when the indices are unreliable.")
     an.add_argument("folder", type=Path, metavar="DIR")
     an.add_argument("--method", choices=("sobol", "morris"), required=True)
@@ -204,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pl = sub.add_parser("plot", help="plot a metric against one or two swept parameters",
                         description="Plot an output (or 'archetype': the share of each "
-                        "archetype) against one parameter (means, 95%% intervals, runs per "
+                        "archetype) against one parameter (means, 95% intervals, runs per "
                         "bin), two (a heatmap), or over time (--over time, needs keep_steps). "
                         "Parameters on no axis are averaged over, and the title says so.")
     pl.add_argument("folder", type=Path, metavar="DIR")
@@ -886,7 +886,7 @@ def _patterns_parser(sub: Any) -> None:
         "patterns", help="validation as a filter: every pattern, its class and whether it holds",
         description="Run every validation pattern (design properties, calibration targets and "
         "independent patterns judged across a Latin hypercube of contexts) and report each "
-        "one's effect, 95%% interval, share of contexts and verdict. `make validate` runs the "
+        "one's effect, 95% interval, share of contexts and verdict. `make validate` runs the "
         "full version and writes docs/validation.md.")
     pa.add_argument("--quick", action="store_true",
                     help="the reduced design the test suite uses (6 contexts, 4 replicates)")
@@ -945,7 +945,7 @@ def _calibration_parsers(sub: Any) -> None:
 
     sc = sub.add_parser("screen", help="Morris screen of every numeric parameter on the "
                         "validation experiments",
-                        description="Morris screen over every numeric schema parameter (±50%% "
+                        description="Morris screen over every numeric schema parameter (±50% "
                         "of its default within its allowed range) on the survey population, "
                         "the generic partnership, POPP and the BCF comparison; ranks the "
                         "parameters by mu* over the output's spread and names the influential "
