@@ -628,11 +628,17 @@ PATTERNS: tuple[Pattern, ...] = (
         "that coordination costs rise with the number of members",
         "doubling as the contrast; a fall in either measure counts",
         judge=judge_size, about=("population.size",),
-        ablation={"governance.meeting_cost": 0.0},
-        mechanism="meetings cost time and money (governance.meeting_cost = 0)",
+        ablation={"governance.meeting_cost": 0.0, "coordination.tie_cost": 0.0},
+        mechanism="coordination costs: meetings and the ties between members cost time and "
+                  "money (governance.meeting_cost and coordination.tie_cost = 0)",
         limits=(
             "The model's synergy rises with the diversity of partners, which grows with size; "
-            "the pattern fails if that outweighs meeting costs.")),
+            "the pattern fails if that outweighs coordination costs. Decision success also "
+            "falls with size for a reason other than cost (more members must agree), so with "
+            "the costs off the pattern still holds in some contexts; under a broker (NAO), "
+            "whose running cost is shared by more members as the partnership grows, it "
+            "rarely holds, which is Provan & Kenis's own point that brokered forms suit "
+            "larger networks.")),
     Pattern(
         "inertia_common", "Collaborative inertia is common", INDEPENDENT,
         "Huxham & Vangen (2005)",

@@ -4,8 +4,8 @@ Each active member keeps up a relationship with each other member: ``n − 1`` t
 ``coordination.tie_cost`` £m per tie per step, so the partnership's total grows as
 ``n(n − 1)`` while what it pools grows as ``n``; bigger is not always better. A lead
 organisation or a broker takes ``coordination.hub_relief`` of that off members
-(hub-and-spoke, after Provan & Kenis 2008), but the cost still grows with size. At the
-default tie cost of 0 nothing is charged.
+(hub-and-spoke, after Provan & Kenis 2008), but the cost still grows with size. With
+``coordination.tie_cost`` at 0 nothing is charged.
 """
 
 from __future__ import annotations
