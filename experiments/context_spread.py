@@ -17,7 +17,9 @@ contexts where solid is near-certain (at least 95% of runs), common but not cert
 (35–85%, the acceptance band of generic.toml), rare (at most 5%) and in between; then
 the same for decisions that stall (the share of runs labelled collaborative inertia)
 and the context values (goal conflict, initial trust, decision rule, austerity) of
-the uncertain contexts against the rest.
+the uncertain contexts against the rest; then each archetype's share of all runs with
+the mean stall (``inertia``) of its runs, and the rank correlation of each context
+value with a context's share of solid runs (what sorts the outcomes).
 
 Run: ``python experiments/context_spread.py --contexts 120 --replicates 40`` (about a
 minute on one core).
@@ -29,6 +31,7 @@ import argparse
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from collabsim.runner import run_replicates
 from collabsim.targets import survey_population
@@ -41,11 +44,13 @@ BANDS = (("near-certain (>= 95%)", lambda x: x >= 0.95),
          ("rare (<= 5%)", lambda x: x <= 0.05))
 
 
-def contexts(n: int, replicates: int, seed: int) -> pd.DataFrame:
-    """One row per context: its values and the shares of its runs by archetype."""
-    rows = []
+def contexts(n: int, replicates: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per context (its values and the shares of its runs by archetype), and
+    every run's archetype and stall."""
+    rows, every = [], []
     for k, s in survey_population(n, seed, over={"scenario.parameters": "ensemble"}):
         runs = run_replicates(s, replicates, seed + 1000 * (k + 1))
+        every.append(runs[["archetype", "inertia"]])
         shares = runs["archetype"].value_counts(normalize=True)
         rows.append({
             "context": k,
@@ -56,9 +61,10 @@ def contexts(n: int, replicates: int, seed: int) -> pd.DataFrame:
             "austerity": s["environment.austerity"],
             "solid": float(shares.get("solid_partnership", 0.0)),
             "inertia": float(shares.get("collaborative_inertia", 0.0)),
+            "power_inequality": s["population.power_inequality"],
             "decided": float(runs["decision_success_rate"].mean()),
         })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), pd.concat(every, ignore_index=True)
 
 
 def band_table(df: pd.DataFrame, column: str) -> list[str]:
@@ -75,7 +81,7 @@ def main() -> None:
     ap.add_argument("--replicates", type=int, default=40)
     ap.add_argument("--seed", type=int, default=2026)
     args = ap.parse_args()
-    df = contexts(args.contexts, args.replicates, args.seed)
+    df, runs = contexts(args.contexts, args.replicates, args.seed)
     print(f"{args.contexts} contexts of the survey population x {args.replicates} replicates, "
           f"seed {args.seed}, on the calibrated ensemble; solid in "
           f"{df['solid'].mean():.0%} of all runs, inertia in {df['inertia'].mean():.0%}\n")
@@ -91,7 +97,16 @@ def main() -> None:
     print(f"| unanimity | {unan[uncertain].mean():.0%} | {unan[~uncertain].mean():.0%} |")
     sd = np.sqrt((df["solid"] * (1 - df["solid"])).mean())
     print(f"\nwithin-context sd of the solid indicator: {sd:.2f} "
-          f"(between contexts: {df['solid'].std():.2f})")
+          f"(between contexts: {df['solid'].std():.2f})\n")
+    print("| archetype | share of runs | mean inertia of its runs |")
+    print("|---|---|---|")
+    for name, group in runs.groupby("archetype"):
+        print(f"| {name} | {len(group) / len(runs):.1%} | {group['inertia'].mean():.2f} |")
+    print("\n| context value | rank correlation with the share of solid runs |")
+    print("|---|---|")
+    for col in ("goal_conflict", "initial_trust", "size", "power_inequality", "austerity"):
+        rho = stats.spearmanr(df[col], df["solid"]).statistic
+        print(f"| {col} | {rho:+.2f} |")
 
 
 if __name__ == "__main__":
