@@ -559,3 +559,22 @@ def test_a_design_too_large_to_hold_is_refused_before_anything_is_written(tmp_pa
     one_line_error(capsys, f"{path}: parameters: the grid design would have "
                    "1,000,000,000,000 points; at most 1,000,000")
     assert not (tmp_path / "o").exists()
+
+
+def test_a_reader_that_stops_reading_loses_no_output_folder(tmp_path):
+    """`collabsim run ... --out DIR | head -c1`: the table cannot be printed in full, but
+    the folder is still written and the command succeeds (it lost its folder before)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "res"
+    proc = subprocess.Popen([sys.executable, "-m", "collabsim.cli", "run", "generic", "-n", "3",
+                             "--steps", "4", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line is printed
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, err
+    assert err == ""
+    assert len(pd.read_parquet(out / "runs")) == 3
+    assert json.loads((out / "manifest.json").read_text())["replicates"] == 3

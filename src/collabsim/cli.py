@@ -7,6 +7,7 @@ traceback). Every input is validated before anything is written.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import math
 import os
@@ -253,6 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``collabsim`` console script."""
     args = build_parser().parse_args(argv)
+    stdout = sys.stdout
+    sys.stdout = _PipeSafe(stdout)  # type: ignore[assignment]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always", ScenarioWarning)
@@ -261,8 +264,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"collabsim: error: {visible(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except BrokenPipeError:  # e.g. `collabsim describe | head`
-        return 0
+    finally:
+        sys.stdout = stdout
+
+
+class _PipeSafe:
+    """Standard output that a reader who stops reading (``| head``) cannot break.
+
+    The first write or flush that finds the pipe closed sends the rest of the output
+    to the null device, so the command still finishes what it was asked to do: an
+    ``--out`` folder is written whatever happens to the terminal.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._closed = False
+
+    def write(self, text: str) -> int:
+        if not self._closed:
+            try:
+                return int(self._stream.write(text))
+            except BrokenPipeError:
+                self._silence()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._closed:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._silence()
+
+    def _silence(self) -> None:
+        self._closed = True
+        try:  # the interpreter's last flush of the real stream must not fail either
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self._stream.fileno())
+            os.close(null)
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
