@@ -255,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``collabsim`` console script."""
     args = build_parser().parse_args(argv)
     stdout = sys.stdout
-    sys.stdout = _PipeSafe(stdout)  # type: ignore[assignment]
+    sys.stdout = _PipeSafe(stdout)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always", ScenarioWarning)
