@@ -213,3 +213,26 @@ def test_one_replicate_per_world_is_refused(capsys):
     code = main(["compare", "policy/status_quo", "policy/pooled_budget", "--ensemble", "-n", "1"])
     err = capsys.readouterr().err
     assert code == 2 and "--replicates 1" in err and "Traceback" not in err
+
+
+def test_a_loose_box_is_not_read_as_a_rule(toy_comparison, monkeypatch):
+    """'is worse when <box>' only where most worlds in the box are such worlds; a box of
+    density 0.5 or less is reported as where they are more common, with the overall rate."""
+    import types
+
+    import collabsim.experiment.discovery as disc
+
+    def loose(x, y, *_, **__):
+        k = int(np.asarray(y).sum())
+        box = types.SimpleNamespace(coverage=0.5, density=0.4, hits=max(k // 2, 1),
+                                    cases=max(k // 2, 1) * 5 // 2, limits={})
+        return types.SimpleNamespace(boxes=[box])
+
+    monkeypatch.setattr(disc, "find_boxes", loose)
+    monkeypatch.setattr(disc, "box_text", lambda found, box: "x ≤ 0.3")
+    # flips are cached by min_coverage: a value no other test uses runs PRIM afresh
+    text = flips(toy_comparison, min_coverage=0.49).set_index(["option", "metric"]).loc[
+        ("option", "collaborative_advantage"), "text"]
+    assert "more often (but not mostly) when x ≤ 0.3" in text and " overall)" in text
+    assert " is worse on collaborative advantage when" not in text
+    assert " is better on collaborative advantage when" not in text

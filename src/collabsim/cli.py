@@ -605,7 +605,8 @@ def format_comparison(cmp: Any) -> str:
 
         out += ["", f"over {len(cmp.worlds)} plausible worlds from the calibrated ensemble "
                 f"({cmp.per_world} replicates each; worlds drawn with probability their "
-                "posterior weights):", ""]
+                "posterior weights). The regions named are leads to examine, not findings:",
+                ""]
         heads = board_headlines(cmp)
         moved = flips(cmp).set_index(["option", "metric"])
         for n in names[1:]:

@@ -144,7 +144,7 @@ def _flips(cmp: Comparison, min_coverage: float) -> pd.DataFrame:
                "worlds": n, "flipped": k, "box": "", "coverage": np.nan, "density": np.nan}
         if k == 0:
             text = (f"{r.option} is {side} on {spec.label.lower()} in none of the {n} "
-                    "plausible worlds drawn: nothing in the ensemble flips it")
+                    "plausible worlds drawn")
         elif k == n:
             text = (f"{r.option} is {side} on {spec.label.lower()} in every one of the {n} "
                     "worlds, against the headline mean")
@@ -163,10 +163,14 @@ def _flips(cmp: Comparison, min_coverage: float) -> pd.DataFrame:
                 box = found.boxes[0]
                 row.update(box=box_text(found, box), coverage=box.coverage,
                            density=box.density)
-                text = (f"{what} when {row['box']}: {box.hits} of the {k} worlds (of {n}) "
+                # "is worse when ..." only where most worlds in the box are such worlds
+                lead = (f"{what} when {row['box']}" if box.density > 0.5 else
+                        f"{what} in {k} of {n} worlds, more often (but not mostly) when "
+                        f"{row['box']}")
+                text = (f"{lead}: {box.hits} of the {k} worlds (of {n}) "
                         f"where it is {side} lie in this box (coverage {box.coverage:.2f}), and "
                         f"{box.hits} of the {box.cases} worlds in the box are such worlds "
-                        f"(density {box.density:.2f})")
+                        f"(density {box.density:.2f}, against {k / n:.2f} overall)")
             else:
                 text = (f"{what} in {k} of {n} worlds, but no box found: those worlds do not "
                         "gather in one region of the parameters")
