@@ -340,3 +340,14 @@ def test_an_analysis_says_when_runs_drew_from_the_ensemble(tmp_path, source):
         assert runs["member"].nunique() > 1
     else:
         assert runs["member"].isna().all()
+
+
+def test_an_empty_metric_is_named_as_empty_not_as_failed_runs(model_sobol, capsys):
+    """Every run of the sweep succeeded; the service outcomes are blank because the
+    service submodel is off, and the error says that rather than blaming the runs."""
+    assert (load_results(model_sobol).runs["status"] == "ok").all()
+    capsys.readouterr()
+    assert main(["analyze", str(model_sobol), "--method", "sobol",
+                 "--metric", "emergency_bed_days"]) == 2
+    err = capsys.readouterr().err
+    assert "blank in every run of this sweep" in err and "no successful run" not in err

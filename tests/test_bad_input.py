@@ -66,6 +66,25 @@ def test_missing_file_and_folder(tmp_path, capsys):
     assert "is a directory" in capsys.readouterr().err
 
 
+def test_a_misspelt_bundled_name_gets_a_suggestion(tmp_path, capsys):
+    """On the command line, as a scenario's base and as a sweep's scenario."""
+    assert main(["run", "basline"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "did you mean 'baseline'?" in err and "collabsim list" in err
+    assert main(["run", "stauts_quo"]) == 2
+    assert "did you mean 'policy/status_quo'?" in capsys.readouterr().err
+    assert main(["run", str(tmp_path / "nothing_like_any.toml")]) == 2
+    assert "did you mean" not in capsys.readouterr().err
+    (tmp_path / "mine.toml").write_text('[scenario]\nbase = "basline"\n')
+    assert main(["run", str(tmp_path / "mine.toml")]) == 2
+    err = capsys.readouterr().err
+    assert f"({tmp_path / 'basline'})" in err and "did you mean 'baseline'?" in err
+    (tmp_path / "s.toml").write_text('[sweep]\nscenario = "genric"\n[parameters]\n'
+                                     '"population.size" = [3]\n')
+    assert main(["sweep", str(tmp_path / "s.toml"), "--out", str(tmp_path / "o")]) == 2
+    assert "did you mean 'generic'?" in capsys.readouterr().err
+
+
 def test_bad_command_line_values_exit_2(capsys):
     for argv in (["run", "x.toml", "--replicates", "0"], ["run", "x.toml", "--seed", "-1"],
                  ["run", "x.toml", "--set", "novalue"], ["frobnicate"]):

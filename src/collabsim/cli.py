@@ -1024,7 +1024,8 @@ def _calibration_parsers(sub: Any) -> None:
                         "DIR/posterior.csv and DIR/provenance.json; DIR/history.db resumes.")
     ca.add_argument("--out", type=Path, required=True, metavar="DIR")
     ca.add_argument("--params", type=_keys, default=list(cal.FITTED), metavar="KEY,KEY",
-                    help="parameters to fit (default: the ten of docs/calibration.md)")
+                    help=f"parameters to fit (default: the {len(cal.FITTED)} of "
+                    "docs/calibration.md)")
     ca.add_argument("--population", type=_positive, default=cal.Settings.population,
                     metavar="N", help="particles per generation (default %(default)s)")
     ca.add_argument("--generations", type=_positive, default=cal.Settings.generations,

@@ -78,7 +78,25 @@ def scenario_path(name: str | Path) -> Path:
 def base_file(path: Path, base: str) -> Path:
     """The file ``base = ...`` in scenario ``path`` names: relative to it, else bundled."""
     found = (path.parent / base).resolve()
-    return found if found.exists() else scenario_path(base).resolve()
+    if found.exists():
+        return found
+    bundled = scenario_path(base)
+    return bundled.resolve() if bundled.exists() else found
+
+
+def bundled_names() -> list[str]:
+    """Short names of the bundled scenarios (``baseline``, ``teaching/tokenism``, ...)."""
+    root = bundled_scenarios()
+    return sorted(p.relative_to(root).with_suffix("").as_posix() for p in root.rglob("*.toml"))
+
+
+def bundled_hint(name: str) -> str:
+    """``" (did you mean 'baseline'? ...)"`` for a name close to a bundled scenario's."""
+    names = bundled_names()
+    stems = {n.rsplit("/", 1)[-1]: n for n in names}
+    short = name.removesuffix(".toml")
+    hint = suggest(short, names) or suggest(Path(short).name, stems)
+    return f"{hint[:-1]} `collabsim list` shows every bundled scenario)" if hint else ""
 
 
 @dataclass(frozen=True)
@@ -299,6 +317,8 @@ def load_scenario(path: str | Path) -> Scenario:
         ScenarioWarning: for each key the file sets that cannot affect the runs.
     """
     path = scenario_path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file{bundled_hint(str(path))}")
     doc, origins = _read_with_bases(path, [])
     scenario = from_dict(doc, str(path), origins)
     for message in no_effect(scenario, doc):
@@ -390,7 +410,7 @@ def _read_with_bases(path: Path, chain: list[Path]) -> tuple[dict[str, Any], lis
     if base_path in chain or base_path == path.resolve():
         raise InputError(f"{key} = {base!r} makes a cycle of base scenarios")
     if not base_path.exists():
-        raise InputError(f"{key} = {base!r}: no such file ({base_path})")
+        raise InputError(f"{key} = {base!r}: no such file ({base_path}){bundled_hint(base)}")
     merged, origins = _read_with_bases(base_path, [*chain, path.resolve()])
     for section, value in doc.items():
         if section == TABLES:

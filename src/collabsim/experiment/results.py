@@ -90,7 +90,8 @@ def load_results(folder: str | Path) -> SweepResults:
                          ) from None
     if writer in ("run", "compare"):
         raise InputError(f"{folder}: holds the output of collabsim {writer}, not a sweep; read "
-                         "its Parquet tables directly (README, 'Outputs'), or run a sweep")
+                         f"its Parquet tables directly (pandas.read_parquet('{folder}/runs')), "
+                         "or run a sweep")
     for table in (RUNS, STEPS, AGENTS, FAILURES):
         for stray in store.strays(table):
             _warn(f"{stray}: not a chunk of the {table} table; skipped")

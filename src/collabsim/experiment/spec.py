@@ -29,6 +29,7 @@ from collabsim.scenario import (
     BASE_KEY,
     Scenario,
     base_file,
+    bundled_hint,
     load_scenario,
     override_param,
     read_toml,
@@ -227,7 +228,8 @@ def _existing(folder: Path, values: dict[str, Any], key: str, source: str | None
     if bundled and not path.is_file():
         path = scenario_path(values[key])
     if not path.is_file():
-        raise InputError(f"{where(source, key)} = {values[key]!r}: no such file ({path})")
+        hint = bundled_hint(values[key]) if bundled else ""
+        raise InputError(f"{where(source, key)} = {values[key]!r}: no such file ({path}){hint}")
     return path
 
 
