@@ -173,6 +173,20 @@ def test_removing_an_unknown_member_names_the_file_and_the_base(tmp_path):
     assert "did you mean 'County police'" in message and "county.toml" in message
 
 
+def test_a_misspelt_member_is_named_as_such_not_as_a_new_member(tmp_path):
+    """A name close to a base member's, given without a sector, is a typo: say so,
+    instead of asking for the sector of a new member."""
+    path = _derived(tmp_path, '[[organisation]]\nname = "County polise"\ncommitment = 0.1\n')
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    message = str(err.value)
+    assert "'County polise' is not a member of the base" in message
+    assert "did you mean 'County police'" in message and "needs its sector" in message
+    # a new member with its sector is still added, however close its name
+    load_scenario(_derived(tmp_path, '[[organisation]]\nname = "County polis"\n'
+                                     'sector = "police"\n'))
+
+
 def test_remove_needs_a_base_and_takes_only_a_name(tmp_path):
     (tmp_path / "a.toml").write_text(BASE + 'remove = true\n')
     with pytest.raises(InputError, match=r"organisation\[3\]\.remove: removing a member needs"):

@@ -460,6 +460,11 @@ def _merge_members(
                 new["goals"] = {**old["goals"], **row["goals"]}
             rows[k], origins[k] = new, {**origins[k], **here}
         else:
+            close = suggest(name, [str(n) for n in names])
+            if close and "sector" not in row:  # a misspelt member, not a new one
+                raise InputError(
+                    f"{where(src, label + '.name')} = {name!r} is not a member of the base "
+                    f"{base!r}{close}; a new member needs its sector and the other fields")
             rows.append(row)
             origins.append(here)
             names.append(name)
