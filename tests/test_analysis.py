@@ -351,3 +351,11 @@ def test_an_empty_metric_is_named_as_empty_not_as_failed_runs(model_sobol, capsy
                  "--metric", "emergency_bed_days"]) == 2
     err = capsys.readouterr().err
     assert "blank in every run of this sweep" in err and "no successful run" not in err
+
+
+def test_a_plot_of_one_archetype_names_it(grid):
+    """A plot of archetype shares has a legend even when one archetype is drawn."""
+    one = load_results(grid).runs["archetype"].iloc[0]
+    fig = plot_factor(load_results(grid), "population.size", f"{SHARE_PREFIX}{one}")
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert texts == [one]

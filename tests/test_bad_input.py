@@ -66,6 +66,14 @@ def test_missing_file_and_folder(tmp_path, capsys):
     assert "is a directory" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("argv", [["run", "generic", "--agents"], ["run", "generic", "--force"],
+                                  ["compare", "generic", "generic", "--force"]])
+def test_options_that_need_out_are_refused_without_it(argv, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "only with --out DIR" in err
+
+
 def test_a_misspelt_bundled_name_gets_a_suggestion(tmp_path, capsys):
     """On the command line, as a scenario's base and as a sweep's scenario."""
     assert main(["run", "basline"]) == 2

@@ -70,3 +70,6 @@ def test_every_command_help_reads_cleanly():
     for name, sub in subs.choices.items():
         text = sub.format_help()
         assert "%%" not in text and "%(" not in text, name
+        assert sub.description, f"{name} has no description"
+        for action in sub._actions:  # every argument says what it is
+            assert action.help, f"{name} {action.dest} has no help"

@@ -164,7 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="over the ensemble: plausible worlds to draw from it (default: "
                    "as many as it has members); N replicates then run in each world")
 
-    ap = sub.add_parser("app", help="the teaching dashboard in the browser (Solara)")
+    ap = sub.add_parser("app", help="the teaching dashboard in the browser (Solara)",
+                        description="Start the teaching dashboard (a local Solara server) and "
+                        "print its address; Ctrl-C stops it.")
     ap.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO",
                     help="scenario to start with (default: the solid_partnership preset)")
     ap.add_argument("--host", default="127.0.0.1",
@@ -172,17 +174,24 @@ def build_parser() -> argparse.ArgumentParser:
                     "login, so any other address lets anyone who can reach it use it)")
     ap.add_argument("--port", type=int, default=8765, help="port (default 8765)")
 
-    ls = sub.add_parser("list", help="list the bundled scenarios")
-    ls.add_argument("folder", nargs="?", type=Path, default=None,
+    ls = sub.add_parser("list", help="list the bundled scenarios",
+                        description="List the scenarios in a folder (default: the bundled "
+                        "ones) with their short names and descriptions.")
+    ls.add_argument("folder", nargs="?", type=Path, default=None, metavar="FOLDER",
                     help="folder to list (default: the bundled scenarios)")
 
-    v = sub.add_parser("validate", help="check scenario files")
-    v.add_argument("files", nargs="+", metavar="FILE")
+    v = sub.add_parser("validate", help="check scenario files",
+                       description="Check scenario files without running them: one line per "
+                       "file, ok or the first error; exit 2 if any is bad.")
+    v.add_argument("files", nargs="+", metavar="FILE",
+                   help="scenario .toml files or bundled short names")
 
     sw = sub.add_parser("sweep", help="run a parameter sweep into a results folder",
                         description="Run the design of SWEEP.toml, streaming results to DIR.")
-    sw.add_argument("sweep_file", metavar="SWEEP.toml")
-    sw.add_argument("--out", type=Path, required=True, metavar="DIR")
+    sw.add_argument("sweep_file", metavar="SWEEP.toml",
+                    help="the sweep file: [sweep] settings and [parameters] (docs/experiments.md)")
+    sw.add_argument("--out", type=Path, required=True, metavar="DIR",
+                    help="results folder (new, or the same sweep's with --resume)")
     sw.add_argument("--workers", type=_workers, default=1, metavar="N",
                     help="worker processes (default 1: run in this process)")
     sw.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
@@ -195,8 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Sensitivity indices of outputs of a sobol or morris sweep, "
                         "with 95% bootstrap intervals, a legend of every column and warnings "
                         "when the indices are unreliable.")
-    an.add_argument("folder", type=Path, metavar="DIR")
-    an.add_argument("--method", choices=("sobol", "morris"), required=True)
+    an.add_argument("folder", type=Path, metavar="DIR", help="a sweep's results folder")
+    an.add_argument("--method", choices=("sobol", "morris"), required=True,
+                    help="the sweep's design: sobol or morris")
     an.add_argument("--metric", action="append", default=[], metavar="M",
                     help="output to analyse (repeatable; default: collaborative_advantage or "
                     "the first output); 'archetype' analyses the share of each archetype")
@@ -208,14 +218,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "archetype) against one parameter (means, 95% intervals, runs per "
                         "bin), two (a heatmap), or over time (--over time, needs keep_steps). "
                         "Parameters on no axis are averaged over, and the title says so.")
-    pl.add_argument("folder", type=Path, metavar="DIR")
+    pl.add_argument("folder", type=Path, metavar="DIR", help="a sweep's results folder")
     pl.add_argument("--x", default=None, metavar="PARAM",
                     help="parameter on the x axis (with --over time: one line per level)")
     pl.add_argument("--y", default=None, metavar="PARAM", help="second parameter: a heatmap")
     pl.add_argument("--by", default=None, metavar="PARAM", help="one panel per level of PARAM")
     pl.add_argument("--over", choices=("time",), default=None,
                     help="time: the per-step column M over the kept steps, with bands")
-    pl.add_argument("--metric", required=True, metavar="M")
+    pl.add_argument("--metric", required=True, metavar="M",
+                    help="an output of the sweep, 'archetype' (every archetype's share) or "
+                    "archetype:NAME")
     pl.add_argument("--png", type=Path, default=None, metavar="FILE",
                     help="where to write the figure (default: DIR/plots/...)")
 
@@ -224,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "the outcome (M below or above X, or archetype NAME) is common, found "
                         "with PRIM from EMA Workbench. Prints each box's coverage, density, "
                         "mass and restricted parameters; writes a CSV and a plot.")
-    di.add_argument("folder", type=Path, metavar="DIR")
+    di.add_argument("folder", type=Path, metavar="DIR", help="a sweep's results folder")
     di.add_argument("--metric", required=True, metavar="M",
                     help="an output of the sweep, or 'archetype' (with --equals)")
     when = di.add_mutually_exclusive_group(required=True)
@@ -239,7 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     di.add_argument("--png", type=Path, default=None, metavar="FILE",
                     help="where to write the plot (default: DIR/discovery/...)")
 
-    d = sub.add_parser("describe", help="every parameter with its default, range and meaning")
+    d = sub.add_parser("describe", help="every parameter with its default, range and meaning",
+                       description="Every scenario parameter with its default, allowed values "
+                       "and meaning (--advanced adds the behavioural constants).")
     d.add_argument("keys", nargs="*", metavar="KEY",
                    help="describe only these keys (e.g. governance.mode, population, "
                    "organisation.commitment, scenario.base)")
@@ -343,7 +357,15 @@ def _load_all(paths: Sequence[str], overrides: Sequence[tuple[str, str]],
 
 
 def _with_parameters(args: argparse.Namespace) -> list[tuple[str, str]]:
-    """--set, with --ensemble or --point-estimate as scenario.parameters."""
+    """--set, with --ensemble or --point-estimate as scenario.parameters.
+
+    Also refuses options that only mean something with --out (so they are not silently
+    ignored).
+    """
+    if args.out is None:
+        for flag in ("force", "agents"):
+            if getattr(args, flag, False):
+                raise InputError(f"--{flag}: only with --out DIR")
     extra = [("scenario.parameters", args.parameters)] if args.parameters else []
     return [*args.overrides, *extra]
 
@@ -1022,7 +1044,8 @@ def _calibration_parsers(sub: Any) -> None:
                         "(Bostock 2014 survey shares overall and by sector; POPP's saving per "
                         "£1; the NAO's Better Care Fund finding) with ABC-SMC (pyabc). Writes "
                         "DIR/posterior.csv and DIR/provenance.json; DIR/history.db resumes.")
-    ca.add_argument("--out", type=Path, required=True, metavar="DIR")
+    ca.add_argument("--out", type=Path, required=True, metavar="DIR",
+                    help="where the posterior, its provenance and the resumable history go")
     ca.add_argument("--params", type=_keys, default=list(cal.FITTED), metavar="KEY,KEY",
                     help=f"parameters to fit (default: the {len(cal.FITTED)} of "
                     "docs/calibration.md)")

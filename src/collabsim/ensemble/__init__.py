@@ -210,7 +210,8 @@ def record(scenario: Scenario) -> dict[str, Any]:
         median = ens.median()
         out["replaced"] = {k: median[k] for k in free}
     else:
-        out["replaced"] = {k: "drawn per replicate: the runs table's member column" for k in free}
+        out["replaced"] = {k: "drawn per replicate: the runs table's member column is the row "
+                              "of the ensemble's posterior.csv" for k in free}
     return out
 
 

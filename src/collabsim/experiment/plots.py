@@ -199,7 +199,7 @@ def plot_factor(results: SweepResults, x: str, metric: str, path: Path | None = 
     ylabel = ("share of runs (95% Wilson interval)" if names[0].startswith(SHARE_PREFIX)
               else f"{metric} (mean, 95% CI)")
     axes[0].set_ylabel(ylabel)
-    if len(names) > 1:
+    if names[0].startswith(SHARE_PREFIX):  # even one archetype is named
         axes[-1].legend(fontsize="x-small", title="archetype", title_fontsize="x-small")
     fig.suptitle(_title(metric, results, [x, *([by] if by else [])]), fontsize="medium")
     return _save(fig, path)
