@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collabsim import ensemble, load_results, load_sweep, sweep
+from collabsim import ensemble, load_results, load_sweep, run, sweep
 from collabsim.cli import main
 from collabsim.errors import InputError
 from collabsim.experiment import (
@@ -338,6 +338,16 @@ def test_an_analysis_says_when_runs_drew_from_the_ensemble(tmp_path, source):
         base = load_scenario(SCENARIOS / "generic.toml")
         assert runs["member"].tolist() == ensemble.drawn(base, seeds).tolist()
         assert runs["member"].nunique() > 1
+        # the run used that member's values: pinned at them, it is the same run
+        row = runs.iloc[-1]
+        point = results.points.set_index("point").loc[row["point"]]
+        pinned = ensemble.at_member(base, int(row["member"])).with_overrides({
+            "scenario.parameters": "defaults",
+            "population.goal_conflict": float(point["population.goal_conflict"]),
+            "population.initial_trust": float(point["population.initial_trust"])})
+        again = run(pinned, seeds[-1], steps=2).summary  # the sweep's steps = 2
+        assert again["mean_trust"] == row["mean_trust"]
+        assert again["collaborative_advantage"] == row["collaborative_advantage"]
     else:
         assert runs["member"].isna().all()
 

@@ -215,6 +215,23 @@ def test_a_sweep_grown_from_2_to_5_replicates_runs_only_the_new_ones(tmp_path):
     assert grown.manifest["history"][0]["replicates"] == [2, 5]
 
 
+def test_a_resumed_sweep_from_before_member_keeps_one_schema(tmp_path):
+    """Runs chunks written before the runs table declared ``member`` get it, as nulls, when
+    the sweep is resumed, so every chunk keeps the table's full schema."""
+    import pyarrow.parquet as pq
+
+    sweep(model_sweep(tmp_path, replicates=2), tmp_path / "old")
+    for chunk in sorted((tmp_path / "old" / "runs").glob("*.parquet")):  # an older layout
+        table = pq.read_table(chunk)
+        pq.write_table(table.drop_columns(["member"]), chunk)
+    sweep(model_sweep(tmp_path, replicates=3), tmp_path / "old", resume=True)
+    chunks = sorted((tmp_path / "old" / "runs").glob("*.parquet"))
+    assert len({tuple(pq.read_schema(c).names) for c in chunks}) == 1
+    runs = pd.read_parquet(tmp_path / "old" / "runs")
+    assert runs.loc[runs["replicate"] < 2, "member"].isna().all()
+    assert runs.loc[runs["replicate"] == 2, "member"].notna().all()
+
+
 def test_more_sobol_samples_grow_the_same_design(tmp_path):
     sweep(toy_sweep(tmp_path, "linear", samples=8, names=("a", "b")), tmp_path / "grown")
     path = toy_sweep(tmp_path, "linear", samples=16, names=("a", "b"))
@@ -347,6 +364,19 @@ def test_sweep_names_bundled_scenarios_and_records_their_chain(tmp_path):
     assert [os.path.basename(f) for f in files] == ["mine.toml", "generic.toml"]
     with pytest.raises(InputError, match=r"sweep\.scenario.*no such file"):
         load_sweep(write(tmp_path, text.replace('"generic"', '"nowhere"'), name="bad.toml"))
+    # relative to the sweep file or bundled, never to the current folder
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "mine.toml").rename(elsewhere / "mine.toml")
+    (elsewhere / "sweeps").mkdir()
+    moved = write(elsewhere / "sweeps", text.replace('"generic"', '"mine.toml"'))
+    cwd = os.getcwd()
+    try:
+        os.chdir(elsewhere)
+        with pytest.raises(InputError, match=r"sweep\.scenario.*no such file"):
+            load_sweep(moved)
+    finally:
+        os.chdir(cwd)
 
 
 def test_manifest_records_provenance(tmp_path):

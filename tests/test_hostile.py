@@ -568,9 +568,12 @@ def test_a_reader_that_stops_reading_loses_no_output_folder(tmp_path):
     import sys
 
     out = tmp_path / "res"
+    # Buffered output, as outside this test runner: the table then meets the closed pipe
+    # only at the last flush.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     proc = subprocess.Popen([sys.executable, "-m", "collabsim.cli", "run", "generic", "-n", "3",
                              "--steps", "4", "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()  # the reader is gone before the first line is printed
     err = proc.stderr.read().decode()

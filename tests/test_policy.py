@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collabsim import PartnershipModel, load_scenario, run, run_replicates
+from collabsim import PartnershipModel, ensemble, load_scenario, run, run_replicates
 from collabsim.cli import main
 from collabsim.compare import (
     compare,
@@ -202,7 +202,7 @@ def test_report_is_self_contained(tmp_path, status_quo):
     assert render(cmp) == render(cmp)
     used = json.loads((tmp_path / "rep" / "manifest.json").read_text())["parameters"]
     assert used["design"] == "one parameter set per scenario"
-    assert used["pooled_budget"] == {"source": "defaults", "replaced": {}}
+    assert used["options"]["pooled_budget"] == {"source": "defaults", "replaced": {}}
 
 
 def test_compare_cli_prints_tables_and_writes_report(tmp_path, capsys):
@@ -213,6 +213,9 @@ def test_compare_cli_prints_tables_and_writes_report(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "difference from status_quo" in printed and "acute_saving_per_pound" in printed
     assert f"report: {out / 'report.html'}" in printed
+    used = json.loads((out / "manifest.json").read_text())["parameters"]  # over the ensemble
+    assert used["worlds"] >= 1 and len(used["members"]) == used["worlds"]
+    assert used["options"]["status_quo"]["posterior_sha256"] == ensemble.load().digest
     assert main(["compare", str(POLICY / "status_quo.toml"), "--set", "funding.rule=pool"]) == 2
 
 

@@ -230,9 +230,13 @@ def test_a_loose_box_is_not_read_as_a_rule(toy_comparison, monkeypatch):
 
     monkeypatch.setattr(disc, "find_boxes", loose)
     monkeypatch.setattr(disc, "box_text", lambda found, box: "x ≤ 0.3")
-    # flips are cached by min_coverage: a value no other test uses runs PRIM afresh
-    text = flips(toy_comparison, min_coverage=0.49).set_index(["option", "metric"]).loc[
-        ("option", "collaborative_advantage"), "text"]
+    # flips are cached by min_coverage: a value no other test uses runs PRIM afresh, and
+    # the faked result leaves the shared comparison's cache when the test ends
+    try:
+        text = flips(toy_comparison, min_coverage=0.49).set_index(["option", "metric"]).loc[
+            ("option", "collaborative_advantage"), "text"]
+    finally:
+        toy_comparison.cache.pop("flips 0.49", None)
     assert "more often (but not mostly) when x ≤ 0.3" in text and " overall)" in text
     assert " is worse on collaborative advantage when" not in text
     assert " is better on collaborative advantage when" not in text

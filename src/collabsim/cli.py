@@ -269,7 +269,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``collabsim`` console script."""
     args = build_parser().parse_args(argv)
     stdout = sys.stdout
-    sys.stdout = _PipeSafe(stdout)
+    if stdout is not None:  # None under pythonw: print then does nothing anyway
+        sys.stdout = _PipeSafe(stdout)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always", ScenarioWarning)
@@ -279,7 +280,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"collabsim: error: {visible(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     finally:
-        sys.stdout = stdout
+        if stdout is not None:
+            sys.stdout.flush()  # through the guard: what is still buffered may meet a closed pipe
+            sys.stdout = stdout
 
 
 class _PipeSafe:

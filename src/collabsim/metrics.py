@@ -62,7 +62,8 @@ class Metric:
 
         A value too small for the metric's decimals gets up to :data:`EXTRA_DECIMALS`
         more (one significant digit, ``-0.004``), so an interval bound that does not
-        reach 0 never reads as 0; anything smaller is 0 (no ``+0.000`` or ``-0``).
+        reach 0 reads as 0 only when it is smaller still (float noise); such a value,
+        like 0 itself, is written without a sign (no ``+0.000`` or ``-0``).
         """
         if not np.isfinite(value):
             return "—"

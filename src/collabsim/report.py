@@ -374,15 +374,15 @@ def manifest(cmp: Comparison, argv: list[str] | None = None) -> dict[str, Any]:
         "seed": cmp.seed,
         "seeding": "common random numbers: replicate k of every scenario uses "
                    "numpy SeedSequence(seed, spawn_key=(k,))",
-        "parameters": ({"design": "plausible worlds: ensemble members drawn by systematic "
-                                  "resampling with probability their posterior weights; "
-                                  "replicate k runs in world k // per_world in every option",
-                        "worlds": len(cmp.worlds), "per_world": cmp.per_world,
-                        "members": [int(m) for m in cmp.worlds["member"]]}
-                       if cmp.worlds is not None else
-                       {"design": "one parameter set per scenario",
-                        **{n: ensemble.record(s)
-                           for n, s in zip(cmp.names, cmp.scenarios, strict=True)}}),
+        "parameters": {
+            **({"design": "plausible worlds: ensemble members drawn by systematic "
+                          "resampling with probability their posterior weights; "
+                          "replicate k runs in world k // per_world in every option",
+                "worlds": len(cmp.worlds), "per_world": cmp.per_world,
+                "members": [int(m) for m in cmp.worlds["member"]]}
+               if cmp.worlds is not None else {"design": "one parameter set per scenario"}),
+            "options": {n: ensemble.record(s)
+                        for n, s in zip(cmp.names, cmp.scenarios, strict=True)}},
         "versions": versions(),
         "git_commit": git_commit(),
     }

@@ -64,6 +64,11 @@ def scenario_path(name: str | Path) -> Path:
     path = Path(name)
     if path.exists():
         return path
+    return bundled_path(name) or path
+
+
+def bundled_path(name: str | Path) -> Path | None:
+    """The bundled scenario a short name (``baseline``, ``teaching/tokenism``) names, or None."""
     short = str(name).removesuffix(".toml")
     if short and ".." not in Path(short).parts and not Path(short).is_absolute():
         bundled = bundled_scenarios() / f"{short}.toml"
@@ -72,7 +77,7 @@ def scenario_path(name: str | Path) -> Path:
         matches = sorted(bundled_scenarios().rglob(f"{Path(short).name}.toml"))
         if len(matches) == 1 and "/" not in short:
             return matches[0]
-    return path
+    return None
 
 
 def base_file(path: Path, base: str) -> Path:
@@ -80,8 +85,8 @@ def base_file(path: Path, base: str) -> Path:
     found = (path.parent / base).resolve()
     if found.exists():
         return found
-    bundled = scenario_path(base)
-    return bundled.resolve() if bundled.exists() else found
+    bundled = bundled_path(base)
+    return bundled.resolve() if bundled is not None else found
 
 
 def bundled_names() -> list[str]:

@@ -133,13 +133,13 @@ def _point_means(frame: pd.DataFrame, results: SweepResults, name: str) -> pd.Se
     means = frame.groupby("point")[name].mean().reindex(results.points["point"])
     if not means.isna().any():
         return means
-    if frame[name].isna().all():
-        raise InputError(f"--metric {name}: blank in every run of this sweep (a service "
-                         "outcome with services.enabled off, say); choose another output")
     missing = ~results.points["point"].isin(frame["point"]).to_numpy()
     if missing.any():
         raise InputError(f"--metric {name}: {int(missing.sum())} point(s) have no "
                          "successful run; sensitivity indices need every point")
+    if frame[name].isna().all():
+        raise InputError(f"--metric {name}: blank in every run of this sweep (a service "
+                         "outcome with services.enabled off, say); choose another output")
     raise InputError(f"--metric {name}: blank in every run of {int(means.isna().sum())} "
                      "point(s) (for example no meeting decided there); sensitivity indices "
                      "need a value at every point")

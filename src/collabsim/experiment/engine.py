@@ -503,6 +503,18 @@ class Store:
         with self.ledger_path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(line) + "\n")
 
+    def upgrade(self) -> None:
+        """Give runs chunks written before a column was declared that column, as nulls.
+
+        So that every chunk of a resumed sweep has the table's full schema (the runs'
+        ensemble ``member`` came after the first releases).
+        """
+        want = self.schemas[RUNS]
+        for chunk in self.parts(RUNS):
+            have = set(pq.read_schema(chunk).names)
+            if have < set(want.names):
+                T.write_table(T.conform(pq.read_table(chunk).to_pandas(), want), chunk)
+
     def _extend(self, columns: list[T.Column]) -> None:
         old = self.schemas[RUNS]
         self.schemas[RUNS] = pa.schema([*old, *(c.field() for c in columns)],
@@ -800,6 +812,8 @@ def _open(store: Store, spec: SweepSpec, pts: pd.DataFrame,
     last = store.parts(RUNS)
     if last and not spec.is_collabsim:  # a test response's outputs, as first seen
         store.schemas[RUNS] = pq.read_schema(last[-1])
+    else:
+        store.upgrade()
     old = manifest.get("design", {})
     grown = len(combined) != old.get("points") or spec.replicates != old.get("replicates")
     if grown:

@@ -30,10 +30,10 @@ from collabsim.scenario import (
     Scenario,
     base_file,
     bundled_hint,
+    bundled_path,
     load_scenario,
     override_param,
     read_toml,
-    scenario_path,
 )
 from collabsim.schema import Param, check_value, lookup
 
@@ -226,7 +226,7 @@ def _existing(folder: Path, values: dict[str, Any], key: str, source: str | None
     """
     path = folder / values[key]
     if bundled and not path.is_file():
-        path = scenario_path(values[key])
+        path = bundled_path(values[key]) or path
     if not path.is_file():
         hint = bundled_hint(values[key]) if bundled else ""
         raise InputError(f"{where(source, key)} = {values[key]!r}: no such file ({path}){hint}")

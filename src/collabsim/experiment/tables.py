@@ -74,7 +74,7 @@ WORLD_KEYS = (Column("world", INT, "", "plausible world of compare --ensemble: r
                      "// replicates per world"),
               Column("member", INT, "", "the parameter set the run drew (run, sweep) or its "
                      "world drew (compare): row of the ensemble's posterior.csv, from 0; null "
-                     "when the run used one parameter set"))
+                     "when the run used one parameter set, and for a failed sweep run"))
 
 #: Outputs of one run of the partnership model (collabsim.metrics.summarise, and the
 #: totals ``compare`` adds): the metrics' units and meanings come from the metric
