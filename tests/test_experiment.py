@@ -271,6 +271,31 @@ def test_a_resume_refuses_any_change_but_growth(tmp_path, capsys, old, new, says
     assert err.count("\n") == 1 and says in err
 
 
+def test_a_resume_refuses_runs_from_another_calibrated_ensemble(tmp_path, capsys, monkeypatch):
+    """A sweep whose runs draw from the ensemble records its posterior's digest: after a
+    recalibration the member numbers would name other parameter sets, so a resume is
+    refused; a sweep that pins one parameter set records none and is unaffected."""
+    from dataclasses import replace
+
+    from collabsim import ensemble
+
+    path = model_sweep(tmp_path)
+    sweep(path, tmp_path / "out")
+    assert load_results(tmp_path / "out").manifest["inputs"]["ensemble"] == \
+        ensemble.load().digest
+    write(tmp_path, '[scenario]\nbase = "generic"\nparameters = "defaults"\n', "fixed.toml")
+    fixed = write(tmp_path, path.read_text().replace(GENERIC, "fixed.toml"), "fixed_sweep.toml")
+    sweep(fixed, tmp_path / "fixed")
+    assert load_results(tmp_path / "fixed").manifest["inputs"]["ensemble"] is None
+    recalibrated = replace(ensemble.load(), digest="0" * 64)
+    monkeypatch.setattr(ensemble, "load", lambda folder=None: recalibrated)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the calibrated ensemble the runs draw from" in err
+    assert main(["sweep", str(fixed), "--out", str(tmp_path / "fixed"), "--resume",
+                 "--quiet"]) == 0
+
+
 def test_more_lhs_samples_are_refused(tmp_path, capsys):
     sweep(toy_sweep(tmp_path, "linear", design="lhs", samples=8), tmp_path / "out")
     path = toy_sweep(tmp_path, "linear", design="lhs", samples=12)

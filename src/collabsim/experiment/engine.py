@@ -551,6 +551,10 @@ def inputs(spec: SweepSpec) -> dict[str, Any]:
         "scenario_sha256": sha256(spec.base.to_toml()) if spec.is_collabsim else None,
         "table": _file(spec.table) if spec.table else None,
         "collabsim": versions()["collabsim"],
+        # the calibrated ensemble the runs draw from (None when none can draw from it)
+        "ensemble": (ensemble.load().digest
+                     if _parameter_source(spec) in ("ensemble", "point_estimate", "swept")
+                     else None),
     }
 
 
@@ -580,6 +584,8 @@ def changes(old: dict[str, Any], spec: SweepSpec) -> list[str]:
     was, now = old.get("inputs", {}), inputs(spec)
     if was.get("collabsim") != now["collabsim"]:
         found.append(f"collabsim version {was.get('collabsim')} -> {now['collabsim']}")
+    if "ensemble" in was and was["ensemble"] != now["ensemble"]:  # older folders lack it
+        found.append("the calibrated ensemble the runs draw from (posterior.csv)")
     old_files = {f["path"]: f["sha256"] for f in was.get("scenario_files", [])}
     new_files = {f["path"]: f["sha256"] for f in now["scenario_files"]}
     if list(old_files) != list(new_files):
@@ -712,7 +718,8 @@ def sweep(
     The folder is locked while the sweep runs: a second process (a fresh sweep or a
     resume) is refused, naming the holder. A resume checks the fingerprints in the
     manifest (sweep file settings, the base scenario and every file it inherits from,
-    a table design's CSV, the collabsim version) and refuses, saying what changed,
+    a table design's CSV, the collabsim version, the calibrated ensemble the runs may
+    draw from) and refuses, saying what changed,
     unless the only change is growth: more replicates, more samples of the same design
     and seed, extra levels or extra table rows. Then only the new runs are run.
 
