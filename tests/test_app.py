@@ -198,7 +198,7 @@ def test_a_public_host_is_warned_about(monkeypatch, capsys):
     started = []
 
     class FakeChild:
-        def __init__(self, cmd, env):
+        def __init__(self, cmd, env, **_):
             started.append(cmd)
 
         def wait(self, timeout=None):

@@ -74,6 +74,15 @@ def test_options_that_need_out_are_refused_without_it(argv, capsys):
     assert err.count("\n") == 1 and "only with --out DIR" in err
 
 
+def test_steps_that_cut_off_a_shock_name_steps_not_set(tmp_path, capsys):
+    path = tmp_path / "shock.toml"
+    path.write_text('[scenario]\nbase = "generic"\n[[environment.shocks]]\nstep = 12\n'
+                    'kind = "budget_cut"\nsize = 0.1\n')
+    assert main(["run", str(path), "--steps", "5"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("collabsim: error: --steps: environment.shocks[1].step = 12")
+
+
 def test_a_misspelt_bundled_name_gets_a_suggestion(tmp_path, capsys):
     """On the command line, as a scenario's base and as a sweep's scenario."""
     assert main(["run", "basline"]) == 2
@@ -95,7 +104,9 @@ def test_a_misspelt_bundled_name_gets_a_suggestion(tmp_path, capsys):
 
 def test_bad_command_line_values_exit_2(capsys):
     for argv in (["run", "x.toml", "--replicates", "0"], ["run", "x.toml", "--seed", "-1"],
-                 ["run", "x.toml", "--set", "novalue"], ["frobnicate"]):
+                 ["run", "x.toml", "--set", "novalue"], ["frobnicate"],
+                 ["plot", "d", "--x", "a", "--metric", "m", "--png", "d/manifest.json"],
+                 ["sweep", "s.toml", "--out", "o", "--scheduler", "not a url!!"]):
         with pytest.raises(SystemExit) as exit_:
             main(argv)
         assert exit_.value.code == 2

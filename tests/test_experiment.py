@@ -126,6 +126,9 @@ BAD_SWEEPS = {
     "bad range": ('[sweep]\nscenario = "{g}"\ndesign = "lhs"\n[parameters]\n'
                   '"population.initial_trust" = {{ range = [0.5, 1.5] }}\n',
                   "parameters.population.initial_trust = 1.5"),
+    "levels and range": ('[sweep]\nscenario = "{g}"\n[parameters]\n'
+                         '"population.size" = {{ levels = [4], range = [1, 2] }}\n',
+                         "give levels, or a range (with points), not both"),
     "grid range": ('[sweep]\nscenario = "{g}"\n[parameters]\n'
                    '"population.initial_trust" = {{ range = [0.1, 0.5] }}\n', "without points"),
     "bad design": ('[sweep]\nscenario = "{g}"\ndesign = "sobel"\n[parameters]\n'

@@ -5,10 +5,13 @@ promise throughout: a one-line error naming the file or option and what is allow
 exit status 2, no traceback, and nothing already written lost or changed.
 """
 
+import contextlib
 import csv
 import errno
 import json
 import os
+import signal
+import sys
 
 import pandas as pd
 import pytest
@@ -581,3 +584,110 @@ def test_a_reader_that_stops_reading_loses_no_output_folder(tmp_path):
     assert err == ""
     assert len(pd.read_parquet(out / "runs")) == 3
     assert json.loads((out / "manifest.json").read_text())["replicates"] == 3
+
+
+def test_a_library_warning_is_printed_not_a_crash(monkeypatch, capsys):
+    """A warning that is not collabsim's own, raised while a command runs, is printed as
+    Python prints it; it used to end the command with a TypeError."""
+    import warnings
+
+    import collabsim.cli as cli
+
+    def noisy(args):
+        warnings.warn("a library's own warning", UserWarning, stacklevel=1)
+        print("done")
+        return 0
+
+    monkeypatch.setattr(cli, "cmd_list", noisy)
+    assert cli.main(["list"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "done\n" and "UserWarning: a library's own warning" in err
+
+
+def test_ctrl_c_is_one_line_and_status_130(monkeypatch, capsys):
+    import collabsim.cli as cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "cmd_list", interrupted)
+    assert cli.main(["list"]) == 130
+    assert capsys.readouterr().err == "collabsim: interrupted\n"
+
+
+@pytest.mark.parametrize(("code", "status", "hint"), [
+    (errno.ENOSPC, 1, "--resume continues"), (errno.EROFS, 2, "--resume continues")])
+def test_a_write_that_fails_is_one_line_not_a_traceback(monkeypatch, capsys, code, status, hint):
+    """A full disk or a read-only folder met while a command writes (a plot, an analysis, a
+    sweep's chunk) ends in one line naming the path; a sweep adds how to go on."""
+    import collabsim.cli as cli
+
+    def failing(args):
+        raise OSError(code, os.strerror(code), "results/x/runs/part-000003.parquet")
+
+    monkeypatch.setattr(cli, "cmd_sweep", failing)
+    assert cli.main(["sweep", "s.toml", "--out", "o"]) == status
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("collabsim: error: results/x/runs/part-000003.parquet: cannot write (")
+    assert hint in err
+
+
+def _group(pgid):
+    """Processes of a process group (ps), so a test can see what outlived its command."""
+    import subprocess
+
+    out = subprocess.run(["ps", "-eo", "pid=,pgid="], capture_output=True, text=True,
+                         check=True).stdout
+    return [int(p) for p, g in (line.split() for line in out.splitlines() if line.strip())
+            if int(g) == pgid]
+
+
+def _gone(pgid, seconds=15.0):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while _group(pgid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = _group(pgid)
+    for pid in left:  # never leave them behind, even when the test fails
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return not left
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ps and process groups")
+@pytest.mark.parametrize(("argv", "sig", "status", "procs"), [
+    (["patterns", "--quick", "--workers", "2"], signal.SIGTERM, 143, 3),  # stopped on the way
+    (["sweep", "SWEEP", "--out", "OUT", "--workers", "2", "--quiet"], signal.SIGKILL, -9, 3),
+    (["app", "--port", "PORT"], signal.SIGKILL, -9, 2),  # the dashboard's server
+])
+def test_no_worker_outlives_its_command(tmp_path, argv, sig, status, procs):
+    """SIGTERM ends a command with workers in one line and takes its pool with it; after a
+    SIGKILL, which the command cannot handle, its children notice and exit by themselves."""
+    import socket
+    import subprocess
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    sweep_file = tmp_path / "s.toml"
+    sweep_file.write_text('[sweep]\nscenario = "generic"\nreplicates = 400\n[parameters]\n'
+                          '"population.size" = [4, 8, 12, 16]\n')
+    argv = [{"SWEEP": str(sweep_file), "OUT": str(tmp_path / "o"), "PORT": port}.get(a, a)
+            for a in argv]
+    proc = subprocess.Popen([sys.executable, "-m", "collabsim.cli", *argv],
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(_group(proc.pid)) < procs:  # the command and its children are up
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.1)
+    time.sleep(1.0)
+    os.kill(proc.pid, sig)
+    assert proc.wait(timeout=60) == status
+    assert _gone(proc.pid), "worker processes outlived the command"
+    if sig == signal.SIGTERM:
+        assert proc.stderr is not None
+        assert proc.stderr.read().decode() == "collabsim: terminated\n"

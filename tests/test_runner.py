@@ -134,3 +134,21 @@ def test_a_replicate_is_the_same_run_in_any_loop(generic):
         alone = run(generic.with_overrides({"scenario.steps": 6}), replicate_seed(9, k))
         assert result.summary == alone.summary
         assert table.loc[k, "mean_trust"] == alone.summary["mean_trust"]
+
+
+def test_the_python_api_takes_numpy_values_and_refuses_impossible_lengths():
+    import numpy as np
+
+    from collabsim.errors import InputError
+
+    s = load_scenario(SCENARIOS / "generic.toml")
+    assert s.with_overrides({"population.size": np.int64(4)})["population.size"] == 4
+    assert s.with_overrides({"ratification.enabled": np.bool_(False)})[
+        "ratification.enabled"] is False
+    for steps in (0, -3, 2.5):
+        with pytest.raises(InputError, match=r"steps = .* is not allowed"):
+            run(s, 1, steps=steps)
+    empty = run_replicates(s, 0, 1)
+    assert len(empty) == 0 and "replicate" in empty
+    with pytest.raises(ValueError, match="n = -1"):
+        run_replicates(s, -1, 1)

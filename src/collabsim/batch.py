@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from collabsim.errors import InputError
 from collabsim.infrastructure import effects
 from collabsim.mechanisms import (
     Joint,
@@ -127,6 +128,10 @@ class Batch:
         self.modes = tuple(GOVERNANCE[name](scenario.params) for name in MODES)
         self.T = T = p["scenario.steps"]
         self.B = B = len(seeds)
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)
+                                  or steps < 1):
+            raise InputError(f"steps = {steps!r} is not allowed; expected a whole number of "
+                             "at least 1")
         self.length = T if steps is None else steps  #: steps :meth:`run` runs
         # Joiners take slots in the order they join (the file's order within a step).
         self.joins = sorted((sh for sh in scenario.shocks if sh.kind == "join"),

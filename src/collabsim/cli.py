@@ -7,11 +7,15 @@ traceback). Every input is validated before anything is written.
 from __future__ import annotations
 
 import argparse
+import errno
 import io
 import json
 import math
 import os
+import re
+import signal
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Sequence
@@ -80,6 +84,21 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
     return value
+
+
+def _png(text: str) -> Path:
+    """A figure's file: a PNG, so that nothing else (a manifest, say) is written over."""
+    if not text.lower().endswith(".png"):
+        raise argparse.ArgumentTypeError(f"{text!r} must name a .png file")
+    return Path(text)
+
+
+def _scheduler(text: str) -> str:
+    """'local', or a Dask scheduler's address with its port (tcp://host:8786, host:8786)."""
+    if text != "local" and not re.fullmatch(r"([a-z]+://)?[^\s:/]+:\d{1,5}", text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither 'local' nor a scheduler address such as tcp://host:8786")
+    return text
 
 
 def _workers(text: str) -> int:
@@ -194,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="results folder (new, or the same sweep's with --resume)")
     sw.add_argument("--workers", type=_workers, default=1, metavar="N",
                     help="worker processes (default 1: run in this process)")
-    sw.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
+    sw.add_argument("--scheduler", type=_scheduler, default=None, metavar="ADDRESS|local",
                     help="run on Dask: 'local' starts a LocalCluster of N workers; an address "
                     "such as tcp://host:8786 uses a running scheduler")
     sw.add_argument("--resume", action="store_true", help="finish an interrupted sweep in DIR")
@@ -228,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--metric", required=True, metavar="M",
                     help="an output of the sweep, 'archetype' (every archetype's share) or "
                     "archetype:NAME")
-    pl.add_argument("--png", type=Path, default=None, metavar="FILE",
+    pl.add_argument("--png", type=_png, default=None, metavar="FILE",
                     help="where to write the figure (default: DIR/plots/...)")
 
     di = sub.add_parser("discover", help="find where in a sweep an outcome happens (PRIM)",
@@ -248,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "happens that no earlier box holds (default %(default)s)")
     di.add_argument("--boxes", type=_positive, default=MAX_BOXES, metavar="N",
                     help="at most N boxes (default %(default)s)")
-    di.add_argument("--png", type=Path, default=None, metavar="FILE",
+    di.add_argument("--png", type=_png, default=None, metavar="FILE",
                     help="where to write the plot (default: DIR/discovery/...)")
 
     d = sub.add_parser("describe", help="every parameter with its default, range and meaning",
@@ -271,6 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stdout = sys.stdout
     if stdout is not None:  # None under pythonw: print then does nothing anyway
         sys.stdout = _PipeSafe(stdout)
+    on_term = _terminate_on_sigterm()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always", ScenarioWarning)
@@ -279,10 +299,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"collabsim: error: {visible(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback (sweep says how to resume)
+        print("collabsim: interrupted", file=sys.stderr)
+        return 130
+    except _Terminated as exc:  # SIGTERM: worker pools were stopped on the way out
+        print("collabsim: terminated", file=sys.stderr)
+        return 128 + exc.signum
+    except OSError as exc:  # a folder that cannot be written, a full disk: one line
+        where = exc.filename if exc.filename is not None else "output"
+        print(f"collabsim: error: {visible(str(where))}: cannot write "
+              f"({exc.strerror or exc}){_resume_hint(args)}", file=sys.stderr)
+        return EXIT_BAD_INPUT if exc.errno in PATH_ERRORS else 1
     finally:
+        if on_term is not None:
+            signal.signal(signal.SIGTERM, on_term)
         if stdout is not None:
             sys.stdout.flush()  # through the guard: what is still buffered may meet a closed pipe
             sys.stdout = stdout
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that pools and folders are closed on the way.
+
+    A BaseException, as KeyboardInterrupt is, so that no ``except Exception`` swallows it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate_on_sigterm() -> Any:
+    """Turn SIGTERM into :class:`_Terminated` for the command; return the old handler.
+
+    Commands with their own handling (a sweep saves its finished runs first, the
+    dashboard stops its server) install theirs inside this one. None off the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def raise_terminated(signum: int, _frame: Any) -> NoReturn:
+        raise _Terminated(signum)
+
+    return signal.signal(signal.SIGTERM, raise_terminated)
 
 
 class _PipeSafe:
@@ -325,12 +384,27 @@ class _PipeSafe:
         return getattr(self._stream, name)
 
 
-def _show_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
-    """Scenario warnings as one plain line on stderr; others as Python prints them."""
+#: Errors that say the path given was wrong (bad input, exit 2), not that the disk failed.
+PATH_ERRORS = {errno.EACCES, errno.EROFS, errno.ENOTDIR, errno.EEXIST, errno.EISDIR,
+               errno.ENOENT, errno.EPERM}
+
+
+def _resume_hint(args: argparse.Namespace) -> str:
+    return ("; the runs already stored are kept: --resume continues"
+            if args.command == "sweep" else "")
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """Scenario warnings as one plain line on stderr; others as Python prints them.
+
+    The signature is :func:`warnings.showwarning`'s: ``file`` is not ``formatwarning``'s.
+    """
     if issubclass(category, ScenarioWarning):
         print(f"collabsim: warning: {message}", file=sys.stderr)
     else:
-        print(warnings.formatwarning(message, category, *_, **__), end="", file=sys.stderr)
+        print(warnings.formatwarning(message, category, filename, lineno, line), end="",
+              file=sys.stderr)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -347,10 +421,10 @@ def _load_all(paths: Sequence[str], overrides: Sequence[tuple[str, str]],
     scenarios = []
     for path in paths:
         s = load_scenario(path)
-        changes: dict[str, Any] = dict(overrides)
-        if steps is not None:
-            changes["scenario.steps"] = steps
-        s = s.with_overrides(changes) if changes else s
+        if overrides:
+            s = s.with_overrides(dict(overrides))
+        if steps is not None:  # its own source, so an error names --steps, not --set
+            s = s.with_overrides({"scenario.steps": steps}, source="--steps")
         from collabsim.ensemble import unused
 
         if (why := unused(s)) is not None:
@@ -505,7 +579,6 @@ def cmd_app(args: argparse.Namespace) -> int:
     """
     import importlib.util
     import os
-    import signal
     import subprocess
 
     if importlib.util.find_spec("solara") is None or importlib.util.find_spec("altair") is None:
@@ -527,7 +600,9 @@ def cmd_app(args: argparse.Namespace) -> int:
     cmd = [sys.executable, "-m", "solara", "run", "collabsim.app:Page", "--host", args.host,
            "--port", str(args.port), "--production", "--no-open", "--no-check-version"]
     print(f"collabsim dashboard on http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
-    child = subprocess.Popen(cmd, env=env)
+    from collabsim.processes import die_with_parent
+
+    child = subprocess.Popen(cmd, env=env, preexec_fn=die_with_parent)
 
     def stop(signum: int, _frame: Any) -> NoReturn:
         raise SystemExit(128 + signum)

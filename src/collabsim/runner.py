@@ -143,10 +143,14 @@ def run_replicates(
     scenario: Scenario, n: int = 20, seed: int = 0, *, steps: int | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> pd.DataFrame:
-    """Run ``n`` replicates; one row per replicate with every summary column."""
+    """Run ``n`` replicates; one row per replicate with every summary column (none for 0)."""
+    if n < 0:
+        raise ValueError(f"n = {n} replicates is not allowed; expected 0 or more")
     rows: list[dict[str, Any]] = []
     for ks, batch in batches(scenario, n, seed, steps=steps, batch_size=batch_size):
         rows += [{"replicate": k, **row} for k, row in zip(ks, batch.summaries(), strict=True)]
+    if not rows:
+        return pd.DataFrame({"replicate": pd.Series(dtype="int64")})
     return pd.DataFrame(rows).sort_values("replicate", kind="stable", ignore_index=True)
 
 

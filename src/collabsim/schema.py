@@ -148,6 +148,8 @@ def check_value(spec: Param, value: Any, source: str | None, key: str) -> Any:
         return InputError(f"{loc} = {value!r} is not allowed; expected {spec.allowed()}{extra}")
 
     kind = spec.kind
+    if hasattr(value, "dtype") and hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        value = value.item()  # a numpy scalar (np.int64(4), np.bool_(True)): its Python value
     if kind == "bool":
         if isinstance(value, bool):
             return value

@@ -58,6 +58,7 @@ from collabsim.experiment import tables as T
 from collabsim.experiment.design import UNIT_PREFIX, overrides, points, problem
 from collabsim.experiment.spec import COLLABSIM_MODEL, SweepSpec, load_sweep, scenario_files
 from collabsim.experiment.toys import response
+from collabsim.processes import exit_with
 from collabsim.runner import BATCH_SIZE, engine_batches, replicate_seed
 from collabsim.scenario import Scenario
 from collabsim.store import git_commit, sha256, versions, write_json
@@ -234,9 +235,10 @@ def resolve(ref: str) -> Callable[..., dict[str, float]]:
     return response(ref)
 
 
-def _ignore_sigint() -> None:
-    """Pool workers leave Ctrl-C to the main process, which stops them."""
+def _init_worker(command: int) -> None:
+    """Pool workers leave Ctrl-C to the command, which stops them, and end with it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_with(command)
 
 
 # Executors -------------------------------------------------------------------------------
@@ -244,7 +246,7 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
     # A context, not set_start_method: the process-wide default is left alone.
     method = "forkserver" if sys.platform.startswith("linux") else "spawn"
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
-                               initializer=_ignore_sigint)
+                               initializer=_init_worker, initargs=(os.getpid(),))
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:

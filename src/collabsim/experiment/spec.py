@@ -256,6 +256,10 @@ def _factor(key: str, value: Any, base: Scenario | None, source: str | None) -> 
                          f"{suggest(name, ['levels', 'range', 'points'])}; expected levels, "
                          "range or points")
     if "levels" in value:
+        if set(value) != {"levels"}:
+            raise InputError(f"{where(source, loc)}: give levels, or a range (with points), "
+                             f"not both; {', '.join(sorted(set(value) - {'levels'}))} would be "
+                             "ignored")
         return _factor(key, value["levels"], base, source)
     rng = value.get("range")
     if not (isinstance(rng, list) and len(rng) == 2):
