@@ -433,24 +433,23 @@ def _load_all(paths: Sequence[str], overrides: Sequence[tuple[str, str]],
     return scenarios
 
 
-def _with_parameters(args: argparse.Namespace) -> list[tuple[str, str]]:
-    """--set, with --ensemble or --point-estimate as scenario.parameters.
+def _scenarios(args: argparse.Namespace) -> list[Scenario]:
+    """The scenarios of ``run`` or ``compare``, with --set and the parameter source applied.
 
-    Also refuses options that only mean something with --out (so they are not silently
-    ignored).
+    Options that only mean something with --out are refused without it (not ignored).
     """
     if args.out is None:
         for flag in ("force", "agents"):
             if getattr(args, flag, False):
                 raise InputError(f"--{flag}: only with --out DIR")
     extra = [("scenario.parameters", args.parameters)] if args.parameters else []
-    return [*args.overrides, *extra]
+    return _load_all(args.scenarios, [*args.overrides, *extra], args.steps)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``collabsim run``: everything is checked first; --out is written as a unit at the end."""
     # validate everything first
-    scenarios = _load_all(args.scenarios, _with_parameters(args), args.steps)
+    scenarios = _scenarios(args)
     if args.out is None:
         for s in scenarios:
             _run_one(s, args)
@@ -542,8 +541,6 @@ def _write_outputs(folder, path, s, args, runs, steps, agents, summary, elapsed)
 
 def parameter_source(s: Scenario) -> str:
     """Where the scenario's behavioural parameters come from, in words."""
-    from collabsim import ensemble
-
     mode = s[ensemble.KEY]
     if mode == "defaults":
         return "the schema's default values (scenario.parameters = defaults)"
@@ -641,7 +638,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from collabsim.compare import compare
     from collabsim.report import write_report
 
-    scenarios = _load_all(args.scenarios, _with_parameters(args), args.steps)
+    scenarios = _scenarios(args)
     if args.out is not None:
         # before the runs; write_report then replaces it as a unit
         check_out(args.out, "compare", args.force)

@@ -70,17 +70,18 @@ def run(
 
 def engine_batches(
     scenario: Scenario, seqs: list[np.random.SeedSequence], *, agents: bool = False,
-    steps: int | None = None,
+    steps: int | None = None, members: np.ndarray | None = None,
 ) -> list[tuple[list[int], Batch]]:
     """Run the replicates with these random streams; ``(indices into seqs, batch)`` pairs.
 
     One batch per parameter set simulated: with ``scenario.parameters = "defaults"`` or
     ``"point_estimate"`` a single batch; with ``"ensemble"`` one per ensemble member
     drawn (:func:`collabsim.ensemble.groups`; each replicate's draw depends only on its
-    own seed, so its result does not depend on the batch).
+    own seed, so its result does not depend on the batch). ``members``: the draws, when
+    the caller already has them (:func:`collabsim.ensemble.drawn`).
     """
     out = []
-    for resolved, idx in ensemble.groups(scenario, seqs):
+    for resolved, idx in ensemble.groups(scenario, seqs, members):
         batch = Batch(resolved, [seqs[i] for i in idx], agents=agents, steps=steps)
         batch.run()
         out.append((idx, batch))

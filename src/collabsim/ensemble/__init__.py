@@ -230,15 +230,18 @@ def unused(scenario: Scenario) -> str | None:
             f"ensemble holds ({', '.join(held)}); remove those it should draw")
 
 
-def groups(scenario: Scenario, seeds: Iterable[SeedLike]) -> list[tuple[Scenario, list[int]]]:
+def groups(scenario: Scenario, seeds: Iterable[SeedLike], members: np.ndarray | None = None
+           ) -> list[tuple[Scenario, list[int]]]:
     """Replicates that simulate the same parameter set, for an engine that batches them.
 
     Returns ``(resolved scenario, indices into seeds)`` pairs in order of first
     appearance: one group with every index under ``defaults`` or ``point_estimate``, one
     per distinct ensemble member drawn under ``ensemble``. ``seeds`` is read once, so it
-    may be a generator (no list of seeds is kept).
+    may be a generator (no list of seeds is kept). ``members``, when the caller already
+    has :func:`drawn` of these seeds, saves drawing them again.
     """
-    members = drawn(scenario, seeds)
+    if members is None:
+        members = drawn(scenario, seeds)
     if members is None:  # one parameter set: the defaults or the posterior median
         return [(resolve(scenario, None), list(range(sum(1 for _ in seeds))))]
     found: dict[int, list[int]] = {}

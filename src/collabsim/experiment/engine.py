@@ -178,7 +178,8 @@ def _run_point(scenario: Scenario, point: int, replicates: list[int], seed: int,
     done: dict[int, Result] = {}
     seeds = [replicate_seed(seed, r, point) for r in replicates]
     members = ensemble.drawn(scenario, seeds)  # None: one parameter set for every run
-    for idx, batch in engine_batches(scenario, seeds, agents=keep_agents, steps=steps):
+    for idx, batch in engine_batches(scenario, seeds, agents=keep_agents, steps=steps,
+                                     members=members):
         for i, (j, summary) in enumerate(zip(idx, summarise(batch), strict=True)):
             if members is not None:
                 summary = {"member": int(members[j]), **summary}
