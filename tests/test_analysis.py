@@ -20,6 +20,7 @@ from collabsim.experiment import (
     sensitivity,
 )
 from collabsim.experiment.analysis import COLUMNS, SHARE_PREFIX, outcome_names
+from collabsim.experiment.results import parameter_source
 from collabsim.experiment.plots import NO_DATA, _binned, _interval
 from collabsim.experiment.toys import ishigami_indices
 from collabsim.metrics import ARCHETYPES
@@ -326,7 +327,13 @@ def test_an_analysis_says_when_runs_drew_from_the_ensemble(tmp_path, source):
                     '"population.initial_trust" = { range = [0.2, 0.8] }\n' + pinned)
     sweep(path, tmp_path / "out")
     results = load_results(tmp_path / "out")
-    assert results.manifest["parameters"] == ("ensemble" if source == "ensemble" else "swept")
+    used = results.manifest["parameters"]  # in the shape run and compare write it
+    assert used["source"] == ("ensemble" if source == "ensemble" else "swept")
+    if source == "ensemble":  # the fitted keys the draws replaced; nothing swept is among them
+        assert set(used["replaced"]) == set(ensemble.load().params)
+        assert used["posterior_sha256"] == ensemble.load().digest
+    old = {**results.manifest, "parameters": used["source"]}  # as earlier folders wrote it
+    assert parameter_source(old) == parameter_source(results.manifest) == used["source"]
     notes = sensitivity(results, "morris", ["collaborative_advantage"]).notes
     assert any("calibrated ensemble" in n for n in notes) == (source == "ensemble")
     # each run names the ensemble member it drew (the draw of its own seed), else null

@@ -6,7 +6,15 @@ import warnings
 import pytest
 from hypothesis import given
 
-from collabsim import InputError, Scenario, load_results, load_scenario, loads_scenario, sweep
+from collabsim import (
+    InputError,
+    Scenario,
+    load_results,
+    load_scenario,
+    load_sweep,
+    loads_scenario,
+    sweep,
+)
 from collabsim.cli import main, reference_markdown
 from collabsim.scenario import ScenarioWarning, from_dict
 from collabsim.schema import PARAMS, defaults
@@ -305,6 +313,37 @@ def test_cli_set_reaches_an_organisation_and_warns_about_no_effect_keys(tmp_path
                    "population.size = 0, so every member is listed and none is generated\n")
     assert main(["run", str(path), "-n", "2", "--set", "organisation[Riverton].commitment=0"]) == 2
     assert "did you mean 'Riverton District Council'" in capsys.readouterr().err
+
+
+def test_cli_set_of_a_key_with_no_effect_is_a_warning(tmp_path, capsys):
+    path = tmp_path / "county.toml"
+    path.write_text(BASE)
+    assert main(["run", str(path), "-n", "1", "--steps", "2", "--json",
+                 "--set", "population.goal_conflict=0.9"]) == 0
+    assert capsys.readouterr().err == (
+        "collabsim: warning: --set population.goal_conflict has no effect: population.size = 0, "
+        "so every member is listed and none is generated\n")
+    # Set together with what makes it matter, it does matter: no warning.
+    assert main(["run", str(path), "-n", "1", "--steps", "2", "--json",
+                 "--set", "population.goal_conflict=0.9", "--set", "population.size=3"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_a_sweep_of_a_key_with_no_effect_warns_unless_what_it_needs_is_swept_too(tmp_path):
+    (tmp_path / "county.toml").write_text(BASE)
+    head = '[sweep]\nscenario = "county.toml"\ndesign = "grid"\nreplicates = 1\nsteps = 2\n'
+    swept = '[parameters]\n"population.goal_conflict" = [0.1, 0.9]\n'
+    (tmp_path / "s.toml").write_text(head + swept)
+    with pytest.warns(ScenarioWarning) as caught:
+        load_sweep(tmp_path / "s.toml")
+    assert [str(w.message) for w in caught] == [
+        f"{tmp_path / 's.toml'}: parameters.population.goal_conflict has no effect: "
+        "population.size = 0, so every member is listed and none is generated"]
+    (tmp_path / "both.toml").write_text(
+        head + swept + '"population.size" = [0, 4]\n')
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScenarioWarning)
+        load_sweep(tmp_path / "both.toml")
 
 
 def test_a_sweep_can_vary_one_member(tmp_path):

@@ -14,7 +14,7 @@ import pandas as pd
 import psutil
 import pytest
 
-from collabsim import load_results, sweep
+from collabsim import InputError, load_results, sweep
 from collabsim.cli import main
 from collabsim.experiment import engine
 from collabsim.experiment.engine import FolderLock, ResultsWarning
@@ -184,6 +184,19 @@ def test_an_edited_table_is_refused_and_an_extended_one_grows(tmp_path, capsys):
     data = load_results(out)
     assert data.runs["population.size"].tolist() == [3, 5, 6]
     assert data.manifest["history"][-1]["points"] == [2, 3]
+
+
+def test_a_bad_table_cell_is_named_by_its_own_row(tmp_path):
+    # "abc" makes pandas read the whole column as text; the good rows around it still parse.
+    (tmp_path / "pts.csv").write_text("population.size\n4\nabc\n7\n")
+    path = tmp_path / "t.toml"
+    path.write_text(f'[sweep]\nscenario = "{SCENARIOS / "generic.toml"}"\ndesign = "table"\n'
+                    'table = "pts.csv"\nsteps = 2\n[parameters]\n"population.size" = [3]\n')
+    with pytest.raises(InputError, match=r"population\.size \(row 2\) = 'abc' is not allowed"):
+        sweep(path, tmp_path / "out")
+    (tmp_path / "pts.csv").write_text("population.size\n4\n5\n7\n")
+    sweep(path, tmp_path / "ok")
+    assert load_results(tmp_path / "ok").runs["population.size"].tolist() == [4, 5, 7]
 
 
 # Damaged folders ----------------------------------------------------------------------------------

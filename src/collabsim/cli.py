@@ -35,6 +35,7 @@ from collabsim.scenario import (
     Scenario,
     ScenarioWarning,
     bundled_scenarios,
+    inert,
     load_scenario,
     scenario_path,
 )
@@ -423,6 +424,8 @@ def _load_all(paths: Sequence[str], overrides: Sequence[tuple[str, str]],
         s = load_scenario(path)
         if overrides:
             s = s.with_overrides(dict(overrides))
+            for message in inert(s, dict(overrides)):
+                warnings.warn(f"--set {message}", ScenarioWarning, stacklevel=2)
         if steps is not None:  # its own source, so an error names --steps, not --set
             s = s.with_overrides({"scenario.steps": steps}, source="--steps")
         from collabsim.ensemble import unused

@@ -11,7 +11,7 @@ import re
 import stat
 import tomllib
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from importlib.resources import files
 from pathlib import Path
@@ -647,19 +647,32 @@ def _check_cross_fields(s: Scenario, source: str | None) -> None:
             )
 
 
-#: Keys that cannot change a run in some scenarios: (keys, when, why).
-_NO_EFFECT: tuple[tuple[tuple[str, ...], Any, str], ...] = (
+#: Keys that cannot change a run in some scenarios: (keys, when, the keys ``when`` reads, why).
+_NO_EFFECT: tuple[tuple[tuple[str, ...], Any, tuple[str, ...], str], ...] = (
     (("population.goal_conflict", "population.blocs", "population.power_inequality"),
-     lambda s: s["population.size"] == 0,
+     lambda s: s["population.size"] == 0, ("population.size",),
      "population.size = 0, so every member is listed and none is generated"),
     (("population.mean_budget", "population.admin_capacity", "population.prosociality",
       "population.sectors"),
      lambda s: s["population.size"] == 0 and not any(x.kind == "join" for x in s.shocks),
+     ("population.size",),
      "population.size = 0 and no join shock, so no member is generated"),
     (("governance.supermajority",),
-     lambda s: s["governance.decision_rule"] != "supermajority",
+     lambda s: s["governance.decision_rule"] != "supermajority", ("governance.decision_rule",),
      "governance.decision_rule is not supermajority"),
 )
+
+
+def inert(scenario: Scenario, keys: Iterable[str], varied: Iterable[str] = ()) -> list[str]:
+    """One sentence for each of ``keys`` that cannot affect ``scenario``'s runs.
+
+    ``varied`` are keys that change from run to run (a sweep's factors): a key whose
+    inertness depends on one of them is not reported.
+    """
+    keys, varied = set(keys), set(varied)
+    return [f"{key} has no effect: {why}"
+            for names, when, reads, why in _NO_EFFECT if when(scenario) and not varied & set(reads)
+            for key in names if key in keys]
 
 
 def no_effect(scenario: Scenario, doc: Mapping[str, Any]) -> list[str]:
@@ -669,6 +682,5 @@ def no_effect(scenario: Scenario, doc: Mapping[str, Any]) -> list[str]:
     """
     written = {f"{section}.{name}" for section, table in doc.items() if isinstance(table, dict)
                for name in table}
-    return [f"{key} has no effect: {why}"
-            for keys, when, why in _NO_EFFECT if when(scenario)
-            for key in keys if key in written and scenario[key] != PARAM_BY_KEY[key].default]
+    return inert(scenario, {key for key in written if key in PARAM_BY_KEY
+                            and scenario[key] != PARAM_BY_KEY[key].default})

@@ -35,7 +35,7 @@ import pandas as pd
 
 from collabsim.errors import InputError, suggest
 from collabsim.experiment.design import UNIT_PREFIX
-from collabsim.experiment.results import SweepResults
+from collabsim.experiment.results import SweepResults, parameter_source
 from collabsim.metrics import ARCHETYPES
 
 METHODS = ("sobol", "morris")
@@ -231,7 +231,7 @@ def sensitivity(
                          "nothing to analyse")
     out.table = pd.concat(tables, ignore_index=True)
     _check(out, method, max_halfwidth)
-    if results.manifest.get("parameters") == "ensemble":
+    if parameter_source(results.manifest) == "ensemble":
         out.notes.append(
             "every run drew the behavioural parameters the sweep does not set from the "
             "calibrated ensemble (scenario.parameters = ensemble), so replicate noise and the "

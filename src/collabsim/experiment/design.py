@@ -19,7 +19,7 @@ import pandas as pd
 
 from collabsim.errors import InputError, where
 from collabsim.experiment.spec import Factor, SweepSpec
-from collabsim.scenario import override_param
+from collabsim.scenario import override_param, parse_value
 from collabsim.schema import check_value
 
 UNIT_PREFIX = "u:"  #: columns holding a point's unit-cube coordinates (sampling designs)
@@ -125,8 +125,12 @@ def _read_table(spec: SweepSpec) -> pd.DataFrame:
     if spec.is_collabsim:
         for key in keys:
             param = override_param(spec.base, key, src)
-            df[key] = [check_value(param, v.item() if hasattr(v, "item") else v, src,
-                                   f"{key} (row {i + 1})") for i, v in enumerate(df[key])]
+            # One bad cell makes pandas read a whole column as text: parse each cell as
+            # --set does, so that the error names the bad cell's row, not the first.
+            text = param.kind not in ("str", "choice")
+            df[key] = [check_value(param, parse_value(v, param.kind) if text and isinstance(v, str)
+                                   else v.item() if hasattr(v, "item") else v,
+                                   src, f"{key} (row {i + 1})") for i, v in enumerate(df[key])]
     elif df.isna().any().any():
         raise InputError(f"{where(src, 'table')} has empty cells")
     return df

@@ -666,6 +666,23 @@ def _parameter_source(spec: SweepSpec) -> str | None:
     return str(spec.base["scenario.parameters"])
 
 
+def _parameter_record(spec: SweepSpec) -> dict[str, Any] | None:
+    """The manifest's ``parameters``, in the shape run and compare write it.
+
+    ``source`` as :func:`_parameter_source`; for the ensemble or its median, which of the
+    fitted values the runs replaced (:func:`collabsim.ensemble.record`), less those the
+    sweep sets itself.
+    """
+    source = _parameter_source(spec)
+    if source is None or source == "swept":
+        return None if source is None else {"source": source}
+    assert spec.base is not None
+    rec = ensemble.record(spec.base)
+    swept = {f.key for f in spec.factors}
+    rec["replaced"] = {k: v for k, v in rec["replaced"].items() if k not in swept}
+    return rec
+
+
 def _manifest(spec: SweepSpec, pts: pd.DataFrame, used: dict[str, Any]) -> dict[str, Any]:
     return {
         "command": "sweep",
@@ -678,7 +695,7 @@ def _manifest(spec: SweepSpec, pts: pd.DataFrame, used: dict[str, Any]) -> dict[
         "seeds": {"seed": spec.seed,
                   "scheme": "numpy SeedSequence(seed, spawn_key=(point, replicate))"},
         "replicates": spec.replicates,
-        "parameters": _parameter_source(spec),
+        "parameters": _parameter_record(spec),
         "steps": spec.steps or (spec.base["scenario.steps"] if spec.is_collabsim else None),
         "versions": versions(),
         "git_commit": git_commit(Path(__file__).parent),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,3 +140,9 @@ def _table(store: Store, table: str, committed: set[str],
 
 
 __all__ = ["RUNS", "SweepResults", "load_results"]
+
+
+def parameter_source(manifest: Mapping[str, Any]) -> str | None:
+    """A sweep manifest's parameter source; older folders wrote it as a bare string."""
+    value = manifest.get("parameters")
+    return value.get("source") if isinstance(value, Mapping) else value

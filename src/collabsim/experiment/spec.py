@@ -19,6 +19,7 @@ allowed range and malformed files give one-line errors naming the file and key.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,11 @@ from collabsim.experiment.toys import response
 from collabsim.scenario import (
     BASE_KEY,
     Scenario,
+    ScenarioWarning,
     base_file,
     bundled_hint,
     bundled_path,
+    inert,
     load_scenario,
     override_param,
     read_toml,
@@ -165,6 +168,9 @@ def sweep_from_dict(
         raise InputError(f"{where(source, 'parameters')} is missing or empty; list at least one "
                          'parameter, e.g. "population.size" = [4, 8, 16]')
     factors = tuple(_factor(key, value, base, source) for key, value in params.items())
+    if base is not None:  # a swept key that cannot change a run wastes the sweep
+        for message in inert(base, params, params):
+            warnings.warn(where(source, f"parameters.{message}"), ScenarioWarning, stacklevel=2)
     design = values["sweep.design"]
     if design == "sobol":
         _check_sobol_samples(values, "samples" in raw, source)
