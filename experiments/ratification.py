@@ -47,12 +47,17 @@ def row(params: dict[str, object], replicates: int, survey: int, seed: int) -> d
             "distance": distance(stats)}
 
 
+def arguments(doc: str) -> argparse.Namespace:
+    """The command line of an experiment that prints :func:`table`."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--replicates", type=int, default=200, help="replicates of generic.toml")
+    ap.add_argument("--survey", type=int, default=60, help="survey partnerships")
+    ap.add_argument("--seed", type=int, default=0, help="seed")
+    return ap.parse_args()
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--replicates", type=int, default=200)
-    ap.add_argument("--survey", type=int, default=60)
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args()
+    args = arguments(__doc__)
     settings: list[tuple[str, dict[str, object]]] = [
         ("off", {"ratification.enabled": False}), ("the defaults", {})]
     for pressure in PRESSURES:
@@ -60,17 +65,22 @@ def main() -> None:
             settings.append((f"threshold {bar:g}, pressure {pressure:g}",
                              {"ratification.enabled": True, "ratification.threshold": bar,
                               "ratification.pressure": pressure}))
-    print("| ratification | generic: solid | generic: decided | conflict 1.0: solid "
+    table("ratification", settings, args.replicates, args.survey, args.seed)
+
+
+def table(label: str, settings: list[tuple[str, dict[str, object]]], replicates: int,
+          survey: int, seed: int) -> None:
+    """Print one Markdown row of :func:`row`'s figures per setting, as it is computed."""
+    print(f"| {label} | generic: solid | generic: decided | conflict 1.0: solid "
           "| conflict 1.0: decided | survey: successful | survey: unsuccessful "
           "| calibration distance |")
     print("|---|---|---|---|---|---|---|---|")
     for name, params in settings:
-        r = row(params, args.replicates, args.survey, args.seed)
+        r = row(params, replicates, survey, seed)
         print(f"| {name} | {r['solid']:.0%} | {r['decided']:.2f} | {r['wide_solid']:.0%} "
               f"| {r['wide_decided']:.2f} "
               f"| {r['successful']:.0%} | {r['unsuccessful']:.0%} | {r['distance']:.1f} |",
               flush=True)
-
 
 if __name__ == "__main__":
     main()
