@@ -20,8 +20,8 @@ from collabsim.experiment import (
     sensitivity,
 )
 from collabsim.experiment.analysis import COLUMNS, SHARE_PREFIX, outcome_names
-from collabsim.experiment.results import parameter_source
 from collabsim.experiment.plots import NO_DATA, _binned, _interval
+from collabsim.experiment.results import parameter_source
 from collabsim.experiment.toys import ishigami_indices
 from collabsim.metrics import ARCHETYPES
 from collabsim.runner import mean_ci, replicate_seed

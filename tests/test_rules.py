@@ -278,6 +278,18 @@ def test_integrated_teams_feel_role_conflict(baseline):
     assert care_satisfaction("integrated") < care_satisfaction("pooled") - 0.1
 
 
+def test_role_conflict_at_worst_stops_output_and_never_turns_it_into_harm(baseline):
+    """Stress in merged teams scales output down; at its extreme it stops it (a negative
+    productivity once made prevention spending raise admissions, found by the property
+    tests)."""
+    extreme = baseline.with_overrides({"funding.rule": "integrated", "dynamics.role_conflict": 10.0,
+                                       "services.enabled": True, "services.additionality": 1.0})
+    steps = run(extreme, 3).steps
+    assert (steps["spent"] > 0).any()
+    assert (steps["productivity"] >= 0).all() and (steps["productivity"] == 0).any()
+    assert (steps["acute_cost_avoided"] >= 0).all() and (steps["care_cost_avoided"] >= 0).all()
+
+
 def test_exit_costs_of_integration_hold_members_under_pressure(generic):
     harsh = generic.with_overrides({"environment.austerity": 0.3,
                                     "population.initial_trust": 0.3})

@@ -445,7 +445,10 @@ def check_popp(d: Design, over: Mapping[str, Any]) -> Outcome:
                           "acute_saving_per_pound": [mean, lo, hi,
                                                      runs["acute_saving_per_pound"].min(),
                                                      runs["acute_saving_per_pound"].max()]})
-    return mean, (lo, hi), bool(lo >= 0.7 and hi <= 1.6), table, ""
+    holds = bool(lo >= 0.7 and hi <= 1.6)
+    note = "" if holds else (f"Fit not reached: {mean:.2f} saved per £1 (95% interval {lo:.2f} "
+                             f"to {hi:.2f}); the check asks for the interval within 0.70 to 1.60.")
+    return mean, (lo, hi), holds, table, note
 
 
 def check_survey(d: Design, over: Mapping[str, Any]) -> Outcome:

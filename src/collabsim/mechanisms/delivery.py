@@ -64,7 +64,8 @@ def deliver(
     productivity = ((1.0 + p["dynamics.synergy"] * diversity) * fit * shared_understanding
                     * (stale + (1.0 - stale) * joint.currency))
     if funding.role_conflict:  # stress in merged teams costs output (Carpenter 2003)
-        productivity *= 1.0 - fx.role_conflict * (m.care * a).sum(axis=1) / n
+        # at worst it stops output; it cannot turn money spent into harm
+        productivity *= np.maximum(0.0, 1.0 - fx.role_conflict * (m.care * a).sum(axis=1) / n)
     gross = spent * productivity
     coordination = (m.meeting_cost * a).sum(axis=1)
     joint_output = gross - coordination
