@@ -80,7 +80,7 @@ def test_steps_that_cut_off_a_shock_name_steps_not_set(tmp_path, capsys):
                     'kind = "budget_cut"\nsize = 0.1\n')
     assert main(["run", str(path), "--steps", "5"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("collabsim: error: --steps: environment.shocks[1].step = 12")
+    assert err.startswith(f"collabsim: error: --steps for {path}: environment.shocks[1].step = 12")
 
 
 def test_a_misspelt_bundled_name_gets_a_suggestion(tmp_path, capsys):

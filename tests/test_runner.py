@@ -8,6 +8,7 @@ import pytest
 from collabsim import (
     ARCHETYPES,
     METRICS,
+    aggregate,
     ensemble,
     load_scenario,
     replicate_seed,
@@ -150,5 +151,8 @@ def test_the_python_api_takes_numpy_values_and_refuses_impossible_lengths():
             run(s, 1, steps=steps)
     empty = run_replicates(s, 0, 1)
     assert len(empty) == 0 and "replicate" in empty
+    assert aggregate(empty)["archetypes"]["solid_partnership"] == 0.0  # no KeyError
+    with pytest.raises(InputError, match=r"seed = -1 is not allowed"):
+        run(s, -1)
     with pytest.raises(ValueError, match="n = -1"):
         run_replicates(s, -1, 1)

@@ -1,8 +1,10 @@
 """The scenario language: loading, validation, overrides, round trips."""
 
 import json
+import re
 import warnings
 
+import pandas as pd
 import pytest
 from hypothesis import given
 
@@ -16,8 +18,9 @@ from collabsim import (
     sweep,
 )
 from collabsim.cli import main, reference_markdown
-from collabsim.scenario import ScenarioWarning, from_dict
-from collabsim.schema import PARAMS, defaults
+from collabsim.runner import run_replicates
+from collabsim.scenario import NO_EFFECT, ScenarioWarning, from_dict, inert
+from collabsim.schema import PARAM_BY_KEY, PARAMS, defaults
 from collabsim.testing import scenario_docs
 
 from .conftest import BUNDLED, SCENARIOS
@@ -240,6 +243,16 @@ def test_overrides_reach_one_organisation_by_name_or_number(baseline):
     assert loads_scenario(s.to_toml()) == s
 
 
+@pytest.mark.parametrize(("name", "key", "fragment"), [
+    ("generic", "organisation[1].commitment", "generic has no listed organisations"),
+    ("generic", "organisation[Council].commitment", "generic has no listed organisations"),
+    ("teaching/amicable_divorce", "environment.shocks[x].size", "shocks are numbered, not named"),
+])
+def test_a_member_key_says_what_the_scenario_lacks(name, key, fragment):
+    with pytest.raises(InputError, match=re.escape(fragment)):
+        load_scenario(name).with_overrides({key: "0.1"})
+
+
 def test_overrides_reach_one_shock():
     s = load_scenario("teaching/amicable_divorce")
     t = s.with_overrides({"environment.shocks[2].size": "0.05", "environment.shocks[1].step": 3})
@@ -255,14 +268,14 @@ def test_overrides_reach_one_shock():
         ("organisation[1].comitment", "did you mean 'commitment'"),
         ("organisation[1].name", "not a field that can be set"),
         ("organisation[1].goals.prevent", "did you mean 'prevention'"),
-        ("environment.shocks[1].size", "has 0 shock(s)"),
+        ("environment.shocks[1].size", "baseline has no shocks"),
         ("shock[0].size", "environment.shocks[N].FIELD or organisation[NAME or N].FIELD"),
     ],
 )
 def test_bad_member_overrides_say_what_is_allowed(baseline, key, fragment):
     with pytest.raises(InputError) as err:
         baseline.with_overrides({key: "0.5"})
-    assert str(err.value).startswith(f"--set: {key}") and fragment in str(err.value)
+    assert str(err.value).startswith(f"with_overrides: {key}") and fragment in str(err.value)
 
 
 def test_member_override_values_are_validated(baseline):
@@ -284,6 +297,44 @@ def test_a_key_with_no_effect_is_a_warning_naming_the_key_and_why(tmp_path):
         f"{path}: population.blocs has no effect: population.size = 0, so every member is "
         "listed and none is generated",
     ]
+
+
+def _other_value(key):
+    """A valid value of ``key`` other than its default."""
+    p = PARAM_BY_KEY[key]
+    if p.kind == "bool":
+        return not p.default
+    if p.kind == "strlist":
+        return ["police"]
+    hi = p.high if p.high is not None and p.high < 1e6 else 2 * (p.default or 1)
+    value = (p.default + hi) / 2 if p.default != hi else (p.default + p.low) / 2
+    return max(round(value), p.default + 1) if p.kind == "int" else value
+
+
+#: A context where each rule of keys without effect applies (beyond the defaults).
+NO_EFFECT_CONTEXTS = {
+    "population.size": {"population.size": 0},
+    "governance.decision_rule": {},
+    "services.enabled": {},
+    "governance.mode": {"governance.mode": "shared"},
+    "funding.rule": {"funding.rule": "separate"},
+}
+
+
+@pytest.mark.parametrize(
+    ("key", "reads"),
+    [(key, reads) for keys, _, reads, _ in NO_EFFECT for key in keys],
+    ids=lambda v: v if isinstance(v, str) else "")
+def test_a_key_reported_without_effect_truly_changes_no_run(key, reads):
+    """Each rule of scenario.inert is a claim about the model: check it by running."""
+    base = load_scenario(SCENARIOS / "baseline.toml").with_overrides(
+        {"scenario.parameters": "defaults", "scenario.steps": 8, **NO_EFFECT_CONTEXTS[reads[0]]})
+    if key == "governance.concession_steps":  # inert outside shared governance
+        base = base.with_overrides({"governance.mode": "lead"})
+    changed = base.with_overrides({key: _other_value(key)})
+    assert inert(changed, [key]), key
+    a, b = run_replicates(base, 3, 11), run_replicates(changed, 3, 11)
+    pd.testing.assert_frame_equal(a, b)
 
 
 def test_a_saved_scenario_does_not_warn_about_keys_left_at_their_defaults(tmp_path, baseline):

@@ -194,6 +194,10 @@ def test_a_bad_table_cell_is_named_by_its_own_row(tmp_path):
                     'table = "pts.csv"\nsteps = 2\n[parameters]\n"population.size" = [3]\n')
     with pytest.raises(InputError, match=r"population\.size \(row 2\) = 'abc' is not allowed"):
         sweep(path, tmp_path / "out")
+    # a row with a cell more than the header: pandas would shift it into an index
+    (tmp_path / "pts.csv").write_text("population.size\n4,6\n5\n")
+    with pytest.raises(InputError, match=r"row 1 has 2 cells but the header has 1"):
+        sweep(path, tmp_path / "out")
     (tmp_path / "pts.csv").write_text("population.size\n4\n5\n7\n")
     sweep(path, tmp_path / "ok")
     assert load_results(tmp_path / "ok").runs["population.size"].tolist() == [4, 5, 7]
@@ -257,6 +261,18 @@ def test_loading_a_damaged_folder_warns_and_never_duplicates(tmp_path, how):
         data = runs(out)
     assert not data.duplicated(["point", "replicate"]).any()
     assert len(data) == (25 if how == "truncated" else 30)
+
+
+@pytest.mark.parametrize("resume", [[], ["--resume"]])
+def test_another_commands_folder_is_named_as_such(tmp_path, capsys, resume):
+    out = tmp_path / "cmp"
+    assert main(["compare", "baseline", "policy/pooled_budget", "-n", "2", "--steps", "2",
+                 "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["sweep", str(toy(tmp_path)), "--out", str(out), *resume]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"collabsim: error: --out {out}: holds the output of `collabsim compare`, "
+                   "not a sweep; choose a new folder\n")
 
 
 @pytest.mark.parametrize("text", ["", "{", '{"command": "sweep"}', "[1, 2]"])

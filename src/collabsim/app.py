@@ -31,8 +31,14 @@ from collabsim import svg
 from collabsim.errors import InputError
 from collabsim.model import PartnershipModel
 from collabsim.narrative import narrate
-from collabsim.scenario import Scenario, bundled_scenarios, load_scenario, scenario_path
-from collabsim.schema import PARAMS, PARTICIPATION_RUNGS, SECTORS, Param
+from collabsim.scenario import (
+    Scenario,
+    bundled_scenarios,
+    load_scenario,
+    scenario_path,
+    without_effect,
+)
+from collabsim.schema import PARAM_BY_KEY, PARAMS, PARTICIPATION_RUNGS, SECTORS, Param
 
 SCENARIO_ENV = "COLLABSIM_APP_SCENARIO"
 DEFAULT_PRESET = "solid_partnership"
@@ -122,9 +128,13 @@ def saved_toml(model: PartnershipModel) -> str:
 
     A model that drew its behavioural parameters from the ensemble saves the values it
     drew, as ``scenario.parameters = "defaults"`` (every key is written, so nothing is
-    left to draw): opened again at the same seed, it is the same run.
+    left to draw): opened again at the same seed, it is the same run. A key that cannot
+    change this run (a drawn ``services.prevention_max`` with the care pathway off) is
+    written at its default, so that the file opens without a warning about it.
     """
-    return model.p.with_overrides({"scenario.parameters": "defaults"}).to_toml()
+    p = model.p
+    quiet = {k: PARAM_BY_KEY[k].default for k in without_effect(p, p.params)}
+    return p.with_overrides({"scenario.parameters": "defaults", **quiet}).to_toml()
 
 
 def running_settings(model: PartnershipModel) -> dict[str, Any]:

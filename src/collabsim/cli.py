@@ -423,11 +423,11 @@ def _load_all(paths: Sequence[str], overrides: Sequence[tuple[str, str]],
     for path in paths:
         s = load_scenario(path)
         if overrides:
-            s = s.with_overrides(dict(overrides))
+            s = s.with_overrides(dict(overrides), source="--set")
             for message in inert(s, dict(overrides)):
                 warnings.warn(f"--set {message}", ScenarioWarning, stacklevel=2)
         if steps is not None:  # its own source, so an error names --steps, not --set
-            s = s.with_overrides({"scenario.steps": steps}, source="--steps")
+            s = s.with_overrides({"scenario.steps": steps}, source=f"--steps for {path}")
         from collabsim.ensemble import unused
 
         if (why := unused(s)) is not None:

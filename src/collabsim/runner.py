@@ -211,8 +211,8 @@ def aggregate(runs: pd.DataFrame) -> dict[str, Any]:
         mean, lo, hi = mean_ci(runs[name].to_numpy(dtype=float))
         low, high = METRIC_BOUNDS.get(name, (-np.inf, np.inf))
         metrics[name] = {"mean": mean, "ci95": [max(lo, low), min(hi, high)]}
-    counts = runs["archetype"].value_counts()
-    shares = {a: float(counts.get(a, 0) / len(runs)) for a in ARCHETYPES}
+    counts = runs["archetype"].value_counts() if "archetype" in runs else pd.Series(dtype=int)
+    shares = {a: float(counts.get(a, 0) / max(len(runs), 1)) for a in ARCHETYPES}
     return {"metrics": metrics, "archetypes": shares}
 
 

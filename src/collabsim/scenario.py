@@ -171,7 +171,7 @@ class Scenario:
         """Founding members: listed plus generated."""
         return len(self.organisations) + self.params["population.size"]
 
-    def with_overrides(self, overrides: Mapping[str, Any], source: str = "--set", *,
+    def with_overrides(self, overrides: Mapping[str, Any], source: str = "with_overrides", *,
                        pin: bool = True) -> Scenario:
         """Return a copy with some parameters changed, validated as the loader would.
 
@@ -285,16 +285,23 @@ def _row_index(scenario: Scenario, table: str, which: str, source: str | None = 
                key: str = "") -> int:
     """The position of ``organisation[which]`` or ``environment.shocks[which]``."""
     rows = scenario.organisations if table == TABLES else scenario.shocks
+    what = "listed organisation" if table == TABLES else "shock"
+    if not rows:
+        raise InputError(f"{where(source, key)}: {scenario.name} has no {what}s "
+                         f"(its members are generated)" if table == TABLES else
+                         f"{where(source, key)}: {scenario.name} has no shocks")
     if which.isdigit():
         if 1 <= int(which) <= len(rows):
             return int(which) - 1
-        raise InputError(f"{where(source, key)}: the scenario has {len(rows)} "
-                         f"{'listed organisation(s)' if table == TABLES else 'shock(s)'}; "
+        raise InputError(f"{where(source, key)}: the scenario has {len(rows)} {what}(s); "
                          f"expected a number in [1, {len(rows)}]")
-    names = [o.name for o in scenario.organisations] if table == TABLES else []
+    if table != TABLES:
+        raise InputError(f"{where(source, key)}: shocks are numbered, not named; expected a "
+                         f"number in [1, {len(rows)}]")
+    names = [o.name for o in scenario.organisations]
     if which in names:
         return names.index(which)
-    expected = ", ".join(names) if names else "a number"
+    expected = ", ".join(names)
     hint = suggest(which, names)
     partial = [n for n in names if which.lower() in n.lower()]
     if not hint and len(partial) == 1:
@@ -648,7 +655,7 @@ def _check_cross_fields(s: Scenario, source: str | None) -> None:
 
 
 #: Keys that cannot change a run in some scenarios: (keys, when, the keys ``when`` reads, why).
-_NO_EFFECT: tuple[tuple[tuple[str, ...], Any, tuple[str, ...], str], ...] = (
+NO_EFFECT: tuple[tuple[tuple[str, ...], Any, tuple[str, ...], str], ...] = (
     (("population.goal_conflict", "population.blocs", "population.power_inequality"),
      lambda s: s["population.size"] == 0, ("population.size",),
      "population.size = 0, so every member is listed and none is generated"),
@@ -660,19 +667,41 @@ _NO_EFFECT: tuple[tuple[tuple[str, ...], Any, tuple[str, ...], str], ...] = (
     (("governance.supermajority",),
      lambda s: s["governance.decision_rule"] != "supermajority", ("governance.decision_rule",),
      "governance.decision_rule is not supermajority"),
+    (tuple(p.key for p in PARAMS if p.section == "services" and p.key != "services.enabled"),
+     lambda s: not s["services.enabled"], ("services.enabled",),
+     "services.enabled is false, so the care pathway is not simulated"),
+    *((keys, (lambda s, m=mode: s["governance.mode"] != m and not s["governance.adaptive"]),
+       ("governance.mode", "governance.adaptive"),
+       f"governance.mode is not {mode} and governance.adaptive is off")
+      for mode, keys in (("nao", ("governance.nao_cost", "governance.broker_lean")),
+                         ("lead", ("governance.lead_max_concession",)),
+                         ("shared", ("governance.concession_steps",)))),
+    *(((f"funding.{rule}_visibility", f"funding.{rule}_exit_cost", *extra),
+       (lambda s, r=rule: s["funding.rule"] != r), ("funding.rule",),
+       f"funding.rule is not {rule}")
+      for rule, extra in (("aligned", ()), ("pooled", ()),
+                          ("lead_commissioning", ("funding.lead_tilt",)),
+                          ("integrated", ("funding.integrated_culture_merge",)))),
 )
 
 
-def inert(scenario: Scenario, keys: Iterable[str], varied: Iterable[str] = ()) -> list[str]:
-    """One sentence for each of ``keys`` that cannot affect ``scenario``'s runs.
+def without_effect(scenario: Scenario, keys: Iterable[str], varied: Iterable[str] = ()
+                   ) -> dict[str, str]:
+    """Those of ``keys`` that cannot affect ``scenario``'s runs, each with the reason.
 
     ``varied`` are keys that change from run to run (a sweep's factors): a key whose
     inertness depends on one of them is not reported.
     """
     keys, varied = set(keys), set(varied)
+    return {key: why
+            for names, when, reads, why in NO_EFFECT if when(scenario) and not varied & set(reads)
+            for key in names if key in keys}
+
+
+def inert(scenario: Scenario, keys: Iterable[str], varied: Iterable[str] = ()) -> list[str]:
+    """One sentence for each of ``keys`` that cannot affect ``scenario``'s runs."""
     return [f"{key} has no effect: {why}"
-            for names, when, reads, why in _NO_EFFECT if when(scenario) and not varied & set(reads)
-            for key in names if key in keys]
+            for key, why in without_effect(scenario, keys, varied).items()]
 
 
 def no_effect(scenario: Scenario, doc: Mapping[str, Any]) -> list[str]:

@@ -12,12 +12,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from collabsim.errors import InputError
+
 #: What a model accepts as its seed.
 SeedLike = int | np.integer | np.random.SeedSequence | np.random.Generator | None
 
 
 def replicate_seed(seed: int, replicate: int, point: int | None = None) -> np.random.SeedSequence:
-    """The seed of one replicate (of one design point, for sweeps)."""
+    """The seed of one replicate (of one design point, for sweeps).
+
+    Raises:
+        InputError: for a negative seed, replicate or point (numpy's seeds are not).
+    """
+    for name, value in (("seed", seed), ("replicate", replicate), ("point", point)):
+        if value is not None and int(value) < 0:
+            raise InputError(f"{name} = {value} is not allowed; expected an integer >= 0")
     key = (replicate,) if point is None else (point, replicate)
     return np.random.SeedSequence(seed, spawn_key=key)
 

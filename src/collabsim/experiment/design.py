@@ -10,8 +10,10 @@ Every point is checked against the scenario schema before anything runs.
 
 from __future__ import annotations
 
+import csv
 import itertools
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -109,8 +111,9 @@ def overrides(df: pd.DataFrame, spec: SweepSpec) -> list[dict[str, Any]]:
 
 def _read_table(spec: SweepSpec) -> pd.DataFrame:
     src = str(spec.table)
+    _check_row_lengths(spec.table, src)
     try:
-        df = pd.read_csv(spec.table)
+        df = pd.read_csv(spec.table, index_col=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{src}: not a readable CSV table ({str(exc).splitlines()[0]})") from None
     keys = [f.key for f in spec.factors]
@@ -134,3 +137,22 @@ def _read_table(spec: SweepSpec) -> pd.DataFrame:
     elif df.isna().any().any():
         raise InputError(f"{where(src, 'table')} has empty cells")
     return df
+
+
+def _check_row_lengths(path: Path | None, src: str) -> None:
+    """Every row has as many cells as the header.
+
+    pandas would otherwise take a first column without a header as the index (shifting
+    every value one column) or read a decimal comma as two cells.
+    """
+    try:
+        with open(path or "", newline="", encoding="utf-8") as fh:
+            rows = csv.reader(fh)
+            header = next(rows, [])
+            for i, row in enumerate(rows, start=1):
+                if row and len(row) != len(header):
+                    raise InputError(f"{src}: row {i} has {len(row)} cells but the header has "
+                                     f"{len(header)}; give one value per column (a decimal "
+                                     "comma splits a number in two)")
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{src}: not a readable CSV table ({exc})") from None

@@ -53,7 +53,7 @@ import pyarrow.parquet as pq
 
 from collabsim import ensemble
 from collabsim.batch import Batch
-from collabsim.errors import InputError
+from collabsim.errors import InputError, visible
 from collabsim.experiment import tables as T
 from collabsim.experiment.design import UNIT_PREFIX, overrides, points, problem
 from collabsim.experiment.spec import COLLABSIM_MODEL, SweepSpec, load_sweep, scenario_files
@@ -792,6 +792,16 @@ def sweep(
         lock.release()
 
 
+def _command(path: Path) -> str | None:
+    """The command a readable manifest names (None if it names none or cannot be read)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    command = doc.get("command") if isinstance(doc, dict) else None
+    return visible(command) if isinstance(command, str) else None
+
+
 def _open(store: Store, spec: SweepSpec, pts: pd.DataFrame,
           resume: bool) -> tuple[dict[str, Any], pd.DataFrame]:
     """Check the folder (new, or a sweep to resume or grow); returns its manifest and points."""
@@ -808,6 +818,10 @@ def _open(store: Store, spec: SweepSpec, pts: pd.DataFrame,
         if spec.text:
             (out / "sweep.toml").write_text(spec.text, encoding="utf-8")
         return manifest, pts
+    command = _command(store.manifest_path)
+    if command not in (None, "sweep"):
+        raise InputError(f"--out {out}: holds the output of `collabsim {command}`, not a sweep; "
+                         "choose a new folder")
     if not resume:
         raise InputError(f"--out {out}: already holds a sweep (manifest.json); pass --resume "
                          "to finish or grow it, or choose a new folder")

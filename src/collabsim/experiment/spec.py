@@ -165,8 +165,11 @@ def sweep_from_dict(
         response(model, source)  # only registered test responses: a sweep file runs no code
     params = doc.get("parameters", {})
     if not isinstance(params, dict) or not params:
+        table_note = ("; the table design runs the CSV's rows, but each of its columns must "
+                      "be listed here too (the values given are checked, not run)"
+                      if values["sweep.design"] == "table" else "")
         raise InputError(f"{where(source, 'parameters')} is missing or empty; list at least one "
-                         'parameter, e.g. "population.size" = [4, 8, 16]')
+                         'parameter, e.g. "population.size" = [4, 8, 16]' + table_note)
     factors = tuple(_factor(key, value, base, source) for key, value in params.items())
     if base is not None:  # a swept key that cannot change a run wastes the sweep
         for message in inert(base, params, params):
