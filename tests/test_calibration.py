@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from collabsim import calibrate as cal
@@ -159,6 +160,25 @@ def test_calibration_resumes_to_the_same_ensemble(calibrated, tmp_path):
         cal.calibrate(part, cal.Settings(**{**SMALL.__dict__, "seed": 9}), resume=True)
     cal.calibrate(part, SMALL, resume=True)
     assert (part / cal.POSTERIOR).read_text() == (out / cal.POSTERIOR).read_text()
+    # the provenance says which stretch of generations each session ran, and with what code
+    last = SMALL.generations - 1
+    ran = json.loads((part / cal.PROVENANCE).read_text())["sessions"]
+    assert [s["generations"] for s in ran] == [[0, 0], [1, last]]
+    assert all(s["date"] and "git_commit" in s for s in ran)
+    whole = json.loads((out / cal.PROVENANCE).read_text())
+    assert [s["generations"] for s in whole["sessions"]] == [[0, last]]
+    cal.calibrate(part, SMALL, resume=True)  # nothing left to run: no session added
+    assert len(json.loads((part / cal.PROVENANCE).read_text())["sessions"]) == 2
+    weights = pd.read_csv(out / cal.POSTERIOR)["weight"]
+    assert whole["effective_sample_size"] == pytest.approx(
+        weights.sum() ** 2 / (weights ** 2).sum(), abs=0.01)
+    assert 1 <= whole["effective_sample_size"] <= len(weights)
+
+
+def test_effective_sample_size_counts_what_the_weights_are_worth():
+    assert cal.effective_size(np.ones(40)) == pytest.approx(40)
+    assert cal.effective_size(np.array([1.0, 0.0, 0.0])) == pytest.approx(1)
+    assert cal.effective_size(np.array([3.0, 1.0])) == pytest.approx(16 / 10)
 
 
 # the ensemble ----------------------------------------------------------------------------

@@ -198,6 +198,13 @@ def section(p: Pattern, r: Result, off: Result | None) -> str:
                  f"{r.interval[0]:.4g} to {r.interval[1]:.4g}).\n\n")
     if r.note and r.share_of_contexts is None:  # a failing share is said in the result
         text += f"*Note:* {r.note}\n\n"
+    if "sector" in r.table and "survey_successful" in r.table:  # the survey's sectors
+        text += ("| sector | successful | unsuccessful | survey: successful "
+                 "| survey: unsuccessful |\n|---|---|---|---|---|\n")
+        text += "".join(f"| {row.sector} | {row.successful:.0%} | {row.unsuccessful:.0%} "
+                        f"| {row.survey_successful:.0%} | {row.survey_unsuccessful:.0%} |\n"
+                        for row in r.table.itertuples())
+        text += "\n"
     if r.share_of_contexts is not None and r.share_of_contexts < 1.0:
         text += f"*Where it holds least:* {where(r)}.\n\n"
     if off is not None:

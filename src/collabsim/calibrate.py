@@ -232,7 +232,7 @@ def calibrate(out: Path, settings: Settings = Settings(), *, resume: bool = Fals
     finally:
         sampler.stop()
     elapsed = time.perf_counter() - started
-    provenance = write_posterior(out, history, settings, bands, elapsed)
+    provenance = write_posterior(out, history, settings, bands, elapsed, first=done)
     provenance["fit_of_point_estimate"] = fit(out, settings)
     (out / PROVENANCE).write_text(json.dumps(provenance, indent=2) + "\n")
     return provenance
@@ -259,14 +259,46 @@ def _jsonable(settings: Settings, resume: bool = False) -> dict[str, Any]:
     return doc
 
 
+def sessions(out: Path, first: int, last: int, commit: str | None, date: str
+             ) -> list[dict[str, Any]]:
+    """Which code ran which generations: the earlier sessions of ``out``, then this one.
+
+    An earlier provenance written before sessions were recorded counts as one session
+    (its commit and date, generations 0 to its last). This session ran generations
+    ``first`` to ``last``; one that ran none (a resume with nothing left) adds nothing.
+    """
+    path = out / PROVENANCE
+    before = json.loads(path.read_text()) if path.is_file() else {}
+    done: list[dict[str, Any]] = list(before.get("sessions") or (
+        [{"git_commit": before.get("git_commit"), "date": before.get("date"),
+          "generations": [0, int(before["generations_done"]) - 1]}]
+        if before.get("generations_done") else []))
+    done = [s for s in done if s["generations"][0] < first]  # not those this one re-ran
+    if last >= first:
+        done.append({"git_commit": commit, "date": date, "generations": [first, last]})
+    return done
+
+
+def effective_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size of importance weights: (sum w)^2 / sum w^2."""
+    w = np.asarray(weights, dtype=float)
+    return float(w.sum() ** 2 / np.square(w).sum())
+
+
 def write_posterior(out: Path, history: Any, settings: Settings,
-                    bands: dict[str, tuple[float, float]], elapsed: float) -> dict[str, Any]:
-    """Write posterior.csv and provenance.json from a pyabc history."""
+                    bands: dict[str, tuple[float, float]], elapsed: float,
+                    first: int = 0) -> dict[str, Any]:
+    """Write posterior.csv and provenance.json from a pyabc history.
+
+    ``first`` is the first generation this session ran (for the provenance's sessions).
+    """
     from collabsim.store import git_commit, versions
 
     df, w = history.get_distribution(m=0, t=history.max_t)
     posterior = df[list(settings.params)].reset_index(drop=True)
     posterior.insert(0, "weight", np.asarray(w, dtype=float))
+    commit, date = git_commit(), datetime.now(UTC).strftime("%Y-%m-%d")
+    ran = sessions(out, first, int(history.max_t), commit, date)
     posterior.to_csv(out / POSTERIOR, index=False)
     every = history.get_all_populations()
     pops = every[every["t"] >= 0]
@@ -296,14 +328,19 @@ def write_posterior(out: Path, history: Any, settings: Settings,
         "settings": {**_jsonable(settings, resume=True), "generations": settings.generations},
         "generations_done": int(history.max_t + 1),
         "epsilon_schedule": [float(e) for e in pops["epsilon"]],
-        "evaluations": [int(s) for s in pops["samples"]],
+        "evaluations": [int(n) for n in pops["samples"]],
+        # how many particles the weights are worth, and the largest one's share
+        "effective_sample_size": round(effective_size(posterior["weight"].to_numpy()), 2),
+        "largest_weight": round(float(posterior["weight"].max() / posterior["weight"].sum()), 4),
         "prior_sample_evaluations": int(every.loc[every["t"] < 0, "samples"].sum()),
         # pyabc's wall time of every generation, across interruptions
         "elapsed_s": round(float(every["wall_time"].sum()), 1),
         "elapsed_this_session_s": round(elapsed, 1),
         "versions": vers,
-        "git_commit": git_commit(),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "git_commit": commit,
+        "date": date,
+        # the commit and date of each stretch of generations, across resumes
+        "sessions": ran,
     }
     (out / PROVENANCE).write_text(json.dumps(provenance, indent=2) + "\n")
     return provenance
