@@ -199,6 +199,13 @@ def test_analyze_archetype_gives_one_row_per_archetype_and_parameter(model_sobol
     assert len(table) == 3 * len(analysed)
     assert main(["analyze", str(model_sobol), "--method", "sobol",
                  "--metric", "archetype:no_such_thing"]) == 2
+    capsys.readouterr()
+    # analysing another metric replaces the table, and says which metrics it no longer holds
+    assert main(["analyze", str(model_sobol), "--method", "sobol", "--metric", "mean_trust"]) == 0
+    out = capsys.readouterr().out
+    assert "note: sobol_indices.csv held " + ", ".join(table["metric"].unique()) in out
+    assert main(["analyze", str(model_sobol), "--method", "sobol", "--metric", "mean_trust"]) == 0
+    assert "held" not in capsys.readouterr().out
 
 
 def test_archetype_shares_at_each_point_sum_to_one(model_sobol):

@@ -55,6 +55,9 @@ def test_describe_hides_advanced_constants_unless_asked():
     for key in advanced:
         assert f"{key} =" not in short and f"{key} =" in full
     assert "dynamics.trust_gain =" in short
+    for text in (short, full):  # each section under one heading
+        headings = [line for line in text.splitlines() if line.startswith("[")]
+        assert len(headings) == len(set(headings)), headings
 
 
 def test_every_command_help_reads_cleanly():

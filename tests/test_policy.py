@@ -418,3 +418,14 @@ def test_the_scorecard_names_what_each_option_changes(status_quo):
     # A user's option that declares nothing still shows what differs.
     plain = pooled.with_overrides({"scenario.changes": ""})
     assert changes_text(status_quo, plain) == "changes: funding.rule"
+
+
+def test_a_comparison_with_no_clear_difference_says_so_over_the_worlds(capsys):
+    """An option against itself: no verdict, so the worlds' section says there is none to
+    follow rather than leaving its heading empty."""
+    assert main(["compare", "baseline", "baseline", "-n", "2", "--steps", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "plausible worlds" in out
+    assert out.rstrip().endswith("no option differs clearly from baseline (1) on a headline "
+                                 "metric, so there is no verdict to follow across the worlds")
+

@@ -253,6 +253,21 @@ def test_a_member_key_says_what_the_scenario_lacks(name, key, fragment):
         load_scenario(name).with_overrides({key: "0.1"})
 
 
+def test_two_organisations_of_one_name_are_refused(tmp_path):
+    org = '[[organisation]]\nname = "{}"\nsector = "{}"\n'
+    path = tmp_path / "dup.toml"
+    path.write_text('[scenario]\nname = "dup"\n[population]\nsize = 0\n' + org.format("A", "health")
+                    + org.format("B", "police") + org.format("A", "police"))
+    with pytest.raises(InputError, match=re.escape(
+            f"{path}: organisation[3].name = 'A' is already the name of organisation[1]")):
+        load_scenario(path)
+    child = tmp_path / "child.toml"  # with a base, two tables of one new name, too
+    child.write_text('[scenario]\nbase = "baseline"\n' + org.format("New", "police")
+                     + org.format("New", "health"))
+    with pytest.raises(InputError, match=re.escape("organisation[2].name = 'New' is already")):
+        load_scenario(child)
+
+
 def test_overrides_reach_one_shock():
     s = load_scenario("teaching/amicable_divorce")
     t = s.with_overrides({"environment.shocks[2].size": "0.05", "environment.shocks[1].step": 3})

@@ -39,7 +39,7 @@ from collabsim.scenario import (
     load_scenario,
     scenario_path,
 )
-from collabsim.schema import ORGANISATION_FIELDS, PARAMS, SHOCK_FIELDS, Field, Param
+from collabsim.schema import ORGANISATION_FIELDS, PARAMS, SECTIONS, SHOCK_FIELDS, Field, Param
 from collabsim.store import (
     check_out,
     check_writable,
@@ -709,6 +709,9 @@ def format_comparison(cmp: Any) -> str:
                 ""]
         heads = board_headlines(cmp)
         moved = flips(cmp).set_index(["option", "metric"])
+        if not heads["option"].isin(names[1:]).any():
+            out.append(f"no option differs clearly from {visible(names[0])} on a headline "
+                       "metric, so there is no verdict to follow across the worlds")
         for n in names[1:]:
             rows = heads[heads["option"] == n]
             if rows.empty:
@@ -773,6 +776,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     folder = args.folder / "analysis"
     folder.mkdir(exist_ok=True)
     csv = folder / f"{args.method}_indices.csv"
+    dropped = _replaced_metrics(csv, found.table)
     write_csv(found.table, csv)
     png = folder / f"{args.method}_indices.png"
     plot_sensitivity(found.table, png)
@@ -786,7 +790,22 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     for line in lines:
         print(line, file=sys.stderr if line.startswith("warning") else sys.stdout)
     print(f"wrote {visible(str(csv))}, {legend.name} and {png.name}")
+    if dropped:
+        print(f"note: {csv.name} held {', '.join(dropped)} from an earlier analyze, replaced; "
+              "give every metric with --metric to keep them in one table")
     return 0
+
+
+def _replaced_metrics(csv: Path, table: Any) -> list[str]:
+    """Metrics an earlier ``analyze`` left in ``csv`` that the new table does not hold."""
+    import pandas as pd
+
+    try:
+        before = pd.read_csv(csv, usecols=["metric"])["metric"].astype(str).unique()
+    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return []
+    now = set(table["metric"].astype(str))
+    return [visible(m) for m in before if m not in now]
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -925,7 +944,7 @@ def describe_text(keys: Sequence[str] = (), advanced: bool = False) -> str:
         ("scenario.base", ["  scenario.base = (none)    (a path to a .toml file)",
                            f"      {BASE_HELP}"])]
     hidden = sum(p.advanced for p in PARAMS) if not (keys or advanced) else 0
-    for p in PARAMS:
+    for p in sorted(PARAMS, key=lambda p: SECTIONS.index(p.section)):  # one heading each
         if p.advanced and hidden:
             continue
         drawn = ("; each replicate draws it from the calibrated ensemble unless a scenario "

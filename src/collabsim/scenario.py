@@ -441,6 +441,7 @@ def _merge_members(
     """Merge a file's ``[[organisation]]`` tables into its base's, by name."""
     rows, origins = list(base_rows), list(base_origins)
     names = [r.get("name") for r in rows]
+    mine: dict[str, int] = {}  # names this file's tables gave, and where
     for i, row in enumerate(_rows(value, TABLES, src), start=1):
         label = f"{TABLES}[{i}]"
         name = row.get("name")
@@ -448,6 +449,7 @@ def _merge_members(
             raise InputError(f"{where(src, label + '.name')} is missing; in a file with a base "
                              "each [[organisation]] needs a name: a base member's name changes "
                              "that member, a new name adds one")
+        _unique(name, mine, i, src)
         row = dict(row)
         remove = row.pop(REMOVE, False)
         if not isinstance(remove, bool):
@@ -591,13 +593,23 @@ def _organisations(
     value: Any, source: str | None, origins: list[Origin] | None = None
 ) -> list[OrganisationSpec]:
     orgs = []
+    seen: dict[str, int] = {}
     for i, row in enumerate(_rows(value, TABLES, source), start=1):
         origin = origins[i - 1] if origins and len(origins) >= i else None
         data = _fields(row, ORGANISATION_FIELDS, f"{TABLES}[{i}]", source, origin)
+        _unique(data["name"], seen, i, source)
         if data["goals"] is None:
             data["goals"] = SECTOR_GOALS[data["sector"]]
         orgs.append(OrganisationSpec(**data))
     return orgs
+
+
+def _unique(name: str, seen: dict[str, int], i: int, source: str | None) -> None:
+    """Refuse a second organisation of the same name (names are how members are reached)."""
+    if name in seen:
+        raise InputError(f"{where(source, f'{TABLES}[{i}].name')} = {name!r} is already the "
+                         f"name of {TABLES}[{seen[name]}]; each organisation needs its own name")
+    seen[name] = i
 
 
 def _shocks(value: Any, source: str | None) -> list[Shock]:
