@@ -175,6 +175,30 @@ def test_calibration_resumes_to_the_same_ensemble(calibrated, tmp_path):
     assert 1 <= whole["effective_sample_size"] <= len(weights)
 
 
+@pytest.mark.parametrize("before", [None, "{not json", '{"sessions": [{"generations": "x"}]}'])
+def test_sessions_list_generations_no_record_covers_as_unknown(tmp_path, before):
+    """An interrupted first session writes no provenance; a damaged one cannot be read:
+    the generations before this session are still listed, with an unknown commit."""
+    if before is not None:
+        (tmp_path / cal.PROVENANCE).write_text(before)
+    this = {"git_commit": "abc", "dirty": False, "date": "2026-11-24"}
+    ran = cal.sessions(tmp_path, 2, 3, this)
+    assert ran == [{"git_commit": None, "date": None, "generations": [0, 1],
+                    "note": "not recorded (a session that wrote no provenance)"},
+                   {**this, "generations": [2, 3]}]
+
+
+def test_sessions_read_an_older_provenance_as_one_session(tmp_path):
+    (tmp_path / cal.PROVENANCE).write_text(json.dumps(
+        {"git_commit": "old", "date": "2026-11-23", "generations_done": 3}))
+    this = {"git_commit": "new", "dirty": True, "date": "2026-11-24"}
+    assert cal.sessions(tmp_path, 3, 3, this) == [
+        {"git_commit": "old", "date": "2026-11-23", "generations": [0, 2]},
+        {**this, "generations": [3, 3]}]
+    assert cal.sessions(tmp_path, 3, 2, this) == [  # nothing run: nothing added
+        {"git_commit": "old", "date": "2026-11-23", "generations": [0, 2]}]
+
+
 def test_effective_sample_size_counts_what_the_weights_are_worth():
     assert cal.effective_size(np.ones(40)) == pytest.approx(40)
     assert cal.effective_size(np.array([1.0, 0.0, 0.0])) == pytest.approx(1)

@@ -196,9 +196,12 @@ def test_a_bad_table_cell_is_named_by_its_own_row(tmp_path):
         sweep(path, tmp_path / "out")
     # a row with a cell more than the header: pandas would shift it into an index
     (tmp_path / "pts.csv").write_text("population.size\n4,6\n5\n")
-    with pytest.raises(InputError, match=r"row 1 has 2 cells but the header has 1"):
+    with pytest.raises(InputError, match=r"row 1 \(line 2\) has 2 cells but the header has 1"):
         sweep(path, tmp_path / "out")
-    (tmp_path / "pts.csv").write_text("population.size\n4\n5\n7\n")
+    (tmp_path / "pts.csv").write_text("\npopulation.size\n4\n\n5\n  \n3,1\n")  # blank lines
+    with pytest.raises(InputError, match=r"row 3 \(line 7\) has 2 cells"):
+        sweep(path, tmp_path / "out")
+    (tmp_path / "pts.csv").write_text("\ufeffpopulation.size\r\n4\r\n\r\n5\r\n7\r\n")
     sweep(path, tmp_path / "ok")
     assert load_results(tmp_path / "ok").runs["population.size"].tolist() == [4, 5, 7]
 

@@ -129,8 +129,10 @@ def saved_toml(model: PartnershipModel) -> str:
     A model that drew its behavioural parameters from the ensemble saves the values it
     drew, as ``scenario.parameters = "defaults"`` (every key is written, so nothing is
     left to draw): opened again at the same seed, it is the same run. A key that cannot
-    change this run (a drawn ``services.prevention_max`` with the care pathway off) is
-    written at its default, so that the file opens without a warning about it.
+    change this run (a drawn ``services.prevention_max`` with the care pathway off, or a
+    slider for another governance mode's constant) is written at its default, so that
+    the file opens without a warning about it: the same run, though such a slider comes
+    back at its default.
     """
     p = model.p
     quiet = {k: PARAM_BY_KEY[k].default for k in without_effect(p, p.params)}

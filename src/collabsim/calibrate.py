@@ -259,24 +259,41 @@ def _jsonable(settings: Settings, resume: bool = False) -> dict[str, Any]:
     return doc
 
 
-def sessions(out: Path, first: int, last: int, commit: str | None, date: str
-             ) -> list[dict[str, Any]]:
+def sessions(out: Path, first: int, last: int, this: dict[str, Any]) -> list[dict[str, Any]]:
     """Which code ran which generations: the earlier sessions of ``out``, then this one.
 
-    An earlier provenance written before sessions were recorded counts as one session
-    (its commit and date, generations 0 to its last). This session ran generations
-    ``first`` to ``last``; one that ran none (a resume with nothing left) adds nothing.
+    ``this`` (commit, whether the tree was dirty, date) ran generations ``first`` to
+    ``last``; a session that ran none (a resume with nothing left) adds nothing. An earlier
+    provenance written before sessions were recorded counts as one session (its commit
+    and date, generations 0 to its last); generations before ``first`` that no readable
+    record covers (an interrupted first session writes no provenance) are listed with an
+    unknown commit.
     """
-    path = out / PROVENANCE
-    before = json.loads(path.read_text()) if path.is_file() else {}
-    done: list[dict[str, Any]] = list(before.get("sessions") or (
-        [{"git_commit": before.get("git_commit"), "date": before.get("date"),
-          "generations": [0, int(before["generations_done"]) - 1]}]
-        if before.get("generations_done") else []))
-    done = [s for s in done if s["generations"][0] < first]  # not those this one re-ran
+    try:
+        before = json.loads((out / PROVENANCE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        before = {}
+    before = before if isinstance(before, dict) else {}
+    listed = before.get("sessions")
+    if not isinstance(listed, list):
+        listed = ([{"git_commit": before.get("git_commit"), "date": before.get("date"),
+                    "generations": [0, int(before["generations_done"]) - 1]}]
+                  if isinstance(before.get("generations_done"), int) else [])
+    done = [r for r in listed if isinstance(r, dict) and _span(r.get("generations"))
+            and r["generations"][0] < first]  # not those this one re-ran
+    covered = max((r["generations"][1] for r in done), default=-1)
+    if covered < first - 1:
+        done.append({"git_commit": None, "date": None, "generations": [covered + 1, first - 1],
+                     "note": "not recorded (a session that wrote no provenance)"})
     if last >= first:
-        done.append({"git_commit": commit, "date": date, "generations": [first, last]})
+        done.append({**this, "generations": [first, last]})
     return done
+
+
+def _span(value: Any) -> bool:
+    """A session's ``generations``: ``[first, last]`` integers."""
+    return (isinstance(value, list) and len(value) == 2
+            and all(isinstance(v, int) for v in value))
 
 
 def effective_size(weights: np.ndarray) -> float:
@@ -287,18 +304,20 @@ def effective_size(weights: np.ndarray) -> float:
 
 def write_posterior(out: Path, history: Any, settings: Settings,
                     bands: dict[str, tuple[float, float]], elapsed: float,
-                    first: int = 0) -> dict[str, Any]:
+                    first: int) -> dict[str, Any]:
     """Write posterior.csv and provenance.json from a pyabc history.
 
     ``first`` is the first generation this session ran (for the provenance's sessions).
     """
-    from collabsim.store import git_commit, versions
+    from collabsim.store import git_commit, git_dirty, versions
 
     df, w = history.get_distribution(m=0, t=history.max_t)
     posterior = df[list(settings.params)].reset_index(drop=True)
     posterior.insert(0, "weight", np.asarray(w, dtype=float))
-    commit, date = git_commit(), datetime.now(UTC).strftime("%Y-%m-%d")
-    ran = sessions(out, first, int(history.max_t), commit, date)
+    here = Path(__file__).parent  # the package's own repository, wherever the command runs
+    commit, date = git_commit(here), datetime.now(UTC).strftime("%Y-%m-%d")
+    ran = sessions(out, first, int(history.max_t),
+                   {"git_commit": commit, "dirty": git_dirty(here), "date": date})
     posterior.to_csv(out / POSTERIOR, index=False)
     every = history.get_all_populations()
     pops = every[every["t"] >= 0]

@@ -39,7 +39,15 @@ from collabsim.scenario import (
     load_scenario,
     scenario_path,
 )
-from collabsim.schema import ORGANISATION_FIELDS, PARAMS, SECTIONS, SHOCK_FIELDS, Field, Param
+from collabsim.schema import (
+    ORGANISATION_FIELDS,
+    PARAM_BY_KEY,
+    PARAMS,
+    SECTIONS,
+    SHOCK_FIELDS,
+    Field,
+    Param,
+)
 from collabsim.store import (
     check_out,
     check_writable,
@@ -402,7 +410,7 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
     The signature is :func:`warnings.showwarning`'s: ``file`` is not ``formatwarning``'s.
     """
     if issubclass(category, ScenarioWarning):
-        print(f"collabsim: warning: {message}", file=sys.stderr)
+        print(f"collabsim: warning: {visible(str(message))}", file=sys.stderr)
     else:
         print(warnings.formatwarning(message, category, filename, lineno, line), end="",
               file=sys.stderr)
@@ -424,8 +432,10 @@ def _load_all(paths: Sequence[str], overrides: Sequence[tuple[str, str]],
         s = load_scenario(path)
         if overrides:
             s = s.with_overrides(dict(overrides), source="--set")
-            for message in inert(s, dict(overrides)):
-                warnings.warn(f"--set {message}", ScenarioWarning, stacklevel=2)
+            given = [k for k in dict(overrides) if k in PARAM_BY_KEY
+                     and s[k] != PARAM_BY_KEY[k].default]  # a default changes nothing anyway
+            for message in inert(s, given):
+                warnings.warn(f"--set for {path}: {message}", ScenarioWarning, stacklevel=2)
         if steps is not None:  # its own source, so an error names --steps, not --set
             s = s.with_overrides({"scenario.steps": steps}, source=f"--steps for {path}")
         from collabsim.ensemble import unused

@@ -441,7 +441,7 @@ def _merge_members(
     """Merge a file's ``[[organisation]]`` tables into its base's, by name."""
     rows, origins = list(base_rows), list(base_origins)
     names = [r.get("name") for r in rows]
-    mine: dict[str, int] = {}  # names this file's tables gave, and where
+    mine: dict[str, str] = {}  # names this file's tables gave, and where
     for i, row in enumerate(_rows(value, TABLES, src), start=1):
         label = f"{TABLES}[{i}]"
         name = row.get("name")
@@ -449,7 +449,10 @@ def _merge_members(
             raise InputError(f"{where(src, label + '.name')} is missing; in a file with a base "
                              "each [[organisation]] needs a name: a base member's name changes "
                              "that member, a new name adds one")
-        _unique(name, mine, i, src)
+        if row.get(REMOVE) is True:
+            mine.pop(name, None)  # removed: the name may be given again below
+        else:
+            _unique(name, mine, label, src)
         row = dict(row)
         remove = row.pop(REMOVE, False)
         if not isinstance(remove, bool):
@@ -593,23 +596,27 @@ def _organisations(
     value: Any, source: str | None, origins: list[Origin] | None = None
 ) -> list[OrganisationSpec]:
     orgs = []
-    seen: dict[str, int] = {}
+    seen: dict[str, str] = {}
     for i, row in enumerate(_rows(value, TABLES, source), start=1):
         origin = origins[i - 1] if origins and len(origins) >= i else None
         data = _fields(row, ORGANISATION_FIELDS, f"{TABLES}[{i}]", source, origin)
-        _unique(data["name"], seen, i, source)
+        file, label = (origin or {}).get("", (source, f"{TABLES}[{i}]"))
+        _unique(data["name"], seen, label, file)
         if data["goals"] is None:
             data["goals"] = SECTOR_GOALS[data["sector"]]
         orgs.append(OrganisationSpec(**data))
     return orgs
 
 
-def _unique(name: str, seen: dict[str, int], i: int, source: str | None) -> None:
-    """Refuse a second organisation of the same name (names are how members are reached)."""
+def _unique(name: str, seen: dict[str, str], label: str, source: str | None) -> None:
+    """Refuse a second organisation of the same name (names are how members are reached).
+
+    ``seen`` maps the names met so far to their tables' labels (``organisation[2]``).
+    """
     if name in seen:
-        raise InputError(f"{where(source, f'{TABLES}[{i}].name')} = {name!r} is already the "
-                         f"name of {TABLES}[{seen[name]}]; each organisation needs its own name")
-    seen[name] = i
+        raise InputError(f"{where(source, f'{label}.name')} = {name!r} is already the "
+                         f"name of {seen[name]}; each organisation needs its own name")
+    seen[name] = label
 
 
 def _shocks(value: Any, source: str | None) -> list[Shock]:
@@ -674,7 +681,7 @@ NO_EFFECT: tuple[tuple[tuple[str, ...], Any, tuple[str, ...], str], ...] = (
     (("population.mean_budget", "population.admin_capacity", "population.prosociality",
       "population.sectors"),
      lambda s: s["population.size"] == 0 and not any(x.kind == "join" for x in s.shocks),
-     ("population.size",),
+     ("population.size", "environment.shocks"),
      "population.size = 0 and no join shock, so no member is generated"),
     (("governance.supermajority",),
      lambda s: s["governance.decision_rule"] != "supermajority", ("governance.decision_rule",),
@@ -686,8 +693,10 @@ NO_EFFECT: tuple[tuple[tuple[str, ...], Any, tuple[str, ...], str], ...] = (
        ("governance.mode", "governance.adaptive"),
        f"governance.mode is not {mode} and governance.adaptive is off")
       for mode, keys in (("nao", ("governance.nao_cost", "governance.broker_lean")),
-                         ("lead", ("governance.lead_max_concession",)),
-                         ("shared", ("governance.concession_steps",)))),
+                         ("lead", ("governance.lead_max_concession",)))),
+    # adaptation only moves a partnership away from shared governance, never into it
+    (("governance.concession_steps",), lambda s: s["governance.mode"] != "shared",
+     ("governance.mode",), "governance.mode is not shared"),
     *(((f"funding.{rule}_visibility", f"funding.{rule}_exit_cost", *extra),
        (lambda s, r=rule: s["funding.rule"] != r), ("funding.rule",),
        f"funding.rule is not {rule}")
@@ -705,8 +714,12 @@ def without_effect(scenario: Scenario, keys: Iterable[str], varied: Iterable[str
     inertness depends on one of them is not reported.
     """
     keys, varied = set(keys), set(varied)
+
+    def touched(reads: tuple[str, ...]) -> bool:  # a read key, or one of its rows' fields
+        return any(v == r or v.startswith((f"{r}[", f"{r}.")) for v in varied for r in reads)
+
     return {key: why
-            for names, when, reads, why in NO_EFFECT if when(scenario) and not varied & set(reads)
+            for names, when, reads, why in NO_EFFECT if when(scenario) and not touched(reads)
             for key in names if key in keys}
 
 

@@ -118,6 +118,16 @@ def git_commit(cwd: Path | None = None) -> str | None:
     return res.stdout.strip() or None if res.returncode == 0 else None
 
 
+def git_dirty(cwd: Path | None = None) -> bool | None:
+    """Whether tracked files in ``cwd``'s repository differ from its commit (None: unknown)."""
+    try:
+        res = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                             capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return bool(res.stdout.strip()) if res.returncode == 0 else None
+
+
 # Output folders ------------------------------------------------------------------------------
 REPLACEABLE = ("run", "compare")  # commands whose output folders a later run may replace
 NAME_BYTES = 96  # longest folder name made from a user's name (UTF-8 bytes, before any suffix)

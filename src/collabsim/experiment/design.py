@@ -143,16 +143,19 @@ def _check_row_lengths(path: Path | None, src: str) -> None:
     """Every row has as many cells as the header.
 
     pandas would otherwise take a first column without a header as the index (shifting
-    every value one column) or read a decimal comma as two cells.
+    every value one column) or read a decimal comma as two cells. Blank lines are skipped,
+    as pandas skips them; rows are numbered as the cell errors number them (data rows from
+    1), with the file's line.
     """
     try:
-        with open(path or "", newline="", encoding="utf-8") as fh:
-            rows = csv.reader(fh)
-            header = next(rows, [])
-            for i, row in enumerate(rows, start=1):
-                if row and len(row) != len(header):
-                    raise InputError(f"{src}: row {i} has {len(row)} cells but the header has "
-                                     f"{len(header)}; give one value per column (a decimal "
-                                     "comma splits a number in two)")
+        with open(path or "", newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            rows = ((reader.line_num, r) for r in reader if any(c.strip() for c in r))
+            _, header = next(rows, (0, []))
+            for i, (line, row) in enumerate(rows, start=1):
+                if len(row) != len(header):
+                    raise InputError(f"{src}: row {i} (line {line}) has {len(row)} cells but "
+                                     f"the header has {len(header)}; give one value per column "
+                                     "(a decimal comma splits a number in two)")
     except (UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"{src}: not a readable CSV table ({exc})") from None

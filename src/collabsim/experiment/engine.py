@@ -154,7 +154,8 @@ def execute(
         todo = list(group)
         try:
             if point not in scenarios:
-                scenarios[point] = base.with_overrides(todo[0][2])
+                scenarios[point] = base.with_overrides(
+                    todo[0][2], source=f"sweep point {point}")
             out += _run_point(scenarios[point], point, [r for _, r, _ in todo], seed,
                               steps or None, keep_steps, keep_agents)
         except (Exception, SystemExit) as exc:  # a failed run is data, not the end of the sweep
