@@ -30,7 +30,7 @@ BAD_FILES = {
     ),
     "duplicate_names": (
         "[[organisation]]\nname='x'\nsector='police'\n[[organisation]]\nname='x'\nsector='health'\n",
-        "used twice",
+        "organisation[2].name = 'x' is already the name of organisation[1]",
     ),
     "shock_after_end": (
         "[scenario]\nsteps = 4\n[population]\nsize = 3\n"

@@ -627,15 +627,8 @@ def _shocks(value: Any, source: str | None) -> list[Shock]:
 
 
 def _check_cross_fields(s: Scenario, source: str | None) -> None:
-    names = [o.name for o in s.organisations]
-    seen: set[str] = set()
-    for i, name in enumerate(names, start=1):
-        if name in seen:
-            raise InputError(
-                f"{where(source, f'{TABLES}[{i}].name')} = {name!r} is used twice; "
-                "names must be unique"
-            )
-        seen.add(name)
+    names = [o.name for o in s.organisations]  # unique: _organisations refuses a second
+    seen = set(names)
     if s.n_members < 2:
         raise InputError(
             f"{source or '<scenario>'}: {len(names)} listed organisation(s) and "
