@@ -431,8 +431,9 @@ def _load_all(paths: Sequence[str], overrides: Sequence[tuple[str, str]],
     for path in paths:
         s = load_scenario(path)
         if overrides:
-            s = s.with_overrides(dict(overrides), source="--set")
-            given = [k for k in dict(overrides) if k in PARAM_BY_KEY
+            changes = dict(overrides)
+            s = s.with_overrides(changes, source="--set")
+            given = [k for k in changes if k in PARAM_BY_KEY
                      and s[k] != PARAM_BY_KEY[k].default]  # a default changes nothing anyway
             for message in inert(s, given):
                 warnings.warn(f"--set for {path}: {message}", ScenarioWarning, stacklevel=2)

@@ -106,26 +106,25 @@ def versions() -> dict[str, str]:
     return out
 
 
-def git_commit(cwd: Path | None = None) -> str | None:
-    """The current git commit of ``cwd``, or None outside a repository."""
+def _git(cwd: Path | None, *args: str) -> str | None:
+    """What ``git ARGS`` in ``cwd`` prints, stripped; None outside a repository or git."""
     try:
-        res = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5,
-            check=False,
-        )
+        res = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+                             timeout=5, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
-    return res.stdout.strip() or None if res.returncode == 0 else None
+    return res.stdout.strip() if res.returncode == 0 else None
+
+
+def git_commit(cwd: Path | None = None) -> str | None:
+    """The current git commit of ``cwd``, or None outside a repository."""
+    return _git(cwd, "rev-parse", "HEAD") or None
 
 
 def git_dirty(cwd: Path | None = None) -> bool | None:
     """Whether tracked files in ``cwd``'s repository differ from its commit (None: unknown)."""
-    try:
-        res = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-                             capture_output=True, text=True, timeout=5, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return bool(res.stdout.strip()) if res.returncode == 0 else None
+    status = _git(cwd, "status", "--porcelain", "--untracked-files=no")
+    return None if status is None else bool(status)
 
 
 # Output folders ------------------------------------------------------------------------------
@@ -173,7 +172,7 @@ def unique(names: Sequence[str], suffix: str = "_{}") -> list[str]:
     return out
 
 
-def _manifest_of(folder: Path) -> dict[str, Any]:
+def manifest_of(folder: Path) -> dict[str, Any]:
     """A results folder's ``manifest.json`` as a dict ({} if absent or unreadable)."""
     path = folder / "manifest.json"
     try:
@@ -204,7 +203,7 @@ def _unlisted(folder: Path, manifest: dict[str, Any]) -> Path | None:
         if entry.is_file() and entry.name in files:
             continue
         if entry.is_dir() and entry.name in folders:
-            inner = _unlisted(entry, _manifest_of(entry))
+            inner = _unlisted(entry, manifest_of(entry))
             if inner is None:
                 continue
             return inner
@@ -248,7 +247,7 @@ def check_out(out: Path, command: str, force: bool = True) -> None:
                          "replace; choose a folder inside it")
     if not (out.is_dir() and any(out.iterdir())):
         return
-    manifest = _manifest_of(out)
+    manifest = manifest_of(out)
     writer = manifest.get("command")
     if writer not in REPLACEABLE:
         held = (f"holds the results of a {writer}" if isinstance(writer, str) else

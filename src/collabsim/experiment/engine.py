@@ -61,7 +61,7 @@ from collabsim.experiment.toys import response
 from collabsim.processes import exit_with
 from collabsim.runner import BATCH_SIZE, engine_batches, replicate_seed
 from collabsim.scenario import Scenario
-from collabsim.store import git_commit, sha256, versions, write_json
+from collabsim.store import git_commit, manifest_of, sha256, versions, write_json
 
 POINTS, RUNS, STEPS, AGENTS, FAILURES = "points", "runs", "steps", "agents", "failures"
 TABLES = (POINTS, RUNS, STEPS, AGENTS, FAILURES)
@@ -793,16 +793,6 @@ def sweep(
         lock.release()
 
 
-def _command(path: Path) -> str | None:
-    """The command a readable manifest names (None if it names none or cannot be read)."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    command = doc.get("command") if isinstance(doc, dict) else None
-    return visible(command) if isinstance(command, str) else None
-
-
 def _open(store: Store, spec: SweepSpec, pts: pd.DataFrame,
           resume: bool) -> tuple[dict[str, Any], pd.DataFrame]:
     """Check the folder (new, or a sweep to resume or grow); returns its manifest and points."""
@@ -819,10 +809,10 @@ def _open(store: Store, spec: SweepSpec, pts: pd.DataFrame,
         if spec.text:
             (out / "sweep.toml").write_text(spec.text, encoding="utf-8")
         return manifest, pts
-    command = _command(store.manifest_path)
-    if command not in (None, "sweep"):
-        raise InputError(f"--out {out}: holds the output of `collabsim {command}`, not a sweep; "
-                         "choose a new folder")
+    command = manifest_of(out).get("command")
+    if isinstance(command, str) and command != "sweep":
+        raise InputError(f"--out {out}: holds the output of `collabsim {visible(command)}`, "
+                         "not a sweep; choose a new folder")
     if not resume:
         raise InputError(f"--out {out}: already holds a sweep (manifest.json); pass --resume "
                          "to finish or grow it, or choose a new folder")
