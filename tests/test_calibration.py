@@ -32,6 +32,11 @@ def test_distance_sums_the_misses_of_every_target():
     assert targets.distance(inside) == 0.0
     outside = dict(inside, popp_saving_per_pound=1.20 + 0.47, bcf_bed_days_change=-0.07)
     assert targets.distance(outside) == pytest.approx(2.0)
+    # The survey's part counts only its own targets' misses.
+    assert targets.survey_distance(outside) == 0.0
+    survey = dict(outside, survey_successful=0.47, **{"survey_unsuccessful.health": 0.24})
+    assert targets.survey_distance(survey) == pytest.approx(1.0 + 1.0)
+    assert targets.distance(survey) == pytest.approx(2.0 + 2.0)
 
 
 def test_survey_population_is_the_same_prefix_whatever_its_size():

@@ -254,6 +254,11 @@ def misses(stats: Mapping[str, float]) -> dict[str, float]:
     return {t.name: t.miss(stats[t.name]) for t in TARGETS}
 
 
+def survey_distance(stats: Mapping[str, float]) -> float:
+    """The survey's part of the calibration distance: its targets' normalised misses."""
+    return float(sum(t.miss(stats[t.name]) for t in TARGETS if t.name.startswith("survey")))
+
+
 def distance(stats: Mapping[str, float]) -> float:
     """The calibration distance: the sum of the targets' normalised misses."""
     return float(sum(misses(stats).values()))
