@@ -42,18 +42,16 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc, spearmanr
 
-from collabsim import load_scenario
 from collabsim.calibrate import FITTED, priors
+from collabsim.experiment.engine import open_executor
 from collabsim.runner import run_replicates
 from collabsim.schema import PARAM_BY_KEY
 from collabsim.screen import candidates
 from collabsim.targets import (
-    EXPLICIT,
-    SCENARIOS,
     TARGETS,
     Size,
-    apply,
     distance,
+    experiment_scenario,
     outputs,
     survey_distance,
 )
@@ -125,9 +123,7 @@ def evaluate(args: tuple[dict[str, Any], int, int]) -> dict[str, float]:
     """The calibration statistics of one point, and generic.toml at more replicates."""
     params, seed, replicates = args
     stats = outputs(params, seed, FIRST)
-    generic = run_replicates(
-        apply(load_scenario(SCENARIOS / "generic.toml").with_overrides(EXPLICIT), params),
-        replicates, seed)
+    generic = run_replicates(experiment_scenario("generic.toml", params), replicates, seed)
     return {
         "survey_successful": stats["survey_successful"],
         "survey_unsuccessful": stats["survey_unsuccessful"],
@@ -144,13 +140,9 @@ def run_all(points: list[dict[str, Any]], seed: int, replicates: int,
             workers: int) -> pd.DataFrame:
     """Every point's parameters and statistics, one row per point, in order."""
     jobs = [(p, seed, replicates) for p in points]
-    if workers <= 1:
-        results = [evaluate(j) for j in jobs]
-    else:
-        from collabsim.experiment.engine import _new_pool
-
-        with _new_pool(workers) as pool:
-            results = list(pool.map(evaluate, jobs, chunksize=4))
+    with open_executor(workers) as executor:
+        results = (list(executor.map(evaluate, jobs)) if executor
+                   else [evaluate(j) for j in jobs])
     return pd.concat([pd.DataFrame(points), pd.DataFrame(results)], axis=1)
 
 

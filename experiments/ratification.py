@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import argparse
 
-from collabsim import load_scenario
 from collabsim.runner import run_replicates
-from collabsim.targets import EXPLICIT, SCENARIOS, Size, apply, distance, outputs
+from collabsim.targets import Size, distance, experiment_scenario, outputs
 
 THRESHOLDS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.7)
 PRESSURES = (0.0, 0.1, 0.5)
@@ -33,7 +32,7 @@ PRESSURES = (0.0, 0.1, 0.5)
 
 def row(params: dict[str, object], replicates: int, survey: int, seed: int) -> dict[str, float]:
     """The figures of one parameter setting."""
-    base = apply(load_scenario(SCENARIOS / "generic.toml").with_overrides(EXPLICIT), params)
+    base = experiment_scenario("generic.toml", params)
     generic = run_replicates(base, replicates, seed)
     wide = run_replicates(base.with_overrides({"population.goal_conflict": 1.0}),
                           replicates, seed)

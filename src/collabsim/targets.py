@@ -163,7 +163,11 @@ def survey_judgements(params: Mapping[str, Any], n: int, seed: int) -> dict[str,
     return out
 
 
-def _scenario(name: str, params: Mapping[str, Any]) -> Scenario:
+def experiment_scenario(name: str, params: Mapping[str, Any]) -> Scenario:
+    """Bundled scenario ``name`` as the experiments run it: the schema's values, ``params`` applied.
+
+    ``params`` is applied with :func:`apply`, so keys the scenario pins keep their values.
+    """
     return apply(load_scenario(SCENARIOS / name).with_overrides(EXPLICIT), params)
 
 
@@ -174,14 +178,14 @@ def outputs(params: Mapping[str, Any], seed: int = 0, size: Size = Size()) -> di
     """
     n = size.replicates
     out = survey_judgements(params, size.survey, seed)
-    generic = run_replicates(_scenario("generic.toml", params), n, seed)
+    generic = run_replicates(experiment_scenario("generic.toml", params), n, seed)
     out["generic_solid_share"] = float((generic["archetype"] == "solid_partnership").mean())
     out["generic_mean_trust"] = float(generic["mean_trust"].mean())
     out["generic_decision_success"] = float(generic["decision_success_rate"].mean())
-    popp = run_replicates(_scenario("policy/popp_pilot.toml", params), n, seed)
+    popp = run_replicates(experiment_scenario("policy/popp_pilot.toml", params), n, seed)
     out["popp_saving_per_pound"] = float(popp["acute_saving_per_pound"].mean())
-    status = run_replicates(_scenario("policy/status_quo.toml", params), n, seed)
-    pooled = run_replicates(_scenario("policy/pooled_budget.toml", params), n, seed)
+    status = run_replicates(experiment_scenario("policy/status_quo.toml", params), n, seed)
+    pooled = run_replicates(experiment_scenario("policy/pooled_budget.toml", params), n, seed)
     out["status_quo_bed_days"] = float(status["emergency_bed_days"].mean())
     out["bcf_trust_change"] = float((pooled["mean_trust"] - status["mean_trust"]).mean())
     for metric, name in (("emergency_bed_days", "bcf_bed_days_change"),
